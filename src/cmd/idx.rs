@@ -1,0 +1,322 @@
+//! `helm idx`: build, merge and check chart repository indexes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::cli::EnvSettings;
+use crate::fileutil::{self, DirLock};
+use crate::gotime;
+use crate::repo::chartrepo::{self, SourceError};
+use crate::repo::check::{self, Problem};
+use crate::repo::directory::{self, Reuse, Skipped};
+use crate::repo::{load_index, write, IndexFile, LoadIndexError, Strictness};
+
+#[derive(Debug, Error)]
+pub enum IdxError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{0}: not a folder")]
+    NotADir(PathBuf),
+    #[error("merge failed: error loading {path}: {source}")]
+    Merge { path: String, source: LoadIndexError },
+    #[error("error loading {path}: {source}")]
+    Load { path: String, source: LoadIndexError },
+    #[error(
+        "cannot reuse {path}: {source} (move it away to rebuild the index from the archives alone)"
+    )]
+    Cache { path: PathBuf, source: LoadIndexError },
+    #[error("{} chart(s) cannot be indexed (--strict): {}", .0.len(), list_skipped(.0))]
+    Strict(Vec<Skipped>),
+    #[error("{0}")]
+    Source(#[from] SourceError),
+    #[error("{} conflicting version(s) (--conflict fail): {}", .0.len(), .0.join("; "))]
+    Conflicts(Vec<String>),
+    #[error("{} problem(s) found", .0)]
+    Check(usize),
+}
+
+fn list_skipped(s: &[Skipped]) -> String {
+    s.iter()
+        .map(|s| format!("{}: {}", s.path.display(), s.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> IdxError + '_ {
+    move |source| IdxError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Output format of a written index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Yaml,
+    Json,
+}
+
+fn write_index(path: &Path, index: &IndexFile, format: Format) -> Result<(), IdxError> {
+    fileutil::atomic_write(path, |w| {
+        match format {
+            Format::Yaml => write::write_yaml(index, w)?,
+            Format::Json => write::write_json(index, w)?,
+        };
+        Ok(())
+    })
+    .map_err(io_err(path))
+}
+
+fn absolute(p: &Path) -> Result<PathBuf, IdxError> {
+    std::path::absolute(p).map_err(io_err(p))
+}
+
+/// Options of `helm idx build`.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub dir: PathBuf,
+    pub url: String,
+    pub merge: Option<PathBuf>,
+    pub format: Format,
+    pub strict: bool,
+    pub keep_last: Option<usize>,
+}
+
+/// What a build did.
+#[derive(Debug, Default)]
+pub struct BuildReport {
+    pub index_path: PathBuf,
+    pub entries: usize,
+    pub reused: usize,
+    pub loaded: usize,
+    pub warnings: Vec<String>,
+}
+
+/// `helm idx build`: `helm repo index` with digest reuse.
+pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
+    let dir = absolute(&o.dir)?;
+    if !dir.is_dir() {
+        return Err(IdxError::NotADir(o.dir.clone()));
+    }
+    let _lock = DirLock::acquire(&dir).map_err(io_err(&dir))?;
+    fileutil::remove_stale_temps(&dir, "index.yaml");
+    let now = gotime::now();
+    let out = dir.join("index.yaml");
+    let mut report = BuildReport {
+        index_path: out.clone(),
+        ..Default::default()
+    };
+
+    let mut reuse = Reuse::new();
+    if let Some(bytes) = read_if_exists(&out)? {
+        let loaded = load_index(&bytes, &out.display().to_string(), Strictness::Lenient)
+            .map_err(|source| IdxError::Cache {
+                path: out.clone(),
+                source,
+            })?;
+        crate::debug!(
+            "reusing {} entries of {}",
+            loaded.index.len(),
+            out.display()
+        );
+        directory::reuse_from(&loaded.index, &mut reuse);
+    }
+
+    let mut merged: Option<IndexFile> = None;
+    if let Some(m) = &o.merge {
+        match read_if_exists(m)? {
+            None => {
+                // `helm repo index --merge` creates a missing merge file as an
+                // empty index and ignores any error doing so.
+                let _ = write_index(m, &IndexFile::new(now.clone()), o.format);
+            }
+            Some(bytes) => {
+                let label = m.display().to_string();
+                let loaded = load_index(&bytes, &label, Strictness::Helm).map_err(|source| {
+                    IdxError::Merge {
+                        path: label.clone(),
+                        source,
+                    }
+                })?;
+                report.warnings.extend(loaded.warnings);
+                directory::reuse_from(&loaded.index, &mut reuse);
+                merged = Some(loaded.index);
+            }
+        }
+    }
+
+    let d = directory::index_directory(&dir, &o.url, &reuse, &now);
+    if o.strict && !d.skipped.is_empty() {
+        return Err(IdxError::Strict(d.skipped));
+    }
+    for s in &d.skipped {
+        report
+            .warnings
+            .push(format!("skipping {}: {}", s.path.display(), s.reason));
+    }
+    report.reused = d.reused;
+    report.loaded = d.loaded;
+    let mut index = d.index;
+    if let Some(m) = merged {
+        index.merge(m);
+    }
+    index.sort_entries();
+    if let Some(n) = o.keep_last {
+        index.keep_last(n);
+    }
+    index.generated = now;
+    report.entries = index.len();
+    write_index(&out, &index, o.format)?;
+    Ok(report)
+}
+
+fn read_if_exists(p: &Path) -> Result<Option<Vec<u8>>, IdxError> {
+    match std::fs::read(p) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err(p)(e)),
+    }
+}
+
+/// What to do when sources disagree on a chart version's digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Conflict {
+    /// The first source's entry stays.
+    #[default]
+    Keep,
+    /// The later source's entry replaces it.
+    Replace,
+    /// Nothing is written.
+    Fail,
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Conflict::Keep => "keep",
+            Conflict::Replace => "replace",
+            Conflict::Fail => "fail",
+        })
+    }
+}
+
+/// Options of `helm idx merge`.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOptions {
+    pub out: PathBuf,
+    pub sources: Vec<String>,
+    pub conflict: Conflict,
+    pub format: Format,
+    pub keep_last: Option<usize>,
+}
+
+/// What a merge did.
+#[derive(Debug, Default)]
+pub struct MergeReport {
+    pub entries: usize,
+    pub warnings: Vec<String>,
+}
+
+/// `helm idx merge OUT SOURCE...`.
+pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, IdxError> {
+    let out = absolute(&o.out)?;
+    let out_dir = out.parent().map(Path::to_path_buf).unwrap_or_default();
+    if !out_dir.is_dir() {
+        return Err(IdxError::NotADir(out_dir));
+    }
+    let _lock = DirLock::acquire(&out_dir).map_err(io_err(&out_dir))?;
+    if let Some(name) = out.file_name() {
+        fileutil::remove_stale_temps(&out_dir, &name.to_string_lossy());
+    }
+    let mut report = MergeReport::default();
+    let mut acc = IndexFile::new(String::new());
+    let mut at: HashMap<(String, String), (String, usize)> = HashMap::new();
+    let mut conflicts = Vec::new();
+    for spec in &o.sources {
+        let src = chartrepo::resolve(spec, settings)?;
+        let loaded = load_index(&src.bytes, &src.label, Strictness::Helm).map_err(|source| {
+            IdxError::Load {
+                path: src.label.clone(),
+                source,
+            }
+        })?;
+        report.warnings.extend(loaded.warnings);
+        let mut idx = loaded.index;
+        if let Some(base) = &src.base_url {
+            chartrepo::absolutize_urls(&mut idx, base);
+        }
+        let mut own: std::collections::HashSet<(String, String)> = Default::default();
+        for versions in idx.entries.into_values() {
+            for cv in versions {
+                let id = (cv.metadata.name.clone(), cv.metadata.version.clone());
+                if !own.insert(id.clone()) {
+                    continue; // a duplicate inside one source: first wins, as in Helm
+                }
+                match at.get(&id) {
+                    None => {
+                        let list = acc.entries.entry(cv.metadata.name.clone()).or_default();
+                        at.insert(id, (cv.metadata.name.clone(), list.len()));
+                        list.push(cv);
+                    }
+                    Some((name, pos)) => {
+                        let Some(existing) = acc.entries.get_mut(name).and_then(|l| l.get_mut(*pos))
+                        else {
+                            continue;
+                        };
+                        if existing.digest == cv.digest {
+                            continue;
+                        }
+                        let what = format!(
+                            "{} {} differs in {} (digest {} vs {})",
+                            id.0,
+                            id.1,
+                            src.label,
+                            short(&existing.digest),
+                            short(&cv.digest)
+                        );
+                        match o.conflict {
+                            Conflict::Keep => report.warnings.push(format!("{what}: keeping the first")),
+                            Conflict::Replace => {
+                                report.warnings.push(format!("{what}: replacing"));
+                                *existing = cv;
+                            }
+                            Conflict::Fail => conflicts.push(what),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(IdxError::Conflicts(conflicts));
+    }
+    acc.sort_entries();
+    if let Some(n) = o.keep_last {
+        acc.keep_last(n);
+    }
+    acc.generated = gotime::now();
+    report.entries = acc.len();
+    write_index(&out, &acc, o.format)?;
+    Ok(report)
+}
+
+fn short(d: &str) -> &str {
+    d.get(..12).unwrap_or(d)
+}
+
+/// `helm idx check DIR`: the problems found (empty when all agree).
+pub fn check(dir: &Path, url: Option<&str>) -> Result<Vec<Problem>, IdxError> {
+    let path = dir.join("index.yaml");
+    let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+    let label = path.display().to_string();
+    let loaded = load_index(&bytes, &label, Strictness::Helm).map_err(|source| IdxError::Load {
+        path: label,
+        source,
+    })?;
+    Ok(check::check(dir, &loaded.index, url))
+}

@@ -1,0 +1,4 @@
+//! The plugins' commands (Helm's `pkg/cmd`): each takes parsed options and
+//! returns what happened, leaving printing and exit codes to the binary.
+
+pub mod idx;

@@ -1,0 +1,203 @@
+//! Safe file replacement (`internal/fileutil` in Helm, made stricter).
+//!
+//! An index is either the old file or the complete new one, whatever happens
+//! to the process: the new content goes to a temporary file in the same
+//! folder, is flushed to disk, and is renamed over the target. Writers of the
+//! same folder serialise on an advisory lock, so two runs never interleave a
+//! read-modify-write and lose each other's entries.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Prefix of temporary files; [`remove_stale_temps`] relies on it.
+const TEMP_MARK: &str = ".tmp-wharf-";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `path` atomically with the bytes produced by `fill`, mode 0644.
+pub fn atomic_write(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = parent_dir(path);
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+    let (tmp_path, file) = create_temp(&dir, &name.to_string_lossy())?;
+    let result = (|| {
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        fill(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp_path, path)?;
+        sync_dir(&dir);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp_path);
+    }
+    result
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}{TEMP_MARK}{}-{n}", std::process::id()));
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o644);
+        }
+        match opts.open(&tmp) {
+            Ok(f) => {
+                #[cfg(unix)]
+                {
+                    // The umask may have narrowed the mode; Helm's index is 0644.
+                    use std::os::unix::fs::PermissionsExt;
+                    f.set_permissions(fs::Permissions::from_mode(0o644))?;
+                }
+                return Ok((tmp, f));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Makes the rename durable; best effort, as some filesystems refuse it.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Removes temporary files left for `name` in `dir` by a run that was killed
+/// mid-write. Call it only while holding [`DirLock`], so no live writer's
+/// temporary file is touched.
+pub fn remove_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}{TEMP_MARK}");
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// An exclusive advisory lock on a folder, released on drop.
+///
+/// On Unix the folder itself is locked (flock on its descriptor), which leaves
+/// nothing behind in a chart repository that is later published as is.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+    #[cfg(not(unix))]
+    path: PathBuf,
+}
+
+impl DirLock {
+    /// Blocks until the lock on `dir` is held.
+    pub fn acquire(dir: &Path) -> io::Result<DirLock> {
+        #[cfg(unix)]
+        {
+            let file = File::open(dir)?;
+            file.lock()?;
+            Ok(DirLock { _file: file })
+        }
+        #[cfg(not(unix))]
+        {
+            let path = dir.join(".wharf.lock");
+            let file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)?;
+            file.lock()?;
+            Ok(DirLock { _file: file, path })
+        }
+    }
+}
+
+#[cfg(not(unix))]
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_content_and_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("index.yaml");
+        fs::write(&p, "old").unwrap();
+        atomic_write(&p, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn failed_fill_keeps_old_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("index.yaml");
+        fs::write(&p, "old").unwrap();
+        let err = atomic_write(&p, |w| {
+            w.write_all(b"partial")?;
+            Err(io::Error::other("boom"))
+        });
+        assert!(err.is_err());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_file_is_0644() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("index.yaml");
+        atomic_write(&p, |w| w.write_all(b"x")).unwrap();
+        let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+    }
+
+    #[test]
+    fn stale_temps_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let stale = d.path().join(format!(".index.yaml{TEMP_MARK}1-0"));
+        fs::write(&stale, "x").unwrap();
+        fs::write(d.path().join("keep.tgz"), "x").unwrap();
+        remove_stale_temps(d.path(), "index.yaml");
+        assert!(!stale.exists());
+        assert!(d.path().join("keep.tgz").exists());
+    }
+
+    #[test]
+    fn lock_is_exclusive_between_handles() {
+        let d = tempfile::tempdir().unwrap();
+        let held = DirLock::acquire(d.path()).unwrap();
+        let f = File::open(d.path()).unwrap();
+        assert!(matches!(f.try_lock(), Err(fs::TryLockError::WouldBlock)));
+        drop(held);
+        assert!(f.try_lock().is_ok());
+    }
+}

@@ -1,0 +1,157 @@
+//! Checking that a folder and its index agree: every entry's archive exists
+//! with the digest the index states, and every archive is indexed.
+
+use std::fmt;
+use std::path::Path;
+
+use super::directory::{find_archives, run_parallel, Archive};
+use super::index::IndexFile;
+use crate::provenance;
+
+/// One disagreement between index and folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// An entry whose archive is not in the folder.
+    Missing { chart: String, version: String, url: String },
+    /// An entry without `urls`.
+    NoUrl { chart: String, version: String },
+    /// The archive's digest differs from the index.
+    Digest { file: String, indexed: String, actual: String },
+    /// An archive no entry points to.
+    NotIndexed { file: String },
+    /// An archive that cannot be read.
+    Unreadable { file: String, reason: String },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Missing { chart, version, url } => {
+                write!(f, "missing: {chart} {version}: no archive for {url}")
+            }
+            Problem::NoUrl { chart, version } => write!(f, "no url: {chart} {version}"),
+            Problem::Digest { file, indexed, actual } => write!(
+                f,
+                "digest mismatch: {file}: index has {}, archive is {actual}",
+                if indexed.is_empty() { "none" } else { indexed }
+            ),
+            Problem::NotIndexed { file } => write!(f, "not indexed: {file}"),
+            Problem::Unreadable { file, reason } => write!(f, "unreadable: {file}: {reason}"),
+        }
+    }
+}
+
+fn rel(a: &Archive) -> String {
+    if a.parent.is_empty() {
+        a.file_name.clone()
+    } else {
+        format!("{}/{}", a.parent, a.file_name)
+    }
+}
+
+/// The decoded path part of an entry URL (no scheme, host, query, fragment).
+fn url_path(url: &str, base: Option<&str>) -> String {
+    let mut u = url;
+    if let Some(b) = base.filter(|b| !b.is_empty()) {
+        let b = b.trim_end_matches('/');
+        if let Some(rest) = u.strip_prefix(b) {
+            u = rest;
+        }
+    }
+    let u = u.split(['?', '#']).next().unwrap_or("");
+    let u = match u.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => u,
+    };
+    percent_decode(u.trim_start_matches('/'))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
+        match (b[i], hex(b.get(i + 1)), hex(b.get(i + 2))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Compares `index` with the archives in `dir`. `base_url` is the `--url`
+/// the index was built with, when known; otherwise an entry matches the
+/// archive whose relative path ends its URL path.
+pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Problem> {
+    let (archives, _) = find_archives(dir);
+    let digests = run_parallel(&archives, |a| provenance::digest_file(&a.path));
+    let rels: Vec<String> = archives.iter().map(rel).collect();
+    let mut indexed = vec![false; archives.len()];
+    let mut problems = Vec::new();
+    for (name, versions) in &index.entries {
+        for cv in versions {
+            let Some(url) = cv.urls.as_ref().and_then(|u| u.first()) else {
+                problems.push(Problem::NoUrl {
+                    chart: name.clone(),
+                    version: cv.metadata.version.clone(),
+                });
+                continue;
+            };
+            let path = url_path(url, base_url);
+            let found = rels
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| path == **r || path.ends_with(&format!("/{r}")))
+                .max_by_key(|(_, r)| r.len())
+                .map(|(i, _)| i);
+            let Some(i) = found else {
+                problems.push(Problem::Missing {
+                    chart: name.clone(),
+                    version: cv.metadata.version.clone(),
+                    url: url.clone(),
+                });
+                continue;
+            };
+            indexed[i] = true;
+            match &digests[i] {
+                Ok(d) if *d == cv.digest => {}
+                Ok(d) => problems.push(Problem::Digest {
+                    file: rels[i].clone(),
+                    indexed: cv.digest.clone(),
+                    actual: d.clone(),
+                }),
+                Err(e) => problems.push(Problem::Unreadable {
+                    file: rels[i].clone(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+    }
+    for (i, seen) in indexed.iter().enumerate() {
+        if !seen {
+            problems.push(Problem::NotIndexed {
+                file: rels[i].clone(),
+            });
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_paths() {
+        assert_eq!(url_path("sub/a%20b.tgz", None), "sub/a b.tgz");
+        assert_eq!(url_path("https://h/c/sub/x.tgz?t=1", None), "c/sub/x.tgz");
+        assert_eq!(url_path("https://h/c/x.tgz", Some("https://h/c/")), "x.tgz");
+    }
+}

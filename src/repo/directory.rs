@@ -1,0 +1,254 @@
+//! Indexing a folder of chart archives (`repo.IndexDirectory`).
+//!
+//! Helm globs `DIR/*.tgz` then `DIR/**/*.tgz` (Go's `**` is a plain `*`, so
+//! exactly one sub-folder level), each level in byte order, decompresses every
+//! archive one after another and stamps each with a fresh `created`. Here the
+//! same archives are found in the same order, but each is first hashed: an
+//! archive whose digest is already in a previous index keeps that entry and
+//! its `created`, and is never decompressed. The rest load in parallel.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::index::{ChartVersion, IndexFile};
+use crate::chart;
+use crate::provenance;
+use crate::urlutil;
+
+/// An archive found in the folder.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    pub path: PathBuf,
+    /// Sub-folder relative to the indexed folder ("" at the top level).
+    pub parent: String,
+    pub file_name: String,
+}
+
+/// An archive Helm would skip silently, and why.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Previous entries by digest: the reuse cache.
+pub type Reuse = HashMap<String, ChartVersion>;
+
+/// Builds a digest cache from an index, first entry per digest.
+pub fn reuse_from(index: &IndexFile, into: &mut Reuse) {
+    for cv in index.entries.values().flatten() {
+        if !cv.digest.is_empty() {
+            into.entry(cv.digest.clone()).or_insert_with(|| cv.clone());
+        }
+    }
+}
+
+fn sorted_names(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<(String, PathBuf)> = rd
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    names.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    names
+}
+
+/// Go's `filepath.Match("*.tgz", name)`.
+fn matches_tgz(name: &str) -> bool {
+    name.ends_with(".tgz")
+}
+
+/// The archives Helm's two globs find, in Helm's order. Folders whose names
+/// end in `.tgz` are reported as skipped (Helm would index them as unpacked
+/// charts without a digest).
+pub fn find_archives(dir: &Path) -> (Vec<Archive>, Vec<Skipped>) {
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    let mut take = |path: PathBuf, parent: &str, name: &str| {
+        if path.is_dir() {
+            skipped.push(Skipped {
+                path,
+                reason: "is a folder, not a chart archive".into(),
+            });
+        } else {
+            found.push(Archive {
+                path,
+                parent: parent.to_string(),
+                file_name: name.to_string(),
+            });
+        }
+    };
+    let top = sorted_names(dir);
+    for (name, path) in &top {
+        if matches_tgz(name) {
+            take(path.clone(), "", name);
+        }
+    }
+    for (sub, sub_path) in &top {
+        if !sub_path.is_dir() {
+            continue;
+        }
+        for (name, path) in sorted_names(sub_path) {
+            if matches_tgz(&name) {
+                take(path, sub, &name);
+            }
+        }
+    }
+    (found, skipped)
+}
+
+/// The entry URL `IndexDirectory` and `MustAdd` compute.
+pub fn entry_url(base_url: &str, parent: &str, file_name: &str) -> String {
+    let parent_url = urlutil::url_join_or_path(base_url, parent);
+    if parent_url.is_empty() {
+        file_name.to_string()
+    } else {
+        urlutil::url_join_or_path(&parent_url, file_name)
+    }
+}
+
+/// What indexing a folder produced.
+#[derive(Debug, Default)]
+pub struct DirIndex {
+    pub index: IndexFile,
+    pub skipped: Vec<Skipped>,
+    /// Archives whose entry came from the reuse cache.
+    pub reused: usize,
+    /// Archives that were decompressed and loaded.
+    pub loaded: usize,
+}
+
+enum Outcome {
+    Reused(Box<ChartVersion>),
+    Loaded(Box<chart::Metadata>, String),
+    Skipped(String),
+}
+
+/// `repo.IndexDirectory(dir, baseURL)` with digest reuse; `created` is the
+/// timestamp for entries that are new.
+pub fn index_directory(dir: &Path, base_url: &str, reuse: &Reuse, created: &str) -> DirIndex {
+    let (archives, mut skipped) = find_archives(dir);
+    let outcomes = run_parallel(&archives, |a| examine(a, reuse));
+    let mut out = DirIndex {
+        index: IndexFile::new(String::new()),
+        ..Default::default()
+    };
+    for (a, outcome) in archives.iter().zip(outcomes) {
+        let url = entry_url(base_url, &a.parent, &a.file_name);
+        match outcome {
+            Outcome::Reused(cv) => {
+                let mut cv = *cv;
+                cv.urls = Some(vec![url]);
+                out.reused += 1;
+                out.index.push(cv);
+            }
+            Outcome::Loaded(md, digest) => {
+                out.loaded += 1;
+                out.index.push(ChartVersion {
+                    metadata: *md,
+                    urls: Some(vec![url]),
+                    created: created.to_string(),
+                    digest,
+                    ..Default::default()
+                });
+            }
+            Outcome::Skipped(reason) => skipped.push(Skipped {
+                path: a.path.clone(),
+                reason,
+            }),
+        }
+    }
+    out.skipped = skipped;
+    out
+}
+
+fn examine(a: &Archive, reuse: &Reuse) -> Outcome {
+    let digest = match provenance::digest_file(&a.path) {
+        Ok(d) => d,
+        Err(e) => return Outcome::Skipped(format!("cannot read: {e}")),
+    };
+    if let Some(cv) = reuse.get(&digest) {
+        return Outcome::Reused(Box::new(cv.clone()));
+    }
+    match chart::load_file(&a.path) {
+        Ok(md) => Outcome::Loaded(Box::new(md), digest),
+        Err(e) => Outcome::Skipped(e.to_string()),
+    }
+}
+
+/// Maps `f` over `items` on all cores, keeping order.
+pub fn run_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len().max(1));
+    if workers <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = Vec::with_capacity(items.len());
+    slots.resize_with(items.len(), || None);
+    let results: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, f(item)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for (i, r) in results.into_iter().flatten() {
+        slots[i] = Some(r);
+    }
+    slots.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_follow_helm() {
+        assert_eq!(entry_url("", "", "a-1.tgz"), "a-1.tgz");
+        assert_eq!(entry_url("", "sub", "a-1.tgz"), "sub/a-1.tgz");
+        assert_eq!(entry_url("https://h/c/", "", "a-1.tgz"), "https://h/c/a-1.tgz");
+        assert_eq!(entry_url("https://h/c", "sub", "a-1.tgz"), "https://h/c/sub/a-1.tgz");
+    }
+
+    #[test]
+    fn finds_top_level_then_one_level_down_in_byte_order() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        for f in ["b.tgz", "a.tgz", "B.tgz", "x.txt", ".h.tgz"] {
+            fs::write(p.join(f), "").unwrap();
+        }
+        fs::create_dir_all(p.join("sub/deeper")).unwrap();
+        fs::write(p.join("sub/c.tgz"), "").unwrap();
+        fs::write(p.join("sub/deeper/d.tgz"), "").unwrap();
+        fs::create_dir(p.join("dir.tgz")).unwrap();
+        let (found, skipped) = find_archives(p);
+        let names: Vec<String> = found
+            .iter()
+            .map(|a| format!("{}/{}", a.parent, a.file_name))
+            .collect();
+        assert_eq!(names, ["/.h.tgz", "/B.tgz", "/a.tgz", "/b.tgz", "sub/c.tgz"]);
+        assert_eq!(skipped.len(), 1);
+    }
+
+    #[test]
+    fn parallel_map_keeps_order() {
+        let v: Vec<usize> = (0..1000).collect();
+        assert_eq!(run_parallel(&v, |x| x * 2), v.iter().map(|x| x * 2).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,466 @@
+//! Writing index files byte for byte as Helm does (`IndexFile.WriteFile`,
+//! `WriteJSONFile`).
+//!
+//! Helm's YAML is `json.Marshal` followed by yaml.v2: every mapping's keys in
+//! yaml.v2's natural order, `omitempty` deciding which fields appear, and
+//! values that went through JSON (so `import-values` numbers come back as
+//! YAML integers or floats). Its JSON is `json.MarshalIndent` in struct order.
+//! Both are streamed: nothing close to the size of the output is built in
+//! memory besides the writer's buffer.
+
+use std::io::{self, Write};
+use std::sync::OnceLock;
+
+use super::index::{ChartVersion, IndexFile};
+use crate::chart::{Dependency, Maintainer, Metadata};
+use crate::json;
+use crate::strconv;
+use crate::yaml::{natural_less, Emitter, Value};
+
+/// Entry keys in the order Helm's JSON writer uses (struct order).
+const ENTRY_KEYS: &[&str] = &[
+    "name",
+    "home",
+    "sources",
+    "version",
+    "description",
+    "keywords",
+    "maintainers",
+    "icon",
+    "apiVersion",
+    "condition",
+    "tags",
+    "appVersion",
+    "deprecated",
+    "annotations",
+    "kubeVersion",
+    "dependencies",
+    "type",
+    "urls",
+    "created",
+    "removed",
+    "digest",
+    "checksum",
+    "engine",
+    "tillerVersion",
+    "url",
+];
+
+const DEPENDENCY_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "repository",
+    "condition",
+    "tags",
+    "enabled",
+    "import-values",
+    "alias",
+];
+
+const MAINTAINER_KEYS: &[&str] = &["name", "email", "url"];
+
+fn natural_sorted(keys: &[&'static str]) -> Vec<&'static str> {
+    let mut v = keys.to_vec();
+    v.sort_by(|a, b| ordering(a, b));
+    v
+}
+
+fn ordering(a: &str, b: &str) -> std::cmp::Ordering {
+    if natural_less(a, b) {
+        std::cmp::Ordering::Less
+    } else if natural_less(b, a) {
+        std::cmp::Ordering::Greater
+    } else {
+        std::cmp::Ordering::Equal
+    }
+}
+
+fn yaml_entry_keys() -> &'static [&'static str] {
+    static K: OnceLock<Vec<&'static str>> = OnceLock::new();
+    K.get_or_init(|| natural_sorted(ENTRY_KEYS))
+}
+
+fn yaml_dependency_keys() -> &'static [&'static str] {
+    static K: OnceLock<Vec<&'static str>> = OnceLock::new();
+    K.get_or_init(|| natural_sorted(DEPENDENCY_KEYS))
+}
+
+fn yaml_maintainer_keys() -> &'static [&'static str] {
+    static K: OnceLock<Vec<&'static str>> = OnceLock::new();
+    K.get_or_init(|| natural_sorted(MAINTAINER_KEYS))
+}
+
+/// A field's value as `json.Marshal` would see it, `None` when `omitempty`
+/// leaves it out.
+enum Field<'a> {
+    Str(&'a str),
+    Strs(&'a [String]),
+    Bool(bool),
+    Urls(Option<&'a [String]>),
+    Maintainers(&'a [Option<Maintainer>]),
+    Dependencies(&'a [Option<Dependency>]),
+    Annotations(&'a [(String, String)]),
+}
+
+fn non_empty(s: &str) -> Option<Field<'_>> {
+    (!s.is_empty()).then_some(Field::Str(s))
+}
+
+fn entry_field<'a>(cv: &'a ChartVersion, key: &str) -> Option<Field<'a>> {
+    let md: &Metadata = &cv.metadata;
+    match key {
+        "name" => non_empty(&md.name),
+        "home" => non_empty(&md.home),
+        "sources" => (!md.sources.is_empty()).then_some(Field::Strs(&md.sources)),
+        "version" => non_empty(&md.version),
+        "description" => non_empty(&md.description),
+        "keywords" => (!md.keywords.is_empty()).then_some(Field::Strs(&md.keywords)),
+        "maintainers" => (!md.maintainers.is_empty()).then_some(Field::Maintainers(&md.maintainers)),
+        "icon" => non_empty(&md.icon),
+        "apiVersion" => non_empty(&md.api_version),
+        "condition" => non_empty(&md.condition),
+        "tags" => non_empty(&md.tags),
+        "appVersion" => non_empty(&md.app_version),
+        "deprecated" => md.deprecated.then_some(Field::Bool(true)),
+        "annotations" => (!md.annotations.is_empty()).then_some(Field::Annotations(&md.annotations)),
+        "kubeVersion" => non_empty(&md.kube_version),
+        "dependencies" => {
+            (!md.dependencies.is_empty()).then_some(Field::Dependencies(&md.dependencies))
+        }
+        "type" => non_empty(&md.chart_type),
+        "urls" => Some(Field::Urls(cv.urls.as_deref())),
+        "created" => Some(Field::Str(&cv.created)),
+        "removed" => cv.removed.then_some(Field::Bool(true)),
+        "digest" => non_empty(&cv.digest),
+        "checksum" => non_empty(&cv.checksum),
+        "engine" => non_empty(&cv.engine),
+        "tillerVersion" => non_empty(&cv.tiller_version),
+        "url" => non_empty(&cv.url),
+        _ => None,
+    }
+}
+
+fn dependency_field<'a>(d: &'a Dependency, key: &str) -> Option<DepField<'a>> {
+    match key {
+        "name" => Some(DepField::Str(&d.name)),
+        "version" => (!d.version.is_empty()).then_some(DepField::Str(&d.version)),
+        "repository" => Some(DepField::Str(&d.repository)),
+        "condition" => (!d.condition.is_empty()).then_some(DepField::Str(&d.condition)),
+        "tags" => (!d.tags.is_empty()).then_some(DepField::Strs(&d.tags)),
+        "enabled" => d.enabled.then_some(DepField::Bool(true)),
+        "import-values" => (!d.import_values.is_empty()).then_some(DepField::Values(&d.import_values)),
+        "alias" => (!d.alias.is_empty()).then_some(DepField::Str(&d.alias)),
+        _ => None,
+    }
+}
+
+enum DepField<'a> {
+    Str(&'a str),
+    Strs(&'a [String]),
+    Bool(bool),
+    Values(&'a [Value]),
+}
+
+fn maintainer_field<'a>(m: &'a Maintainer, key: &str) -> Option<&'a str> {
+    let s = match key {
+        "name" => &m.name,
+        "email" => &m.email,
+        _ => &m.url,
+    };
+    (!s.is_empty()).then_some(s.as_str())
+}
+
+// ---------------------------------------------------------------- YAML
+
+/// `IndexFile.WriteFile` content.
+pub fn write_yaml<W: Write>(index: &IndexFile, out: W) -> io::Result<W> {
+    let mut e = Emitter::new(out);
+    e.begin_mapping()?;
+    let mut top: Vec<&str> = vec!["apiVersion", "entries", "generated"];
+    if !index.public_keys.is_empty() {
+        top.push("publicKeys");
+    }
+    if !index.annotations.is_empty() {
+        top.push("annotations");
+    }
+    top.sort_by(|a, b| ordering(a, b));
+    for key in top {
+        e.str(key)?;
+        match key {
+            "apiVersion" => e.str(&index.api_version)?,
+            "generated" => e.str(&index.generated)?,
+            "publicKeys" => yaml_strs(&mut e, &index.public_keys)?,
+            "annotations" => yaml_string_map(&mut e, &index.annotations)?,
+            _ => {
+                e.begin_mapping()?;
+                let mut names: Vec<&String> = index.entries.keys().collect();
+                names.sort_by(|a, b| ordering(a, b));
+                for name in names {
+                    e.str(name)?;
+                    e.begin_sequence()?;
+                    for cv in &index.entries[name] {
+                        yaml_entry(&mut e, cv)?;
+                    }
+                    e.end_sequence()?;
+                }
+                e.end_mapping()?;
+            }
+        }
+    }
+    e.end_mapping()?;
+    e.finish()
+}
+
+fn yaml_strs<W: Write>(e: &mut Emitter<W>, items: &[String]) -> io::Result<()> {
+    e.begin_sequence()?;
+    for s in items {
+        e.str(s)?;
+    }
+    e.end_sequence()
+}
+
+fn yaml_string_map<W: Write>(e: &mut Emitter<W>, map: &[(String, String)]) -> io::Result<()> {
+    let mut pairs: Vec<&(String, String)> = map.iter().collect();
+    pairs.sort_by(|a, b| ordering(&a.0, &b.0));
+    e.begin_mapping()?;
+    for (k, v) in pairs {
+        e.str(k)?;
+        e.str(v)?;
+    }
+    e.end_mapping()
+}
+
+fn yaml_entry<W: Write>(e: &mut Emitter<W>, cv: &ChartVersion) -> io::Result<()> {
+    e.begin_mapping()?;
+    for key in yaml_entry_keys() {
+        let Some(field) = entry_field(cv, key) else {
+            continue;
+        };
+        e.str(key)?;
+        match field {
+            Field::Str(s) => e.str(s)?,
+            Field::Strs(v) => yaml_strs(e, v)?,
+            Field::Bool(b) => e.bool(b)?,
+            Field::Urls(None) => e.null()?,
+            Field::Urls(Some(v)) => yaml_strs(e, v)?,
+            Field::Annotations(m) => yaml_string_map(e, m)?,
+            Field::Maintainers(list) => {
+                e.begin_sequence()?;
+                for m in list {
+                    match m {
+                        None => e.null()?,
+                        Some(m) => {
+                            e.begin_mapping()?;
+                            for k in yaml_maintainer_keys() {
+                                if let Some(v) = maintainer_field(m, k) {
+                                    e.str(k)?;
+                                    e.str(v)?;
+                                }
+                            }
+                            e.end_mapping()?;
+                        }
+                    }
+                }
+                e.end_sequence()?;
+            }
+            Field::Dependencies(list) => {
+                e.begin_sequence()?;
+                for d in list {
+                    match d {
+                        None => e.null()?,
+                        Some(d) => yaml_dependency(e, d)?,
+                    }
+                }
+                e.end_sequence()?;
+            }
+        }
+    }
+    e.end_mapping()
+}
+
+fn yaml_dependency<W: Write>(e: &mut Emitter<W>, d: &Dependency) -> io::Result<()> {
+    e.begin_mapping()?;
+    for k in yaml_dependency_keys() {
+        let Some(f) = dependency_field(d, k) else {
+            continue;
+        };
+        e.str(k)?;
+        match f {
+            DepField::Str(s) => e.str(s)?,
+            DepField::Strs(v) => yaml_strs(e, v)?,
+            DepField::Bool(b) => e.bool(b)?,
+            DepField::Values(v) => {
+                e.begin_sequence()?;
+                for x in v {
+                    yaml_via_json(e, x)?;
+                }
+                e.end_sequence()?;
+            }
+        }
+    }
+    e.end_mapping()
+}
+
+/// A generic value after `json.Marshal` and yaml.v2's `Unmarshal`: floats
+/// come back as integers when JSON wrote them without a fraction.
+fn yaml_via_json<W: Write>(e: &mut Emitter<W>, v: &Value) -> io::Result<()> {
+    match v {
+        Value::Null => e.null(),
+        Value::Bool(b) => e.bool(*b),
+        Value::Int(i) => e.int(*i),
+        Value::Uint(u) => e.uint(*u),
+        Value::Float(f) => {
+            let text = strconv::format_json_float(*f).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, "json: unsupported value: NaN or Inf")
+            })?;
+            if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                if let Ok(i) = text.parse::<i64>() {
+                    return e.int(i);
+                }
+                if let Ok(u) = text.parse::<u64>() {
+                    return e.uint(u);
+                }
+            }
+            e.float(text.parse::<f64>().unwrap_or(*f))
+        }
+        Value::String(s) => e.str(s),
+        Value::Seq(items) => {
+            e.begin_sequence()?;
+            for i in items {
+                yaml_via_json(e, i)?;
+            }
+            e.end_sequence()
+        }
+        Value::Map(m) => {
+            let mut pairs: Vec<&(String, Value)> = m.iter().collect();
+            pairs.sort_by(|a, b| ordering(&a.0, &b.0));
+            e.begin_mapping()?;
+            for (k, v) in pairs {
+                e.str(k)?;
+                yaml_via_json(e, v)?;
+            }
+            e.end_mapping()
+        }
+    }
+}
+
+// ---------------------------------------------------------------- JSON
+
+/// `IndexFile.WriteJSONFile` content (`json.MarshalIndent(i, "", "  ")`).
+pub fn write_json<W: Write>(index: &IndexFile, out: W) -> io::Result<W> {
+    let mut w = json::Writer::new(out);
+    w.begin_object()?;
+    w.key("apiVersion")?;
+    w.string(&index.api_version)?;
+    w.key("generated")?;
+    w.string(&index.generated)?;
+    w.key("entries")?;
+    w.begin_object()?;
+    for (name, versions) in &index.entries {
+        w.key(name)?;
+        w.begin_array()?;
+        for cv in versions {
+            json_entry(&mut w, cv)?;
+        }
+        w.end_array()?;
+    }
+    w.end_object()?;
+    if !index.public_keys.is_empty() {
+        w.key("publicKeys")?;
+        json_strs(&mut w, &index.public_keys)?;
+    }
+    if !index.annotations.is_empty() {
+        w.key("annotations")?;
+        json_string_map(&mut w, &index.annotations)?;
+    }
+    w.end_object()?;
+    Ok(w.finish())
+}
+
+fn json_strs<W: Write>(w: &mut json::Writer<W>, items: &[String]) -> io::Result<()> {
+    w.begin_array()?;
+    for s in items {
+        w.string(s)?;
+    }
+    w.end_array()
+}
+
+fn json_string_map<W: Write>(w: &mut json::Writer<W>, map: &[(String, String)]) -> io::Result<()> {
+    let mut pairs: Vec<&(String, String)> = map.iter().collect();
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    w.begin_object()?;
+    for (k, v) in pairs {
+        w.key(k)?;
+        w.string(v)?;
+    }
+    w.end_object()
+}
+
+fn json_entry<W: Write>(w: &mut json::Writer<W>, cv: &ChartVersion) -> io::Result<()> {
+    w.begin_object()?;
+    for key in ENTRY_KEYS {
+        let Some(field) = entry_field(cv, key) else {
+            continue;
+        };
+        w.key(key)?;
+        match field {
+            Field::Str(s) => w.string(s)?,
+            Field::Strs(v) => json_strs(w, v)?,
+            Field::Bool(b) => w.bool(b)?,
+            Field::Urls(None) => w.null()?,
+            Field::Urls(Some(v)) => json_strs(w, v)?,
+            Field::Annotations(m) => json_string_map(w, m)?,
+            Field::Maintainers(list) => {
+                w.begin_array()?;
+                for m in list {
+                    match m {
+                        None => w.null()?,
+                        Some(m) => {
+                            w.begin_object()?;
+                            for k in MAINTAINER_KEYS {
+                                if let Some(v) = maintainer_field(m, k) {
+                                    w.key(k)?;
+                                    w.string(v)?;
+                                }
+                            }
+                            w.end_object()?;
+                        }
+                    }
+                }
+                w.end_array()?;
+            }
+            Field::Dependencies(list) => {
+                w.begin_array()?;
+                for d in list {
+                    match d {
+                        None => w.null()?,
+                        Some(d) => {
+                            w.begin_object()?;
+                            for k in DEPENDENCY_KEYS {
+                                let Some(f) = dependency_field(d, k) else {
+                                    continue;
+                                };
+                                w.key(k)?;
+                                match f {
+                                    DepField::Str(s) => w.string(s)?,
+                                    DepField::Strs(v) => json_strs(w, v)?,
+                                    DepField::Bool(b) => w.bool(b)?,
+                                    DepField::Values(v) => {
+                                        w.begin_array()?;
+                                        for x in v {
+                                            w.value(x)?;
+                                        }
+                                        w.end_array()?;
+                                    }
+                                }
+                            }
+                            w.end_object()?;
+                        }
+                    }
+                }
+                w.end_array()?;
+            }
+        }
+    }
+    w.end_object()
+}

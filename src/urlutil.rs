@@ -1,0 +1,370 @@
+//! URL joining exactly as Helm does it (`internal/urlutil`, Go `net/url`).
+//!
+//! Index entries carry `urls` built by `urlutil.URLJoin(--url, subdir, file)`,
+//! i.e. Go's `url.Parse`, `path.Join` on the decoded path and `URL.String()`
+//! re-escaping it. Byte-identical indexes need the same parse rules (what is a
+//! scheme, an opaque URL, an authority), the same path cleaning and the same
+//! escaping (`+` kept, space as `%20`, `%2F` decoded away), so this is a small
+//! faithful port rather than a general URL library.
+
+/// The parts of a Go `url.URL` that URL joining touches.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct GoUrl {
+    scheme: String,
+    opaque: String,
+    /// `//` authority as written (userinfo and host), when present.
+    authority: Option<String>,
+    omit_host: bool,
+    /// The decoded path.
+    path: String,
+    raw_query: String,
+    force_query: bool,
+    /// The fragment as written after `#` (already validated).
+    raw_fragment: Option<String>,
+}
+
+/// Go's `url.Parse` failed; Helm then falls back to `path.Join`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError;
+
+fn parse(raw: &str) -> Result<GoUrl, ParseError> {
+    let (rest, frag) = match raw.split_once('#') {
+        Some((u, f)) => (u, Some(f)),
+        None => (raw, None),
+    };
+    if rest.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(ParseError);
+    }
+    let mut u = GoUrl::default();
+    if rest == "*" {
+        u.path = "*".into();
+    } else {
+        let (scheme, mut rest) = get_scheme(rest)?;
+        u.scheme = scheme.to_ascii_lowercase();
+        if rest.ends_with('?') && rest.matches('?').count() == 1 {
+            u.force_query = true;
+            rest = &rest[..rest.len() - 1];
+        } else if let Some((r, q)) = rest.split_once('?') {
+            u.raw_query = q.to_string();
+            rest = r;
+        }
+        if !rest.starts_with('/') {
+            if !u.scheme.is_empty() {
+                u.opaque = rest.to_string();
+                return finish_fragment(u, frag);
+            }
+            let segment = rest.split('/').next().unwrap_or("");
+            if segment.contains(':') {
+                return Err(ParseError);
+            }
+        }
+        if (!u.scheme.is_empty() || !rest.starts_with("///")) && rest.starts_with("//") {
+            let after = &rest[2..];
+            let (authority, path) = match after.find('/') {
+                Some(i) => (&after[..i], &after[i..]),
+                None => (after, ""),
+            };
+            check_authority(authority)?;
+            u.authority = Some(authority.to_string());
+            rest = path;
+        } else if !u.scheme.is_empty() && rest.starts_with('/') {
+            u.omit_host = true;
+        }
+        u.path = unescape(rest)?;
+    }
+    finish_fragment(u, frag)
+}
+
+fn finish_fragment(mut u: GoUrl, frag: Option<&str>) -> Result<GoUrl, ParseError> {
+    if let Some(f) = frag {
+        unescape(f)?;
+        if !f.is_empty() {
+            u.raw_fragment = Some(f.to_string());
+        }
+    }
+    Ok(u)
+}
+
+fn get_scheme(raw: &str) -> Result<(&str, &str), ParseError> {
+    for (i, c) in raw.bytes().enumerate() {
+        match c {
+            b'a'..=b'z' | b'A'..=b'Z' => {}
+            b'0'..=b'9' | b'+' | b'-' | b'.' => {
+                if i == 0 {
+                    return Ok(("", raw));
+                }
+            }
+            b':' => {
+                if i == 0 {
+                    return Err(ParseError);
+                }
+                return Ok((&raw[..i], &raw[i + 1..]));
+            }
+            _ => return Ok(("", raw)),
+        }
+    }
+    Ok(("", raw))
+}
+
+/// Go's `parseAuthority` checks: valid userinfo characters, a numeric port,
+/// well-formed escapes.
+fn check_authority(authority: &str) -> Result<(), ParseError> {
+    let (userinfo, host) = match authority.rfind('@') {
+        Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+        None => (None, authority),
+    };
+    if let Some(host) = host.strip_prefix('[') {
+        let end = host.rfind(']').ok_or(ParseError)?;
+        valid_optional_port(&host[end + 1..])?;
+    } else if let Some(i) = host.rfind(':') {
+        valid_optional_port(&host[i..])?;
+    }
+    unescape(host)?;
+    if let Some(ui) = userinfo {
+        let ok = ui.chars().all(|c| {
+            c.is_ascii_alphanumeric() || "-._:~!$&'()*+,;=%@".contains(c)
+        });
+        if !ok {
+            return Err(ParseError);
+        }
+        unescape(ui)?;
+    }
+    Ok(())
+}
+
+fn valid_optional_port(port: &str) -> Result<(), ParseError> {
+    match port.strip_prefix(':') {
+        None if port.is_empty() => Ok(()),
+        None => Err(ParseError),
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        Some(_) => Err(ParseError),
+    }
+}
+
+/// Go's `unescape` in path mode: `%XX` decoded, a malformed escape is an error.
+fn unescape(s: &str) -> Result<String, ParseError> {
+    if !s.contains('%') {
+        return Ok(s.to_string());
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hi = b.get(i + 1).and_then(|c| (*c as char).to_digit(16));
+            let lo = b.get(i + 2).and_then(|c| (*c as char).to_digit(16));
+            match (hi, lo) {
+                (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+                _ => return Err(ParseError),
+            }
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Go's `escape(s, encodePath)`.
+fn escape_path(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &c in s.as_bytes() {
+        let keep = c.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@".contains(&c);
+        if keep {
+            out.push(c as char);
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+        }
+    }
+    out
+}
+
+impl GoUrl {
+    /// Go's `URL.String()`.
+    fn to_go_string(&self) -> String {
+        let mut buf = String::new();
+        if !self.scheme.is_empty() {
+            buf.push_str(&self.scheme);
+            buf.push(':');
+        }
+        if !self.opaque.is_empty() {
+            buf.push_str(&self.opaque);
+        } else {
+            let host = self.authority.as_deref().unwrap_or("");
+            if !self.scheme.is_empty() || self.authority.is_some() {
+                if !(self.omit_host && host.is_empty()) && (!host.is_empty() || !self.path.is_empty())
+                {
+                    buf.push_str("//");
+                }
+                buf.push_str(host);
+            }
+            let path = if self.path == "*" {
+                "*".to_string()
+            } else {
+                escape_path(&self.path)
+            };
+            if !path.is_empty() && !path.starts_with('/') && !host.is_empty() {
+                buf.push('/');
+            }
+            if buf.is_empty() && path.split('/').next().unwrap_or("").contains(':') {
+                buf.push_str("./");
+            }
+            buf.push_str(&path);
+        }
+        if self.force_query || !self.raw_query.is_empty() {
+            buf.push('?');
+            buf.push_str(&self.raw_query);
+        }
+        if let Some(f) = &self.raw_fragment {
+            buf.push('#');
+            buf.push_str(f);
+        }
+        buf
+    }
+}
+
+/// Go's `path.Clean`.
+pub fn clean(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+/// Go's `path.Join`: empty elements are ignored; all empty gives "".
+pub fn path_join(elems: &[&str]) -> String {
+    let non_empty: Vec<&str> = elems.iter().copied().filter(|e| !e.is_empty()).collect();
+    if non_empty.is_empty() {
+        return String::new();
+    }
+    clean(&non_empty.join("/"))
+}
+
+/// Helm's `urlutil.URLJoin(base, paths...)`.
+pub fn url_join(base: &str, paths: &[&str]) -> Result<String, ParseError> {
+    let mut u = parse(base)?;
+    let mut all = vec![u.path.as_str()];
+    all.extend_from_slice(paths);
+    u.path = path_join(&all);
+    Ok(u.to_go_string())
+}
+
+/// `URLJoin`, falling back to `path.Join` when the base does not parse, as
+/// `repo.IndexDirectory` and `IndexFile.MustAdd` do.
+pub fn url_join_or_path(base: &str, p: &str) -> String {
+    url_join(base, &[p]).unwrap_or_else(|_| path_join(&[base, p]))
+}
+
+/// A URL fit for logs and messages: any password in it is masked and the
+/// query string (where tokens travel) is dropped.
+pub fn redact(url: &str) -> String {
+    let (no_frag, _) = url.split_once('#').unwrap_or((url, ""));
+    let (no_query, had_query) = match no_frag.split_once('?') {
+        Some((u, _)) => (u, true),
+        None => (no_frag, false),
+    };
+    let mut out = match no_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let (auth, path) = match rest.find('/') {
+                Some(i) => (&rest[..i], &rest[i..]),
+                None => (rest, ""),
+            };
+            match auth.rfind('@') {
+                Some(i) => format!("{scheme}://***@{}{path}", &auth[i + 1..]),
+                None => no_query.to_string(),
+            }
+        }
+        None => no_query.to_string(),
+    };
+    if had_query {
+        out.push_str("?***");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_like_helm() {
+        let cases = [
+            ("", "x.tgz", "x.tgz"),
+            ("sub", "x.tgz", "sub/x.tgz"),
+            ("https://h/charts", "x.tgz", "https://h/charts/x.tgz"),
+            ("https://h/charts/", "x.tgz", "https://h/charts/x.tgz"),
+            ("charts/", "x.tgz", "charts/x.tgz"),
+            ("/abs/", "x.tgz", "/abs/x.tgz"),
+            ("oci://reg/x", "x.tgz", "oci://reg/x/x.tgz"),
+            ("https://h/a%20b/c?tok=1#frag", "sub", "https://h/a%20b/c/sub?tok=1#frag"),
+            ("https://h", "x.tgz", "https://h/x.tgz"),
+            ("https://h/a/../b", "x.tgz", "https://h/b/x.tgz"),
+            ("https://h/c", "alpha-1.0.0+build.1.tgz", "https://h/c/alpha-1.0.0+build.1.tgz"),
+            ("https://h/c", "a b.tgz", "https://h/c/a%20b.tgz"),
+            ("https://h/c", "a!(x).tgz", "https://h/c/a%21%28x%29.tgz"),
+            ("https://h/a%2Fb", "x.tgz", "https://h/a/b/x.tgz"),
+            ("https://user:pw@h:8080/c", "x.tgz", "https://user:pw@h:8080/c/x.tgz"),
+            ("file:/srv/c", "x.tgz", "file:/srv/c/x.tgz"),
+            ("mailto:x", "x.tgz", "mailto:x"),
+            ("https://h/c?", "x.tgz", "https://h/c/x.tgz?"),
+            ("https://h/ü", "x.tgz", "https://h/%C3%BC/x.tgz"),
+        ];
+        for (base, p, want) in cases {
+            assert_eq!(url_join(base, &[p]).unwrap(), want, "{base} + {p}");
+        }
+    }
+
+    #[test]
+    fn unparsable_base_falls_back_to_path_join() {
+        assert!(url_join("https://h/%zz", &["x.tgz"]).is_err());
+        assert_eq!(url_join_or_path("https://h/%zz", "x.tgz"), "https:/h/%zz/x.tgz");
+        assert!(url_join("https://h:port/", &["x"]).is_err());
+        assert!(url_join("a:b/c", &["x"]).is_ok());
+        assert!(url_join(":x", &["x"]).is_err());
+    }
+
+    #[test]
+    fn clean_matches_go() {
+        for (i, o) in [
+            ("", "."),
+            ("a/../..", ".."),
+            ("/../a", "/a"),
+            ("a//b/./c/", "a/b/c"),
+            ("/", "/"),
+        ] {
+            assert_eq!(clean(i), o, "{i}");
+        }
+        assert_eq!(path_join(&["", ""]), "");
+        assert_eq!(path_join(&["", "x"]), "x");
+    }
+
+    #[test]
+    fn redact_hides_secrets() {
+        assert_eq!(
+            redact("https://u:secret@h/p/index.yaml?token=abc"),
+            "https://***@h/p/index.yaml?***"
+        );
+        assert_eq!(redact("https://h/p"), "https://h/p");
+    }
+}

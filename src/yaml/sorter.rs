@@ -1,0 +1,2 @@
+// STUB (temporary)
+pub fn natural_less(a: &str, b: &str) -> bool { a < b }
