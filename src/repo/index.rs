@@ -1,6 +1,7 @@
 //! The chart repository index (`pkg/repo/index.go`): model, merge and order.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
 
 use crate::chart::Metadata;
 use crate::gosort;
@@ -123,13 +124,63 @@ pub fn sort_versions(versions: &mut Vec<ChartVersion>) {
         (_, None) => false,
         (Some(x), Some(y)) => x.compare(y) == std::cmp::Ordering::Less,
     };
-    gosort::sort(&mut order, |i, j| less(&parsed[*j], &parsed[*i]));
+    let reverse = |i: &usize, j: &usize| less(&parsed[*j], &parsed[*i]);
+    if order.len() > 12 {
+        // Go 1.24 changed the generator pdqsort uses to break patterns, so
+        // Helm builds from older toolchains (Helm 3.17 and earlier) order some
+        // ties differently. Only when the two disagree does it matter which
+        // Helm is in use.
+        let mut old = order.clone();
+        gosort::sort_go1_23(&mut old, reverse);
+        gosort::sort(&mut order, reverse);
+        if old != order && helm_uses_old_go_sort() {
+            order = old;
+        }
+    } else {
+        gosort::sort(&mut order, reverse);
+    }
     let mut slots: Vec<Option<ChartVersion>> = std::mem::take(versions).into_iter().map(Some).collect();
     versions.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
+/// Whether the Helm that runs this plugin was built with Go 1.23 or older:
+/// `$HELM_BIN version --template {{.GoVersion}}`, asked once and only when a
+/// tie order depends on it. Without `HELM_BIN` (run outside Helm), the
+/// current toolchain's order is used.
+fn helm_uses_old_go_sort() -> bool {
+    static OLD: OnceLock<bool> = OnceLock::new();
+    *OLD.get_or_init(|| {
+        let Some(helm) = std::env::var_os("HELM_BIN").filter(|v| !v.is_empty()) else {
+            return false;
+        };
+        let out = std::process::Command::new(helm)
+            .args(["version", "--template", "{{.GoVersion}}"])
+            .stderr(std::process::Stdio::null())
+            .output();
+        let go = out
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        crate::debug!("Helm was built with {go:?}");
+        go_minor(&go).is_some_and(|m| m < 24)
+    })
+}
+
+/// `go1.23.7` → 23.
+fn go_minor(v: &str) -> Option<u32> {
+    let rest = v.strip_prefix("go1.")?;
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn go_version_parsing() {
+        assert_eq!(super::go_minor("go1.23.7"), Some(23));
+        assert_eq!(super::go_minor("go1.25.9"), Some(25));
+        assert_eq!(super::go_minor("devel"), None);
+    }
+
     use super::*;
 
     fn cv(name: &str, version: &str) -> ChartVersion {

@@ -1,0 +1,130 @@
+#!/bin/sh
+# Install hook of the helm-wharf plugin pack.
+#
+# 1. Puts the plugin binaries into $HELM_PLUGIN_DIR/bin, from the first source
+#    that works:
+#      - release binaries already built in the checkout (target/release);
+#      - the release archive for this OS/arch and plugin.yaml's version,
+#        checked against its published sha256;
+#      - a source build with `cargo build --release --locked`, where cargo exists.
+# 2. Registers each plugin of the pack (plugins/<name>) beside this one in
+#    Helm's plugin folder, as a symlink, so `helm <name>` works on Helm 3 and 4.
+set -eu
+
+dir=${HELM_PLUGIN_DIR:-$(cd "$(dirname "$0")" && pwd)}
+release_base=${HELM_WHARF_RELEASE_URL:-https://github.com/helm-wharf/helm-wharf/releases/download}
+
+say() { printf 'helm-wharf: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+version=$(sed -n 's/^version: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$dir/plugin.yaml")
+[ -n "$version" ] || die "cannot read the version from $dir/plugin.yaml"
+
+names=""
+for p in "$dir"/plugins/*/plugin.yaml; do
+  [ -f "$p" ] || continue
+  names="$names $(basename "$(dirname "$p")")"
+done
+[ -n "$names" ] || die "no plugins found under $dir/plugins"
+
+have_all() { # have_all FOLDER
+  for n in $names; do [ -x "$1/helm-$n" ] || return 1; done
+}
+
+install_from() { # install_from FOLDER
+  mkdir -p "$dir/bin"
+  for n in $names; do
+    cp -f "$1/helm-$n" "$dir/bin/.helm-$n.new"
+    chmod 0755 "$dir/bin/.helm-$n.new"
+    mv -f "$dir/bin/.helm-$n.new" "$dir/bin/helm-$n"
+  done
+}
+
+platform() {
+  os=$(uname -s | tr '[:upper:]' '[:lower:]')
+  arch=$(uname -m)
+  case "$arch" in
+    x86_64 | amd64) arch=amd64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+  esac
+  echo "${os}_${arch}"
+}
+
+fetch() { # fetch URL FILE
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL --connect-timeout 10 --max-time 300 -o "$2" "$1"
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -T 30 -O "$2" "$1"
+  else
+    return 1
+  fi
+}
+
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$1" | cut -d' ' -f1
+  else
+    shasum -a 256 "$1" | cut -d' ' -f1
+  fi
+}
+
+download() {
+  archive="helm-wharf_${version}_$(platform).tar.gz"
+  url="$release_base/v$version/$archive"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  say "downloading $url"
+  fetch "$url" "$tmp/$archive" || return 1
+  fetch "$url.sha256" "$tmp/$archive.sha256" || return 1
+  want=$(cut -d' ' -f1 < "$tmp/$archive.sha256")
+  got=$(sha256_of "$tmp/$archive")
+  if [ "$want" != "$got" ]; then
+    say "checksum mismatch for $archive: expected $want, got $got"
+    return 1
+  fi
+  mkdir -p "$tmp/x"
+  tar -xzf "$tmp/$archive" -C "$tmp/x"
+  have_all "$tmp/x" || { say "$archive lacks a binary"; return 1; }
+  install_from "$tmp/x"
+}
+
+if [ "${1:-}" = "--uninstall" ]; then
+  parent=$(dirname "$dir")
+  for n in $names; do
+    link="$parent/$n"
+    if [ -L "$link" ] && [ "$(readlink "$link")" = "$dir/plugins/$n" ]; then
+      rm -f "$link"
+    fi
+  done
+  exit 0
+fi
+
+if have_all "$dir/target/release"; then
+  install_from "$dir/target/release"
+elif download; then
+  :
+elif command -v cargo >/dev/null 2>&1; then
+  say "building from source with cargo (this takes a few minutes)"
+  (cd "$dir" && cargo build --release --locked) || die "cargo build failed"
+  install_from "$dir/target/release"
+else
+  die "no release binaries in $dir/target/release, no release archive for $(platform) at $release_base/v$version, and no cargo to build from source: install Rust (https://rustup.rs) and run 'helm plugin update wharf', or run 'cargo build --release' in $dir first"
+fi
+
+# Register the pack's plugins beside this one.
+parent=$(dirname "$dir")
+for n in $names; do
+  link="$parent/$n"
+  target="$dir/plugins/$n"
+  if [ -L "$link" ]; then
+    case "$(readlink "$link")" in
+      */plugins/"$n") rm -f "$link" ;;
+      *) say "a plugin named $n is already installed at $link; not replacing it"; continue ;;
+    esac
+  elif [ -e "$link" ]; then
+    say "a plugin named $n is already installed at $link; not replacing it"
+    continue
+  fi
+  ln -s "$target" "$link"
+done
+say "installed $version:$(for n in $names; do printf ' helm %s' "$n"; done)"

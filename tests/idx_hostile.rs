@@ -1,0 +1,157 @@
+//! Hostile input: refused quickly, in bounded memory, with one clear error
+//! line naming the file, and the existing index left as it was.
+
+mod common;
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn existing_index(home: &HelmHome) -> (tempfile::TempDir, Vec<u8>) {
+    let d = tempfile::tempdir().unwrap();
+    write_chart(d.path(), "good-1.0.0.tgz", "apiVersion: v2\nname: good\nversion: 1.0.0\n");
+    ok({
+        let mut c = idx(home);
+        c.arg("build").arg(d.path());
+        c
+    });
+    let before = fs::read(d.path().join("index.yaml")).unwrap();
+    (d, before)
+}
+
+fn assert_refused(out: &Measured, elapsed: Duration, file: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.success(), "accepted hostile {file}");
+    assert!(err.contains(file), "error does not name {file}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+}
+
+#[test]
+fn hostile_archives_are_skipped_and_refused_in_strict_mode() {
+    let home = HelmHome::new();
+    let (d, before) = existing_index(&home);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("dotdot.tgz", tgz(&[("x/Chart.yaml", b"apiVersion: v2\nname: x\nversion: 1.0.0\n"), ("x/../../etc/evil", b"x")])),
+        ("absolute.tgz", tgz(&[("x/Chart.yaml", b"apiVersion: v2\nname: x\nversion: 1.0.0\n"), ("x//etc/evil", b"x")])),
+        ("corrupt.tgz", {
+            let mut v = chart_tgz("c", "apiVersion: v2\nname: c\nversion: 1.0.0\n");
+            let n = v.len();
+            for b in &mut v[20..n - 10] {
+                *b ^= 0x5a;
+            }
+            v
+        }),
+        ("empty.tgz", Vec::new()),
+    ];
+    for (name, data) in &cases {
+        fs::write(d.path().join(name), data).unwrap();
+        let (out, elapsed, _) = run_measured({
+            let mut c = idx(&home);
+            c.arg("build").arg(d.path()).arg("--strict");
+            c
+        });
+        assert_refused(&out, elapsed, name);
+        assert_eq!(fs::read(d.path().join("index.yaml")).unwrap(), before);
+        // Without --strict it is skipped with a warning, the rest indexed.
+        let o = idx(&home).arg("build").arg(d.path()).output().unwrap();
+        assert!(o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains(name));
+        fs::remove_file(d.path().join(name)).unwrap();
+        ok({
+            let mut c = idx(&home);
+            c.arg("build").arg(d.path());
+            c
+        });
+    }
+    assert!(!std::path::Path::new("/etc/evil").exists());
+}
+
+#[test]
+fn decompression_bomb_is_refused_fast_in_bounded_memory() {
+    let home = HelmHome::new();
+    let (d, before) = existing_index(&home);
+    // A 300 MB Chart.yaml of spaces compresses to a few hundred KB.
+    let size: usize = 300 * 1024 * 1024;
+    let mut tar = Vec::new();
+    let mut h = [0u8; 512];
+    let name = b"bomb/Chart.yaml";
+    h[..name.len()].copy_from_slice(name);
+    h[100..107].copy_from_slice(b"0000644");
+    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
+    h[156] = b'0';
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| *b as u32).sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    tar.extend_from_slice(&h);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    use std::io::Write;
+    gz.write_all(&tar).unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..300 {
+        gz.write_all(&chunk).unwrap();
+    }
+    fs::write(d.path().join("bomb.tgz"), gz.finish().unwrap()).unwrap();
+    let (out, elapsed, rss) = run_measured({
+        let mut c = idx(&home);
+        c.arg("build").arg(d.path()).arg("--strict");
+        c
+    });
+    assert_refused(&out, elapsed, "bomb.tgz");
+    assert!(rss < 200 * 1024, "peak RSS {rss} KiB");
+    assert_eq!(fs::read(d.path().join("index.yaml")).unwrap(), before);
+}
+
+#[test]
+fn alias_bombs_and_duplicate_keys_in_an_index_are_refused() {
+    let home = HelmHome::new();
+    let (d, before) = existing_index(&home);
+    let mut bomb = String::from("apiVersion: v1\na0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 9].join(",")));
+    }
+    bomb.push_str("entries: {}\n");
+    let cases = [
+        ("bomb.yaml", bomb),
+        ("dupkey.yaml", "apiVersion: v1\napiVersion: v1\nentries: {}\n".to_string()),
+        (
+            "dupentrykey.yaml",
+            "apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.0.0\n    version: 2.0.0\n".to_string(),
+        ),
+        ("notyaml.yaml", "apiVersion: v1\nentries: [\n".to_string()),
+    ];
+    for (name, text) in &cases {
+        let m = d.path().join(name);
+        fs::write(&m, text).unwrap();
+        let (out, elapsed, rss) = run_measured({
+            let mut c = idx(&home);
+            c.arg("build").arg(d.path()).arg("--merge").arg(&m);
+            c
+        });
+        assert_refused(&out, elapsed, name);
+        assert!(rss < 300 * 1024, "{name}: peak RSS {rss} KiB");
+        assert_eq!(fs::read(d.path().join("index.yaml")).unwrap(), before, "{name}");
+        let out = idx(&home)
+            .arg("merge")
+            .arg(d.path().join("index.yaml"))
+            .arg(&m)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert_eq!(fs::read(d.path().join("index.yaml")).unwrap(), before, "{name}");
+        fs::remove_file(&m).unwrap();
+    }
+    // The same bomb as the folder's own index.yaml: refused, kept.
+    fs::write(d.path().join("index.yaml"), &cases[0].1).unwrap();
+    let (out, elapsed, _) = run_measured({
+        let mut c = idx(&home);
+        c.arg("build").arg(d.path());
+        c
+    });
+    assert_refused(&out, elapsed, "index.yaml");
+    assert_eq!(fs::read_to_string(d.path().join("index.yaml")).unwrap(), cases[0].1);
+}
