@@ -179,16 +179,24 @@ mod tests {
 
     #[test]
     fn yaml_scalars_coerce_into_strings() {
-        assert_eq!(YAML.string(&Value::Float(1.1), "f").unwrap().unwrap(), "1.1");
+        assert_eq!(
+            YAML.string(&Value::Float(1.1), "f").unwrap().unwrap(),
+            "1.1"
+        );
         assert_eq!(YAML.string(&Value::Int(7), "f").unwrap().unwrap(), "7");
-        assert_eq!(YAML.string(&Value::Bool(true), "f").unwrap().unwrap(), "true");
+        assert_eq!(
+            YAML.string(&Value::Bool(true), "f").unwrap().unwrap(),
+            "true"
+        );
         assert_eq!(YAML.string(&Value::Null, "f").unwrap(), None);
     }
 
     #[test]
     fn json_numbers_do_not_coerce() {
         assert!(JSON.string(&Value::Float(1.0), "version").is_err());
-        assert!(YAML.bool(&Value::String("true".into()), "deprecated").is_err());
+        assert!(YAML
+            .bool(&Value::String("true".into()), "deprecated")
+            .is_err());
     }
 
     #[test]

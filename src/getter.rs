@@ -64,7 +64,8 @@ pub fn client(opts: &Options) -> Result<reqwest::blocking::Client, GetError> {
         let mut pem = read("certificate file", &opts.cert_file)?;
         pem.push(b'\n');
         pem.extend(read("key file", &opts.key_file)?);
-        let id = reqwest::Identity::from_pem(&pem).map_err(|_| GetError::Tls(opts.cert_file.clone()))?;
+        let id =
+            reqwest::Identity::from_pem(&pem).map_err(|_| GetError::Tls(opts.cert_file.clone()))?;
         b = b.identity(id);
     }
     b.build().map_err(|e| GetError::Fetch {

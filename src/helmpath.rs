@@ -36,7 +36,9 @@ impl Home {
 
 /// `helmpath.ConfigPath` / `CachePath` / `DataPath` with `elem` joined below.
 pub fn path(home: Home, elem: &str) -> PathBuf {
-    path_with(home, elem, &|name| env::var_os(name).filter(|v| !v.is_empty()))
+    path_with(home, elem, &|name| {
+        env::var_os(name).filter(|v| !v.is_empty())
+    })
 }
 
 /// [`path`] with an injectable environment, so tests need not touch the

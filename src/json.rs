@@ -238,7 +238,10 @@ fn write_string<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
             '\u{c}' => Some(b"\\f"),
             _ => None,
         };
-        let needs_hex = matches!(c, '\u{0}'..='\u{1f}' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}');
+        let needs_hex = matches!(
+            c,
+            '\u{0}'..='\u{1f}' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}'
+        );
         if esc.is_none() && !needs_hex {
             continue;
         }

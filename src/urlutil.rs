@@ -121,9 +121,9 @@ fn check_authority(authority: &str) -> Result<(), ParseError> {
     }
     unescape(host)?;
     if let Some(ui) = userinfo {
-        let ok = ui.chars().all(|c| {
-            c.is_ascii_alphanumeric() || "-._:~!$&'()*+,;=%@".contains(c)
-        });
+        let ok = ui
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._:~!$&'()*+,;=%@".contains(c));
         if !ok {
             return Err(ParseError);
         }
@@ -193,8 +193,8 @@ impl GoUrl {
         } else {
             let host = self.authority.as_deref().unwrap_or("");
             if !self.scheme.is_empty() || self.authority.is_some() {
-                if !(self.omit_host && host.is_empty()) && (!host.is_empty() || !self.path.is_empty())
-                {
+                let omit = self.omit_host && host.is_empty();
+                if !omit && (!host.is_empty() || !self.path.is_empty()) {
                     buf.push_str("//");
                 }
                 buf.push_str(host);
@@ -317,14 +317,26 @@ mod tests {
             ("charts/", "x.tgz", "charts/x.tgz"),
             ("/abs/", "x.tgz", "/abs/x.tgz"),
             ("oci://reg/x", "x.tgz", "oci://reg/x/x.tgz"),
-            ("https://h/a%20b/c?tok=1#frag", "sub", "https://h/a%20b/c/sub?tok=1#frag"),
+            (
+                "https://h/a%20b/c?tok=1#frag",
+                "sub",
+                "https://h/a%20b/c/sub?tok=1#frag",
+            ),
             ("https://h", "x.tgz", "https://h/x.tgz"),
             ("https://h/a/../b", "x.tgz", "https://h/b/x.tgz"),
-            ("https://h/c", "alpha-1.0.0+build.1.tgz", "https://h/c/alpha-1.0.0+build.1.tgz"),
+            (
+                "https://h/c",
+                "alpha-1.0.0+build.1.tgz",
+                "https://h/c/alpha-1.0.0+build.1.tgz",
+            ),
             ("https://h/c", "a b.tgz", "https://h/c/a%20b.tgz"),
             ("https://h/c", "a!(x).tgz", "https://h/c/a%21%28x%29.tgz"),
             ("https://h/a%2Fb", "x.tgz", "https://h/a/b/x.tgz"),
-            ("https://user:pw@h:8080/c", "x.tgz", "https://user:pw@h:8080/c/x.tgz"),
+            (
+                "https://user:pw@h:8080/c",
+                "x.tgz",
+                "https://user:pw@h:8080/c/x.tgz",
+            ),
             ("file:/srv/c", "x.tgz", "file:/srv/c/x.tgz"),
             ("mailto:x", "x.tgz", "mailto:x"),
             ("https://h/c?", "x.tgz", "https://h/c/x.tgz?"),
@@ -338,7 +350,10 @@ mod tests {
     #[test]
     fn unparsable_base_falls_back_to_path_join() {
         assert!(url_join("https://h/%zz", &["x.tgz"]).is_err());
-        assert_eq!(url_join_or_path("https://h/%zz", "x.tgz"), "https:/h/%zz/x.tgz");
+        assert_eq!(
+            url_join_or_path("https://h/%zz", "x.tgz"),
+            "https:/h/%zz/x.tgz"
+        );
         assert!(url_join("https://h:port/", &["x"]).is_err());
         assert!(url_join("a:b/c", &["x"]).is_ok());
         assert!(url_join(":x", &["x"]).is_err());

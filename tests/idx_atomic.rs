@@ -24,7 +24,11 @@ fn kill_9_never_leaves_a_torn_index() {
     let home = HelmHome::new();
     let d = tempfile::tempdir().unwrap();
     for i in 0..40 {
-        write_chart(d.path(), &format!("c{i}-1.0.0.tgz"), &format!("apiVersion: v2\nname: c{i}\nversion: 1.0.0\n"));
+        write_chart(
+            d.path(),
+            &format!("c{i}-1.0.0.tgz"),
+            &format!("apiVersion: v2\nname: c{i}\nversion: 1.0.0\n"),
+        );
     }
     let grafana = fixtures().join("index").join("grafana-index.yaml");
     let index = d.path().join("index.yaml");
@@ -77,7 +81,12 @@ fn concurrent_builds_lose_no_entries() {
                     &format!("r{round}-c{i}-1.0.0.tgz"),
                     &format!("apiVersion: v2\nname: r{round}c{i}\nversion: 1.0.0\n"),
                 );
-                idx(&home).arg("build").arg(d.path()).stderr(Stdio::null()).spawn().unwrap()
+                idx(&home)
+                    .arg("build")
+                    .arg(d.path())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
             })
             .collect();
         for mut c in children {
@@ -92,11 +101,19 @@ fn concurrent_merges_into_one_file_lose_no_entries() {
     let home = HelmHome::new();
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("index.yaml");
-    fs::write(&out, "apiVersion: v1\nentries: {}\ngenerated: \"2020-01-01T00:00:00Z\"\n").unwrap();
+    fs::write(
+        &out,
+        "apiVersion: v1\nentries: {}\ngenerated: \"2020-01-01T00:00:00Z\"\n",
+    )
+    .unwrap();
     let sources: Vec<_> = (0..8)
         .map(|i| {
             let s = tempfile::tempdir().unwrap();
-            write_chart(s.path(), &format!("m{i}-1.0.0.tgz"), &format!("apiVersion: v2\nname: m{i}\nversion: 1.0.0\n"));
+            write_chart(
+                s.path(),
+                &format!("m{i}-1.0.0.tgz"),
+                &format!("apiVersion: v2\nname: m{i}\nversion: 1.0.0\n"),
+            );
             ok({
                 let mut c = idx(&home);
                 c.arg("build").arg(s.path());

@@ -45,23 +45,45 @@ fn tricky_charts() -> Vec<(String, String)> {
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
     for v in [
-        "1.0.0", "1.0.0-x-y", "1.0.0-rc.10", "1.0.0-rc.2", "1.0.0-rc.1", "1.0.0-beta.11",
-        "1.0.0-beta.2", "1.0.0-beta", "1.0.0-alpha.beta", "1.0.0-alpha.1", "1.0.0-alpha",
-        "1.0.0-X", "1.0.0-01a", "1.0.0-1", "0.10.0", "0.9.0",
+        "1.0.0",
+        "1.0.0-x-y",
+        "1.0.0-rc.10",
+        "1.0.0-rc.2",
+        "1.0.0-rc.1",
+        "1.0.0-beta.11",
+        "1.0.0-beta.2",
+        "1.0.0-beta",
+        "1.0.0-alpha.beta",
+        "1.0.0-alpha.1",
+        "1.0.0-alpha",
+        "1.0.0-X",
+        "1.0.0-01a",
+        "1.0.0-1",
+        "0.10.0",
+        "0.9.0",
     ] {
-        c.push((format!("pre-{v}.tgz"), format!("apiVersion: v2\nname: pre\nversion: {v}\n")));
+        c.push((
+            format!("pre-{v}.tgz"),
+            format!("apiVersion: v2\nname: pre\nversion: {v}\n"),
+        ));
     }
     for n in [
         "_under", "0zero", "App", "B", "a-b", "a.b", "a_b", "a9", "a10", "ab", "app-2", "app-02",
         "app-10", "z",
     ] {
-        c.push((format!("names/{n}.tgz"), format!("apiVersion: v2\nname: {n}\nversion: 1.0.0\n")));
+        c.push((
+            format!("names/{n}.tgz"),
+            format!("apiVersion: v2\nname: {n}\nversion: 1.0.0\n"),
+        ));
     }
     // 13 versions that tie in groups: Go's unstable sort decides their order.
     for i in 0..13 {
         c.push((
             format!("tie-{i:02}.tgz"),
-            format!("apiVersion: v2\nname: tie\nversion: 1.0.{}+b{i:02}\n", i % 3),
+            format!(
+                "apiVersion: v2\nname: tie\nversion: 1.0.{}+b{i:02}\n",
+                i % 3
+            ),
         ));
     }
     // The same chart twice (Helm does not de-duplicate a folder).
@@ -79,7 +101,10 @@ fn populate(dir: &Path, charts: &[(String, String)]) {
     fs::write(
         dir.join("badvalues.tgz"),
         tgz(&[
-            ("badvalues/Chart.yaml", b"apiVersion: v2\nname: badvalues\nversion: 1.0.0\n"),
+            (
+                "badvalues/Chart.yaml",
+                b"apiVersion: v2\nname: badvalues\nversion: 1.0.0\n",
+            ),
             ("badvalues/values.yaml", b"a: [unclosed\n"),
         ]),
     )
@@ -91,7 +116,9 @@ fn copy_dir(src: &Path) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     ok({
         let mut c = std::process::Command::new("cp");
-        c.arg("-a").arg(format!("{}/.", src.display())).arg(d.path());
+        c.arg("-a")
+            .arg(format!("{}/.", src.display()))
+            .arg(d.path());
         c
     });
     d
@@ -107,7 +134,9 @@ fn compare(home: &HelmHome, helm: Helm, src: &Path, extra: &[&str], what: &str) 
     args.extend_from_slice(extra);
     home.helm_ok(helm, &args);
     let mut c = idx(home);
-    c.env("HELM_BIN", helm.bin()).args(["build", od]).args(extra);
+    c.env("HELM_BIN", helm.bin())
+        .args(["build", od])
+        .args(extra);
     let out = c.output().unwrap();
     assert!(
         out.status.success(),
@@ -152,7 +181,14 @@ fn skipped_charts_are_reported() {
     let out = idx(&home).args(["build"]).arg(src.path()).output().unwrap();
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    for f in ["garbage.tgz", "truncated.tgz", "badvalues.tgz", "bad-version.tgz", "bad-name.tgz", "bad-type.tgz"] {
+    for f in [
+        "garbage.tgz",
+        "truncated.tgz",
+        "badvalues.tgz",
+        "bad-version.tgz",
+        "bad-name.tgz",
+        "bad-type.tgz",
+    ] {
         assert!(err.contains(f), "no warning for {f}: {err}");
     }
     assert!(!err.contains("inside-1.0.0.tgz"), "{err}");
@@ -164,12 +200,35 @@ fn merge_with_an_existing_index() {
     let src = tempfile::tempdir().unwrap();
     populate(src.path(), &tricky_charts()[..8]);
     let old = tempfile::tempdir().unwrap();
-    write_chart(old.path(), "old-0.1.0.tgz", "apiVersion: v2\nname: old\nversion: 0.1.0\n");
-    write_chart(old.path(), "multiline-0.0.9.tgz", "apiVersion: v2\nname: multiline\nversion: 0.0.9\n");
-    home.helm_ok(Helm::V3, &["repo", "index", old.path().to_str().unwrap(), "--url", "https://old"]);
+    write_chart(
+        old.path(),
+        "old-0.1.0.tgz",
+        "apiVersion: v2\nname: old\nversion: 0.1.0\n",
+    );
+    write_chart(
+        old.path(),
+        "multiline-0.0.9.tgz",
+        "apiVersion: v2\nname: multiline\nversion: 0.0.9\n",
+    );
+    home.helm_ok(
+        Helm::V3,
+        &[
+            "repo",
+            "index",
+            old.path().to_str().unwrap(),
+            "--url",
+            "https://old",
+        ],
+    );
     let merge = old.path().join("index.yaml");
     for helm in BOTH {
-        compare(&home, helm, src.path(), &["--merge", merge.to_str().unwrap()], "merge");
+        compare(
+            &home,
+            helm,
+            src.path(),
+            &["--merge", merge.to_str().unwrap()],
+            "merge",
+        );
     }
 }
 
@@ -193,7 +252,11 @@ fn real_gh_pages_indexes_round_trip() {
                 c
             });
             let ours = fs::read_to_string(o.path().join("index.yaml")).unwrap();
-            assert_same_index(&ours, &fs::read_to_string(&fixture).unwrap(), "argo fixture");
+            assert_same_index(
+                &ours,
+                &fs::read_to_string(&fixture).unwrap(),
+                "argo fixture",
+            );
         }
     }
 }
@@ -209,5 +272,8 @@ fn missing_merge_file_is_created_like_helm() {
         c
     });
     let created = fs::read_to_string(&m).unwrap();
-    assert!(created.starts_with("apiVersion: v1\nentries: {}\ngenerated: \""), "{created}");
+    assert!(
+        created.starts_with("apiVersion: v1\nentries: {}\ngenerated: \""),
+        "{created}"
+    );
 }

@@ -4,13 +4,17 @@
 mod common;
 
 use std::fs;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
 fn existing_index(home: &HelmHome) -> (tempfile::TempDir, Vec<u8>) {
     let d = tempfile::tempdir().unwrap();
-    write_chart(d.path(), "good-1.0.0.tgz", "apiVersion: v2\nname: good\nversion: 1.0.0\n");
+    write_chart(
+        d.path(),
+        "good-1.0.0.tgz",
+        "apiVersion: v2\nname: good\nversion: 1.0.0\n",
+    );
     ok({
         let mut c = idx(home);
         c.arg("build").arg(d.path());
@@ -34,8 +38,20 @@ fn hostile_archives_are_skipped_and_refused_in_strict_mode() {
     let home = HelmHome::new();
     let (d, before) = existing_index(&home);
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("dotdot.tgz", tgz(&[("x/Chart.yaml", b"apiVersion: v2\nname: x\nversion: 1.0.0\n"), ("x/../../etc/evil", b"x")])),
-        ("absolute.tgz", tgz(&[("x/Chart.yaml", b"apiVersion: v2\nname: x\nversion: 1.0.0\n"), ("x//etc/evil", b"x")])),
+        (
+            "dotdot.tgz",
+            tgz(&[
+                ("x/Chart.yaml", b"apiVersion: v2\nname: x\nversion: 1.0.0\n"),
+                ("x/../../etc/evil", b"x"),
+            ]),
+        ),
+        (
+            "absolute.tgz",
+            tgz(&[
+                ("x/Chart.yaml", b"apiVersion: v2\nname: x\nversion: 1.0.0\n"),
+                ("x//etc/evil", b"x"),
+            ]),
+        ),
         ("corrupt.tgz", {
             let mut v = chart_tgz("c", "apiVersion: v2\nname: c\nversion: 1.0.0\n");
             let n = v.len();
@@ -117,10 +133,14 @@ fn alias_bombs_and_duplicate_keys_in_an_index_are_refused() {
     bomb.push_str("entries: {}\n");
     let cases = [
         ("bomb.yaml", bomb),
-        ("dupkey.yaml", "apiVersion: v1\napiVersion: v1\nentries: {}\n".to_string()),
+        (
+            "dupkey.yaml",
+            "apiVersion: v1\napiVersion: v1\nentries: {}\n".to_string(),
+        ),
         (
             "dupentrykey.yaml",
-            "apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.0.0\n    version: 2.0.0\n".to_string(),
+            "apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.0.0\n    version: 2.0.0\n"
+                .to_string(),
         ),
         ("notyaml.yaml", "apiVersion: v1\nentries: [\n".to_string()),
     ];
@@ -134,7 +154,11 @@ fn alias_bombs_and_duplicate_keys_in_an_index_are_refused() {
         });
         assert_refused(&out, elapsed, name);
         assert!(rss < 300 * 1024, "{name}: peak RSS {rss} KiB");
-        assert_eq!(fs::read(d.path().join("index.yaml")).unwrap(), before, "{name}");
+        assert_eq!(
+            fs::read(d.path().join("index.yaml")).unwrap(),
+            before,
+            "{name}"
+        );
         let out = idx(&home)
             .arg("merge")
             .arg(d.path().join("index.yaml"))
@@ -142,7 +166,11 @@ fn alias_bombs_and_duplicate_keys_in_an_index_are_refused() {
             .output()
             .unwrap();
         assert!(!out.status.success());
-        assert_eq!(fs::read(d.path().join("index.yaml")).unwrap(), before, "{name}");
+        assert_eq!(
+            fs::read(d.path().join("index.yaml")).unwrap(),
+            before,
+            "{name}"
+        );
         fs::remove_file(&m).unwrap();
     }
     // The same bomb as the folder's own index.yaml: refused, kept.
@@ -153,5 +181,8 @@ fn alias_bombs_and_duplicate_keys_in_an_index_are_refused() {
         c
     });
     assert_refused(&out, elapsed, "index.yaml");
-    assert_eq!(fs::read_to_string(d.path().join("index.yaml")).unwrap(), cases[0].1);
+    assert_eq!(
+        fs::read_to_string(d.path().join("index.yaml")).unwrap(),
+        cases[0].1
+    );
 }

@@ -22,17 +22,27 @@ fn ties(dir: &std::path::Path) {
         write_chart(
             dir,
             &format!("tie-{i:02}.tgz"),
-            &format!("apiVersion: v2\nname: tie\nversion: 1.0.{}+b{i:02}\n", i % 3),
+            &format!(
+                "apiVersion: v2\nname: tie\nversion: 1.0.{}+b{i:02}\n",
+                i % 3
+            ),
         );
     }
     for i in 0..14 {
         write_chart(
             dir,
             &format!("small-{i:02}.tgz"),
-            &format!("apiVersion: v2\nname: small\nversion: 2.0.{}+b{i:02}\n", i % 3),
+            &format!(
+                "apiVersion: v2\nname: small\nversion: 2.0.{}+b{i:02}\n",
+                i % 3
+            ),
         );
     }
-    write_chart(dir, "sub/other-1.0.0.tgz", "apiVersion: v2\nname: other\nversion: 1.0.0\n");
+    write_chart(
+        dir,
+        "sub/other-1.0.0.tgz",
+        "apiVersion: v2\nname: other\nversion: 1.0.0\n",
+    );
 }
 
 #[test]
@@ -50,8 +60,26 @@ fn install_run_uninstall_on_helm_3_and_4() {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         ties(a.path());
         ties(b.path());
-        home.helm_ok(helm, &["idx", "build", a.path().to_str().unwrap(), "--url", "https://x"]);
-        home.helm_ok(helm, &["repo", "index", b.path().to_str().unwrap(), "--url", "https://x"]);
+        home.helm_ok(
+            helm,
+            &[
+                "idx",
+                "build",
+                a.path().to_str().unwrap(),
+                "--url",
+                "https://x",
+            ],
+        );
+        home.helm_ok(
+            helm,
+            &[
+                "repo",
+                "index",
+                b.path().to_str().unwrap(),
+                "--url",
+                "https://x",
+            ],
+        );
         assert_same_index(
             &fs::read_to_string(a.path().join("index.yaml")).unwrap(),
             &fs::read_to_string(b.path().join("index.yaml")).unwrap(),
@@ -61,10 +89,20 @@ fn install_run_uninstall_on_helm_3_and_4() {
         let out = home.helm_ok(helm, &["plugin", "uninstall", "wharf"]);
         assert!(out.contains("Uninstalled plugin: wharf"), "{out}");
         let list = home.helm_ok(helm, &["plugin", "list"]);
-        assert_eq!(list.lines().count(), 1, "plugins left after uninstall:\n{list}");
+        assert_eq!(
+            list.lines().count(),
+            1,
+            "plugins left after uninstall:\n{list}"
+        );
         let plugins = home.path().join("data").join("plugins");
-        let left: Vec<_> = fs::read_dir(&plugins).map(|r| r.flatten().collect()).unwrap_or_default();
-        assert!(left.is_empty(), "files left in {}: {left:?}", plugins.display());
+        let left: Vec<_> = fs::read_dir(&plugins)
+            .map(|r| r.flatten().collect())
+            .unwrap_or_default();
+        assert!(
+            left.is_empty(),
+            "files left in {}: {left:?}",
+            plugins.display()
+        );
         let idx = home.helm(helm, &["idx", "--help"]);
         assert!(!idx.status.success(), "helm idx still runs after uninstall");
     }
@@ -75,7 +113,8 @@ fn install_hook_fails_clearly_without_any_source() {
     // A copy of the checkout without binaries, on a PATH without cargo, and
     // a release URL that cannot answer: the hook must say what to do.
     assert!(
-        !std::path::Path::new("/usr/bin/cargo").exists() && !std::path::Path::new("/bin/cargo").exists(),
+        !std::path::Path::new("/usr/bin/cargo").exists()
+            && !std::path::Path::new("/bin/cargo").exists(),
         "this test needs a PATH (/usr/bin:/bin) without cargo"
     );
     let d = tempfile::tempdir().unwrap();
@@ -83,7 +122,11 @@ fn install_hook_fails_clearly_without_any_source() {
         fs::copy(root().join(f), d.path().join(f)).unwrap();
     }
     fs::create_dir_all(d.path().join("plugins/idx")).unwrap();
-    fs::copy(root().join("plugins/idx/plugin.yaml"), d.path().join("plugins/idx/plugin.yaml")).unwrap();
+    fs::copy(
+        root().join("plugins/idx/plugin.yaml"),
+        d.path().join("plugins/idx/plugin.yaml"),
+    )
+    .unwrap();
     let out = std::process::Command::new("sh")
         .arg(d.path().join("install-binary.sh"))
         .env("HELM_PLUGIN_DIR", d.path())
@@ -94,5 +137,8 @@ fn install_hook_fails_clearly_without_any_source() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
-    assert!(err.contains("no cargo to build from source") && err.contains("rustup"), "{err}");
+    assert!(
+        err.contains("no cargo to build from source") && err.contains("rustup"),
+        "{err}"
+    );
 }

@@ -149,7 +149,10 @@ fn read_tar<R: Read>(input: &mut R) -> Result<Vec<BufferedFile>, ArchiveError> {
         let mut data = Vec::new();
         let copied = if keep {
             data.reserve(size as usize);
-            (&mut entry).take(remaining).read_to_end(&mut data).map_err(corrupt)? as u64
+            (&mut entry)
+                .take(remaining)
+                .read_to_end(&mut data)
+                .map_err(corrupt)? as u64
         } else {
             io::copy(&mut (&mut entry).take(remaining), &mut io::sink()).map_err(corrupt)?
         };

@@ -150,7 +150,11 @@ fn load_files(
             "values.yaml" => check_values(&f.data)?,
             "requirements.yaml" => {
                 let v = parse_sigs("requirements.yaml", &f.data)?;
-                decode_md(md.get_or_insert_with(Metadata::default), "requirements.yaml", &v)?;
+                decode_md(
+                    md.get_or_insert_with(Metadata::default),
+                    "requirements.yaml",
+                    &v,
+                )?;
             }
             name if name.starts_with("charts/") => {
                 if name.ends_with(".prov") {
@@ -191,7 +195,10 @@ fn load_subchart(
     depth: usize,
 ) -> Result<Metadata, LoadError> {
     if name.ends_with(".tgz") && name.len() > ".tgz".len() {
-        let first = files.into_iter().next().ok_or(LoadError::MissingChartYaml)?;
+        let first = files
+            .into_iter()
+            .next()
+            .ok_or(LoadError::MissingChartYaml)?;
         if first.name != name {
             return Err(file_err(
                 "subchart archive",
@@ -287,7 +294,11 @@ mod tests {
     fn bad_values_or_lock_fail_the_chart() {
         assert!(load(&[("demo/Chart.yaml", CHART), ("demo/values.yaml", b"- a\n")]).is_err());
         assert!(load(&[("demo/Chart.yaml", CHART), ("demo/values.yaml", b"a: [\n")]).is_err());
-        assert!(load(&[("demo/Chart.yaml", CHART), ("demo/values.yaml", b"a: .inf\n")]).is_err());
+        assert!(load(&[
+            ("demo/Chart.yaml", CHART),
+            ("demo/values.yaml", b"a: .inf\n")
+        ])
+        .is_err());
         assert!(load(&[
             ("demo/Chart.yaml", CHART),
             ("demo/Chart.lock", b"generated: yesterday\n")
@@ -320,14 +331,32 @@ mod tests {
 
     #[test]
     fn subcharts_are_loaded_and_checked() {
-        let sub = tgz(&[("db/Chart.yaml", b"apiVersion: v2\nname: db\nversion: 1.0.0\n")]);
-        assert!(load(&[("demo/Chart.yaml", CHART), ("demo/charts/db-1.0.0.tgz", &sub)]).is_ok());
-        let bad = tgz(&[("db/Chart.yaml", b"apiVersion: v2\nname: db\nversion: nope\n")]);
-        assert!(load(&[("demo/Chart.yaml", CHART), ("demo/charts/db-1.0.0.tgz", &bad)]).is_err());
+        let sub = tgz(&[(
+            "db/Chart.yaml",
+            b"apiVersion: v2\nname: db\nversion: 1.0.0\n",
+        )]);
+        assert!(load(&[
+            ("demo/Chart.yaml", CHART),
+            ("demo/charts/db-1.0.0.tgz", &sub)
+        ])
+        .is_ok());
+        let bad = tgz(&[(
+            "db/Chart.yaml",
+            b"apiVersion: v2\nname: db\nversion: nope\n",
+        )]);
+        assert!(load(&[
+            ("demo/Chart.yaml", CHART),
+            ("demo/charts/db-1.0.0.tgz", &bad)
+        ])
+        .is_err());
         // A stray file under charts/ is loaded as a chart folder and fails.
         assert!(load(&[("demo/Chart.yaml", CHART), ("demo/charts/README.md", b"x")]).is_err());
         // Names starting with _ or . are ignored.
-        assert!(load(&[("demo/Chart.yaml", CHART), ("demo/charts/_helpers.md", b"x")]).is_ok());
+        assert!(load(&[
+            ("demo/Chart.yaml", CHART),
+            ("demo/charts/_helpers.md", b"x")
+        ])
+        .is_ok());
     }
 
     #[test]

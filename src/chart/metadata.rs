@@ -67,7 +67,8 @@ impl ValidationError {
     /// The one validation error Helm tolerates when loading an index
     /// (`ignoreSkippableChartValidationError`, helm#12748).
     pub fn is_duplicate_dependency(&self) -> bool {
-        self.0.starts_with("more than one dependency with name or alias")
+        self.0
+            .starts_with("more than one dependency with name or alias")
     }
 }
 
@@ -185,7 +186,10 @@ impl Metadata {
             return err("chart.metadata.name is required".into());
         }
         if self.name == "." || self.name == ".." {
-            return err(format!("chart.metadata.name {:?} is not allowed", self.name));
+            return err(format!(
+                "chart.metadata.name {:?} is not allowed",
+                self.name
+            ));
         }
         if self.name != go_base(&self.name) {
             return err(format!("chart.metadata.name {:?} is invalid", self.name));
@@ -194,7 +198,10 @@ impl Metadata {
             return err("chart.metadata.version is required".into());
         }
         if semver::Version::parse(&self.version).is_err() {
-            return err(format!("chart.metadata.version {:?} is invalid", self.version));
+            return err(format!(
+                "chart.metadata.version {:?} is invalid",
+                self.version
+            ));
         }
         if !matches!(self.chart_type.as_str(), "" | "application" | "library") {
             return err("chart.metadata.type must be application or library".into());
@@ -227,7 +234,11 @@ impl Metadata {
                     d.name
                 ));
             }
-            let key = if d.alias.is_empty() { &d.name } else { &d.alias };
+            let key = if d.alias.is_empty() {
+                &d.name
+            } else {
+                &d.alias
+            };
             if seen.contains(key) {
                 return err(format!(
                     "more than one dependency with name or alias {key:?}"

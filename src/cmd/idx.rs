@@ -22,13 +22,22 @@ pub enum IdxError {
     #[error("{0}: not a folder")]
     NotADir(PathBuf),
     #[error("merge failed: error loading {path}: {source}")]
-    Merge { path: String, source: LoadIndexError },
+    Merge {
+        path: String,
+        source: LoadIndexError,
+    },
     #[error("error loading {path}: {source}")]
-    Load { path: String, source: LoadIndexError },
+    Load {
+        path: String,
+        source: LoadIndexError,
+    },
     #[error(
         "cannot reuse {path}: {source} (move it away to rebuild the index from the archives alone)"
     )]
-    Cache { path: PathBuf, source: LoadIndexError },
+    Cache {
+        path: PathBuf,
+        source: LoadIndexError,
+    },
     #[error("{} chart(s) cannot be indexed (--strict): {}", .0.len(), list_skipped(.0))]
     Strict(Vec<Skipped>),
     #[error("{0}")]
@@ -114,11 +123,12 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
 
     let mut reuse = Reuse::new();
     if let Some(bytes) = read_if_exists(&out)? {
-        let loaded = load_index(&bytes, &out.display().to_string(), Strictness::Lenient)
-            .map_err(|source| IdxError::Cache {
+        let loaded = load_index(&bytes, &out.display().to_string(), Strictness::Lenient).map_err(
+            |source| IdxError::Cache {
                 path: out.clone(),
                 source,
-            })?;
+            },
+        )?;
         crate::debug!(
             "reusing {} entries of {}",
             loaded.index.len(),
@@ -264,7 +274,8 @@ pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, Id
                         list.push(cv);
                     }
                     Some((name, pos)) => {
-                        let Some(existing) = acc.entries.get_mut(name).and_then(|l| l.get_mut(*pos))
+                        let Some(existing) =
+                            acc.entries.get_mut(name).and_then(|l| l.get_mut(*pos))
                         else {
                             continue;
                         };
@@ -280,7 +291,9 @@ pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, Id
                             short(&cv.digest)
                         );
                         match o.conflict {
-                            Conflict::Keep => report.warnings.push(format!("{what}: keeping the first")),
+                            Conflict::Keep => {
+                                report.warnings.push(format!("{what}: keeping the first"))
+                            }
                             Conflict::Replace => {
                                 report.warnings.push(format!("{what}: replacing"));
                                 *existing = cv;

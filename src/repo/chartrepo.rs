@@ -49,7 +49,8 @@ pub fn index_url(repo_url: &str) -> String {
         None => (repo_url, None),
     };
     let lower = base.to_ascii_lowercase();
-    let mut url = if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+    let mut url = if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")
+    {
         base.to_string()
     } else {
         format!("{}/index.yaml", base.trim_end_matches('/'))
@@ -158,8 +159,14 @@ mod tests {
     #[test]
     fn index_url_appends_like_helm() {
         assert_eq!(index_url("https://h/charts"), "https://h/charts/index.yaml");
-        assert_eq!(index_url("https://h/charts/"), "https://h/charts/index.yaml");
-        assert_eq!(index_url("https://h/x/index.yaml"), "https://h/x/index.yaml");
+        assert_eq!(
+            index_url("https://h/charts/"),
+            "https://h/charts/index.yaml"
+        );
+        assert_eq!(
+            index_url("https://h/x/index.yaml"),
+            "https://h/x/index.yaml"
+        );
         assert_eq!(index_url("https://h/c?t=1"), "https://h/c/index.yaml?t=1");
         assert_eq!(repo_base("https://h/c"), "https://h/c/");
     }

@@ -12,11 +12,19 @@ use crate::provenance;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// An entry whose archive is not in the folder.
-    Missing { chart: String, version: String, url: String },
+    Missing {
+        chart: String,
+        version: String,
+        url: String,
+    },
     /// An entry without `urls`.
     NoUrl { chart: String, version: String },
     /// The archive's digest differs from the index.
-    Digest { file: String, indexed: String, actual: String },
+    Digest {
+        file: String,
+        indexed: String,
+        actual: String,
+    },
     /// An archive no entry points to.
     NotIndexed { file: String },
     /// An archive that cannot be read.
@@ -26,11 +34,19 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::Missing { chart, version, url } => {
+            Problem::Missing {
+                chart,
+                version,
+                url,
+            } => {
                 write!(f, "missing: {chart} {version}: no archive for {url}")
             }
             Problem::NoUrl { chart, version } => write!(f, "no url: {chart} {version}"),
-            Problem::Digest { file, indexed, actual } => write!(
+            Problem::Digest {
+                file,
+                indexed,
+                actual,
+            } => write!(
                 f,
                 "digest mismatch: {file}: index has {}, archive is {actual}",
                 if indexed.is_empty() { "none" } else { indexed }

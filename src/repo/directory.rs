@@ -222,8 +222,14 @@ mod tests {
     fn urls_follow_helm() {
         assert_eq!(entry_url("", "", "a-1.tgz"), "a-1.tgz");
         assert_eq!(entry_url("", "sub", "a-1.tgz"), "sub/a-1.tgz");
-        assert_eq!(entry_url("https://h/c/", "", "a-1.tgz"), "https://h/c/a-1.tgz");
-        assert_eq!(entry_url("https://h/c", "sub", "a-1.tgz"), "https://h/c/sub/a-1.tgz");
+        assert_eq!(
+            entry_url("https://h/c/", "", "a-1.tgz"),
+            "https://h/c/a-1.tgz"
+        );
+        assert_eq!(
+            entry_url("https://h/c", "sub", "a-1.tgz"),
+            "https://h/c/sub/a-1.tgz"
+        );
     }
 
     #[test]
@@ -242,13 +248,19 @@ mod tests {
             .iter()
             .map(|a| format!("{}/{}", a.parent, a.file_name))
             .collect();
-        assert_eq!(names, ["/.h.tgz", "/B.tgz", "/a.tgz", "/b.tgz", "sub/c.tgz"]);
+        assert_eq!(
+            names,
+            ["/.h.tgz", "/B.tgz", "/a.tgz", "/b.tgz", "sub/c.tgz"]
+        );
         assert_eq!(skipped.len(), 1);
     }
 
     #[test]
     fn parallel_map_keeps_order() {
         let v: Vec<usize> = (0..1000).collect();
-        assert_eq!(run_parallel(&v, |x| x * 2), v.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert_eq!(
+            run_parallel(&v, |x| x * 2),
+            v.iter().map(|x| x * 2).collect::<Vec<_>>()
+        );
     }
 }

@@ -139,7 +139,8 @@ pub fn sort_versions(versions: &mut Vec<ChartVersion>) {
     } else {
         gosort::sort(&mut order, reverse);
     }
-    let mut slots: Vec<Option<ChartVersion>> = std::mem::take(versions).into_iter().map(Some).collect();
+    let mut slots: Vec<Option<ChartVersion>> =
+        std::mem::take(versions).into_iter().map(Some).collect();
     versions.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
@@ -169,7 +170,10 @@ fn helm_uses_old_go_sort() -> bool {
 /// `go1.23.7` → 23.
 fn go_minor(v: &str) -> Option<u32> {
     let rest = v.strip_prefix("go1.")?;
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -195,19 +199,38 @@ mod tests {
     }
 
     fn versions(i: &IndexFile, name: &str) -> Vec<String> {
-        i.entries[name].iter().map(|c| c.metadata.version.clone()).collect()
+        i.entries[name]
+            .iter()
+            .map(|c| c.metadata.version.clone())
+            .collect()
     }
 
     #[test]
     fn sorts_newest_first_with_semver_rules() {
         let mut i = IndexFile::new(String::new());
-        for v in ["0.9.0", "1.0.0-rc.2", "1.0.0", "1.0.0-rc.10", "0.10.0", "v2.0.0", "2.1"] {
+        for v in [
+            "0.9.0",
+            "1.0.0-rc.2",
+            "1.0.0",
+            "1.0.0-rc.10",
+            "0.10.0",
+            "v2.0.0",
+            "2.1",
+        ] {
             i.push(cv("a", v));
         }
         i.sort_entries();
         assert_eq!(
             versions(&i, "a"),
-            ["2.1", "v2.0.0", "1.0.0", "1.0.0-rc.10", "1.0.0-rc.2", "0.10.0", "0.9.0"]
+            [
+                "2.1",
+                "v2.0.0",
+                "1.0.0",
+                "1.0.0-rc.10",
+                "1.0.0-rc.2",
+                "0.10.0",
+                "0.9.0"
+            ]
         );
     }
 

@@ -66,7 +66,11 @@ const ENTRY_FIELDS: &[&str] = &[
 ];
 
 /// `repo.loadIndex(data, source)`.
-pub fn load_index(data: &[u8], source: &str, strictness: Strictness) -> Result<Loaded, LoadIndexError> {
+pub fn load_index(
+    data: &[u8],
+    source: &str,
+    strictness: Strictness,
+) -> Result<Loaded, LoadIndexError> {
     if data.is_empty() {
         return Err(LoadIndexError::Empty);
     }
@@ -169,7 +173,8 @@ fn decode_index(value: Value, ctx: Ctx) -> Result<(IndexFile, Vec<String>), Deco
                 }
             }
             Some("entries") => {
-                let Some(charts) = ctx.object(v, "entries", "map[string]repo.ChartVersions")? else {
+                let Some(charts) = ctx.object(v, "entries", "map[string]repo.ChartVersions")?
+                else {
                     index.entries.clear();
                     continue;
                 };
@@ -197,7 +202,9 @@ fn decode_index(value: Value, ctx: Ctx) -> Result<(IndexFile, Vec<String>), Deco
                     index.entries.insert(name.clone(), versions);
                 }
             }
-            Some("publicKeys") => index.public_keys = ctx.strings(v, "publicKeys")?.unwrap_or_default(),
+            Some("publicKeys") => {
+                index.public_keys = ctx.strings(v, "publicKeys")?.unwrap_or_default()
+            }
             Some(_) => {
                 let mut m = Some(std::mem::take(&mut index.annotations));
                 ctx.string_map(v, "annotations", &mut m)?;
@@ -215,11 +222,13 @@ fn decode_index(value: Value, ctx: Ctx) -> Result<(IndexFile, Vec<String>), Deco
 fn time(v: &Value, field: &str) -> Result<Option<String>, DecodeError> {
     match v {
         Value::Null => Ok(None),
-        Value::String(s) => gotime::canonical(s).map(Some).ok_or_else(|| DecodeError::Type {
-            found: "string",
-            field: format!("{field} ({s:?} is not an RFC 3339 time)"),
-            want: "time.Time",
-        }),
+        Value::String(s) => gotime::canonical(s)
+            .map(Some)
+            .ok_or_else(|| DecodeError::Type {
+                found: "string",
+                field: format!("{field} ({s:?} is not an RFC 3339 time)"),
+                want: "time.Time",
+            }),
         other => Err(DecodeError::Type {
             found: other.kind_name(),
             field: field.to_string(),
@@ -298,13 +307,19 @@ mod tests {
     fn strict_yaml_refuses_unknown_fields_and_duplicates() {
         assert!(load("apiVersion: v1\ncustom: 1\n").is_err());
         assert!(load("apiVersion: v1\napiVersion: v1\n").is_err());
-        assert!(load("apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.0.0\n    bogus: x\n").is_err());
+        assert!(load(
+            "apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.0.0\n    bogus: x\n"
+        )
+        .is_err());
     }
 
     #[test]
     fn json_is_lenient_about_fields_but_not_types() {
         assert!(load("{\"apiVersion\": \"v1\", \"custom\": 1}").is_ok());
-        assert!(load("{\"apiVersion\": \"v1\", \"entries\": {\"a\": [{\"name\": \"a\", \"version\": 1}]}}").is_err());
+        assert!(load(
+            "{\"apiVersion\": \"v1\", \"entries\": {\"a\": [{\"name\": \"a\", \"version\": 1}]}}"
+        )
+        .is_err());
     }
 
     #[test]
@@ -321,7 +336,10 @@ mod tests {
     #[test]
     fn fatal_errors() {
         assert!(matches!(load(""), Err(LoadIndexError::Empty)));
-        assert!(matches!(load("entries: {}\n"), Err(LoadIndexError::NoApiVersion)));
+        assert!(matches!(
+            load("entries: {}\n"),
+            Err(LoadIndexError::NoApiVersion)
+        ));
         assert!(load("apiVersion: v1\ngenerated: yesterday\n").is_err());
     }
 }

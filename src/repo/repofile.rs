@@ -28,7 +28,10 @@ impl fmt::Debug for Entry {
             .field("name", &self.name)
             .field("url", &crate::urlutil::redact(&self.url))
             .field("username", &self.username)
-            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
             .field("cert_file", &self.cert_file)
             .field("key_file", &self.key_file)
             .field("ca_file", &self.ca_file)
@@ -155,6 +158,8 @@ mod tests {
 
     #[test]
     fn missing_file_is_empty() {
-        assert!(load(Path::new("/nonexistent/repositories.yaml")).unwrap().is_empty());
+        assert!(load(Path::new("/nonexistent/repositories.yaml"))
+            .unwrap()
+            .is_empty());
     }
 }

@@ -115,14 +115,18 @@ fn entry_field<'a>(cv: &'a ChartVersion, key: &str) -> Option<Field<'a>> {
         "version" => non_empty(&md.version),
         "description" => non_empty(&md.description),
         "keywords" => (!md.keywords.is_empty()).then_some(Field::Strs(&md.keywords)),
-        "maintainers" => (!md.maintainers.is_empty()).then_some(Field::Maintainers(&md.maintainers)),
+        "maintainers" => {
+            (!md.maintainers.is_empty()).then_some(Field::Maintainers(&md.maintainers))
+        }
         "icon" => non_empty(&md.icon),
         "apiVersion" => non_empty(&md.api_version),
         "condition" => non_empty(&md.condition),
         "tags" => non_empty(&md.tags),
         "appVersion" => non_empty(&md.app_version),
         "deprecated" => md.deprecated.then_some(Field::Bool(true)),
-        "annotations" => (!md.annotations.is_empty()).then_some(Field::Annotations(&md.annotations)),
+        "annotations" => {
+            (!md.annotations.is_empty()).then_some(Field::Annotations(&md.annotations))
+        }
         "kubeVersion" => non_empty(&md.kube_version),
         "dependencies" => {
             (!md.dependencies.is_empty()).then_some(Field::Dependencies(&md.dependencies))
@@ -148,7 +152,9 @@ fn dependency_field<'a>(d: &'a Dependency, key: &str) -> Option<DepField<'a>> {
         "condition" => (!d.condition.is_empty()).then_some(DepField::Str(&d.condition)),
         "tags" => (!d.tags.is_empty()).then_some(DepField::Strs(&d.tags)),
         "enabled" => d.enabled.then_some(DepField::Bool(true)),
-        "import-values" => (!d.import_values.is_empty()).then_some(DepField::Values(&d.import_values)),
+        "import-values" => {
+            (!d.import_values.is_empty()).then_some(DepField::Values(&d.import_values))
+        }
         "alias" => (!d.alias.is_empty()).then_some(DepField::Str(&d.alias)),
         _ => None,
     }
@@ -311,7 +317,10 @@ fn yaml_via_json<W: Write>(e: &mut Emitter<W>, v: &Value) -> io::Result<()> {
         Value::Uint(u) => e.uint(*u),
         Value::Float(f) => {
             let text = strconv::format_json_float(*f).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidData, "json: unsupported value: NaN or Inf")
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "json: unsupported value: NaN or Inf",
+                )
             })?;
             if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
                 if let Ok(i) = text.parse::<i64>() {

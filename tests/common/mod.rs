@@ -34,7 +34,10 @@ impl Helm {
     /// Path of the provisioned binary; fails the test with instructions when
     /// it is missing.
     pub fn bin(self) -> PathBuf {
-        let p = root().join(".peers").join(format!("helm-{}", self.version())).join("helm");
+        let p = root()
+            .join(".peers")
+            .join(format!("helm-{}", self.version()))
+            .join("helm");
         assert!(
             p.is_file(),
             "Helm {} is not provisioned at {}: run scripts/provision-peers.sh (or scripts/test.sh)",
@@ -97,7 +100,10 @@ impl HelmHome {
     }
 
     pub fn helm(&self, helm: Helm, args: &[&str]) -> Output {
-        self.command(helm.bin()).args(args).output().expect("run helm")
+        self.command(helm.bin())
+            .args(args)
+            .output()
+            .expect("run helm")
     }
 
     /// Runs Helm and fails the test on a non-zero exit.
@@ -141,14 +147,19 @@ pub fn mask_times(s: &str) -> String {
     for line in s.split_inclusive('\n') {
         let t = line.trim_start();
         let indent = &line[..line.len() - t.len()];
-        let masked = ["created: \"", "generated: \"", "\"created\": \"", "\"generated\": \""]
-            .iter()
-            .find(|p| t.starts_with(*p))
-            .map(|p| {
-                let rest = &t[p.len()..];
-                let end = rest.find('"').map_or(rest.len(), |i| i + 1);
-                format!("{indent}{p}TIME\"{}", &rest[end..])
-            });
+        let masked = [
+            "created: \"",
+            "generated: \"",
+            "\"created\": \"",
+            "\"generated\": \"",
+        ]
+        .iter()
+        .find(|p| t.starts_with(*p))
+        .map(|p| {
+            let rest = &t[p.len()..];
+            let end = rest.find('"').map_or(rest.len(), |i| i + 1);
+            format!("{indent}{p}TIME\"{}", &rest[end..])
+        });
         match masked {
             Some(m) => out.push_str(&m),
             None => out.push_str(line),
@@ -163,7 +174,11 @@ pub fn assert_same_index(ours: &str, helm: &str, what: &str) {
     let (a, b) = (mask_times(ours), mask_times(helm));
     if a != b {
         let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
-        let i = la.iter().zip(&lb).position(|(x, y)| x != y).unwrap_or(la.len().min(lb.len()));
+        let i = la
+            .iter()
+            .zip(&lb)
+            .position(|(x, y)| x != y)
+            .unwrap_or(la.len().min(lb.len()));
         let ctx = |v: &[&str]| v[i.saturating_sub(3)..(i + 3).min(v.len())].join("\n");
         panic!(
             "{what}: output differs from Helm at line {} ({} vs {} lines)\n--- ours:\n{}\n--- helm:\n{}",
@@ -301,7 +316,8 @@ impl FileServer {
                 let mut s = stream;
                 let file = root.join(path.split('?').next().unwrap().trim_start_matches('/'));
                 let resp: Vec<u8> = if expected.is_some() && auth != expected {
-                    b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+                    b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_vec()
                 } else if let Ok(body) = std::fs::read(&file) {
                     let mut r = format!(
                         "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -311,7 +327,8 @@ impl FileServer {
                     r.extend(body);
                     r
                 } else {
-                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_vec()
                 };
                 let _ = s.write_all(&resp);
             }
@@ -362,6 +379,7 @@ pub fn run_measured(mut c: Command) -> (Measured, std::time::Duration, u64) {
         fn wait4(pid: i32, status: *mut i32, options: i32, usage: *mut Rusage) -> i32;
     }
     let start = std::time::Instant::now();
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below
     let mut child = c
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -390,7 +408,11 @@ pub fn run_measured(mut c: Command) -> (Measured, std::time::Duration, u64) {
     let r = unsafe { wait4(child.id() as i32, &mut status, 0, &mut u) };
     assert!(r > 0, "wait4 failed");
     let elapsed = start.elapsed();
-    let code = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
+    let code = if status & 0x7f == 0 {
+        (status >> 8) & 0xff
+    } else {
+        128 + (status & 0x7f)
+    };
     (
         Measured {
             status_code: code,
