@@ -95,6 +95,15 @@ fn warn_all(warnings: &[String]) {
     }
 }
 
+/// Errors are reported on one line, whatever the wrapped library wrote.
+fn one_line(s: &str) -> String {
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn main() -> ExitCode {
     let args = Cli::parse();
     let settings = EnvSettings::from_env();
@@ -160,7 +169,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("Error: {e}");
+            eprintln!("Error: {}", one_line(&e.to_string()));
             ExitCode::FAILURE
         }
     }
