@@ -66,36 +66,36 @@ fn type_err(v: &Value, field: &str, want: &'static str) -> DecodeError {
 impl Ctx {
     /// The entries of an object in the order Go's decoder sees them: for YAML
     /// the keys went through a Go map and `json.Marshal`, hence byte order;
-    /// JSON keeps document order. Later duplicates win either way.
-    pub fn object<'a>(
+    /// JSON keeps document order. Later duplicates win either way. The value
+    /// is consumed, so its strings move into the decoded structs.
+    pub fn object(
         &self,
-        v: &'a Value,
+        v: Value,
         field: &str,
         want: &'static str,
-    ) -> Result<Option<Vec<&'a (String, Value)>>, DecodeError> {
+    ) -> Result<Option<Vec<(String, Value)>>, DecodeError> {
         match v {
             Value::Null => Ok(None),
-            Value::Map(m) => {
-                let mut entries: Vec<&(String, Value)> = m.iter().collect();
-                if self.origin == Origin::Yaml {
-                    entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Map(mut m) => {
+                if self.origin == Origin::Yaml && !m.is_sorted_by(|a, b| a.0 <= b.0) {
+                    m.sort_by(|a, b| a.0.cmp(&b.0));
                 }
-                Ok(Some(entries))
+                Ok(Some(m))
             }
-            other => Err(type_err(other, field, want)),
+            other => Err(type_err(&other, field, want)),
         }
     }
 
     /// A string field. `None` means JSON null: the field keeps its value.
-    pub fn string(&self, v: &Value, field: &str) -> Result<Option<String>, DecodeError> {
+    pub fn string(&self, v: Value, field: &str) -> Result<Option<String>, DecodeError> {
         match (v, self.origin) {
             (Value::Null, _) => Ok(None),
-            (Value::String(s), _) => Ok(Some(s.clone())),
+            (Value::String(s), _) => Ok(Some(s)),
             (Value::Int(i), Origin::Yaml) => Ok(Some(i.to_string())),
             (Value::Uint(u), Origin::Yaml) => Ok(Some(u.to_string())),
-            (Value::Float(f), Origin::Yaml) => Ok(Some(strconv::format_float(*f, 32))),
+            (Value::Float(f), Origin::Yaml) => Ok(Some(strconv::format_float(f, 32))),
             (Value::Bool(b), Origin::Yaml) => Ok(Some(b.to_string())),
-            (other, _) => Err(type_err(other, field, "string")),
+            (other, _) => Err(type_err(&other, field, "string")),
         }
     }
 
@@ -109,15 +109,15 @@ impl Ctx {
     }
 
     /// A `[]string` field. `Ok(None)` is null, which sets the slice to nil.
-    pub fn strings(&self, v: &Value, field: &str) -> Result<Option<Vec<String>>, DecodeError> {
+    pub fn strings(&self, v: Value, field: &str) -> Result<Option<Vec<String>>, DecodeError> {
         match v {
             Value::Null => Ok(None),
             Value::Seq(items) => items
-                .iter()
+                .into_iter()
                 .map(|i| self.string(i, field).map(Option::unwrap_or_default))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            other => Err(type_err(other, field, "[]string")),
+            other => Err(type_err(&other, field, "[]string")),
         }
     }
 
@@ -125,7 +125,7 @@ impl Ctx {
     /// with an existing map. Null values store "".
     pub fn string_map(
         &self,
-        v: &Value,
+        v: Value,
         field: &str,
         into: &mut Option<Vec<(String, String)>>,
     ) -> Result<(), DecodeError> {
@@ -136,9 +136,9 @@ impl Ctx {
         let map = into.get_or_insert_with(Vec::new);
         for (k, val) in entries {
             let s = self.string(val, field)?.unwrap_or_default();
-            match map.iter_mut().find(|(mk, _)| mk == k) {
+            match map.iter_mut().find(|(mk, _)| *mk == k) {
                 Some(slot) => slot.1 = s,
-                None => map.push((k.clone(), s)),
+                None => map.push((k, s)),
             }
         }
         Ok(())
@@ -179,21 +179,18 @@ mod tests {
 
     #[test]
     fn yaml_scalars_coerce_into_strings() {
+        assert_eq!(YAML.string(Value::Float(1.1), "f").unwrap().unwrap(), "1.1");
+        assert_eq!(YAML.string(Value::Int(7), "f").unwrap().unwrap(), "7");
         assert_eq!(
-            YAML.string(&Value::Float(1.1), "f").unwrap().unwrap(),
-            "1.1"
-        );
-        assert_eq!(YAML.string(&Value::Int(7), "f").unwrap().unwrap(), "7");
-        assert_eq!(
-            YAML.string(&Value::Bool(true), "f").unwrap().unwrap(),
+            YAML.string(Value::Bool(true), "f").unwrap().unwrap(),
             "true"
         );
-        assert_eq!(YAML.string(&Value::Null, "f").unwrap(), None);
+        assert_eq!(YAML.string(Value::Null, "f").unwrap(), None);
     }
 
     #[test]
     fn json_numbers_do_not_coerce() {
-        assert!(JSON.string(&Value::Float(1.0), "version").is_err());
+        assert!(JSON.string(Value::Float(1.0), "version").is_err());
         assert!(YAML
             .bool(&Value::String("true".into()), "deprecated")
             .is_err());

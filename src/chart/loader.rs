@@ -115,7 +115,7 @@ fn non_finite(v: &Value) -> Option<&'static str> {
     }
 }
 
-fn decode_md(md: &mut Metadata, file: &'static str, v: &Value) -> Result<(), LoadError> {
+fn decode_md(md: &mut Metadata, file: &'static str, v: Value) -> Result<(), LoadError> {
     md.decode_into(v, SIGS).map_err(|e| file_err(file, e))
 }
 
@@ -132,7 +132,7 @@ fn load_files(
     for f in files.iter().filter(|f| f.name == "Chart.yaml") {
         let v = parse_sigs("Chart.yaml", &f.data)?;
         let m = md.get_or_insert_with(Metadata::default);
-        decode_md(m, "Chart.yaml", &v)?;
+        decode_md(m, "Chart.yaml", v)?;
         if m.api_version.is_empty() {
             m.api_version = "v1".into();
         }
@@ -153,7 +153,7 @@ fn load_files(
                 decode_md(
                     md.get_or_insert_with(Metadata::default),
                     "requirements.yaml",
-                    &v,
+                    v,
                 )?;
             }
             name if name.starts_with("charts/") => {
@@ -239,16 +239,16 @@ fn check_values(data: &[u8]) -> Result<(), LoadError> {
 fn check_lock(file: &'static str, data: &[u8]) -> Result<(), LoadError> {
     let v = parse_sigs(file, data)?;
     let Some(entries) = SIGS
-        .object(&v, "Lock", "chart.Lock")
+        .object(v, "Lock", "chart.Lock")
         .map_err(|e| file_err(file, e))?
     else {
         return Ok(());
     };
     for (k, val) in entries {
-        match match_field(k, &["generated", "digest", "dependencies"]) {
+        match match_field(&k, &["generated", "digest", "dependencies"]) {
             Some("generated") => match val {
                 Value::Null => {}
-                Value::String(s) if gotime::canonical(s).is_some() => {}
+                Value::String(s) if gotime::canonical(&s).is_some() => {}
                 other => {
                     return Err(file_err(
                         file,
@@ -260,10 +260,10 @@ fn check_lock(file: &'static str, data: &[u8]) -> Result<(), LoadError> {
                 SIGS.string(val, "digest").map_err(|e| file_err(file, e))?;
             }
             Some(_) => {
-                let wrapped = Value::Map(vec![("dependencies".into(), val.clone())]);
+                let wrapped = Value::Map(vec![("dependencies".into(), val)]);
                 let mut scratch = Metadata::default();
                 scratch
-                    .decode_into(&wrapped, SIGS)
+                    .decode_into(wrapped, SIGS)
                     .map_err(|e: DecodeError| file_err(file, e))?;
             }
             None => {}

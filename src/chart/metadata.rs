@@ -114,21 +114,21 @@ fn set(slot: &mut String, v: Option<String>) {
 impl Metadata {
     /// Decodes a whole document into `self`, as `yaml.Unmarshal(data, md)`
     /// does on an existing struct: present keys overwrite, others stay.
-    pub fn decode_into(&mut self, v: &Value, ctx: Ctx) -> Result<(), DecodeError> {
+    pub fn decode_into(&mut self, v: Value, ctx: Ctx) -> Result<(), DecodeError> {
         let Some(entries) = ctx.object(v, "Metadata", "chart.Metadata")? else {
             return Ok(());
         };
         for (k, val) in entries {
-            match match_field(k, FIELDS) {
+            match match_field(&k, FIELDS) {
                 Some(f) => self.decode_field(f, val, ctx)?,
-                None => ctx.unknown(k)?,
+                None => ctx.unknown(&k)?,
             }
         }
         Ok(())
     }
 
     /// Decodes one known field (`f` is its canonical JSON name).
-    pub fn decode_field(&mut self, f: &str, v: &Value, ctx: Ctx) -> Result<(), DecodeError> {
+    pub fn decode_field(&mut self, f: &str, v: Value, ctx: Ctx) -> Result<(), DecodeError> {
         match f {
             "name" => set(&mut self.name, ctx.string(v, f)?),
             "home" => set(&mut self.home, ctx.string(v, f)?),
@@ -143,7 +143,7 @@ impl Metadata {
             "tags" => set(&mut self.tags, ctx.string(v, f)?),
             "appVersion" => set(&mut self.app_version, ctx.string(v, f)?),
             "deprecated" => {
-                if let Some(b) = ctx.bool(v, f)? {
+                if let Some(b) = ctx.bool(&v, f)? {
                     self.deprecated = b;
                 }
             }
@@ -251,14 +251,14 @@ impl Metadata {
 }
 
 fn decode_list<T>(
-    v: &Value,
+    v: Value,
     field: &str,
     ctx: Ctx,
-    item: fn(&Value, Ctx) -> Result<Option<T>, DecodeError>,
+    item: fn(Value, Ctx) -> Result<Option<T>, DecodeError>,
 ) -> Result<Vec<Option<T>>, DecodeError> {
     match v {
         Value::Null => Ok(Vec::new()),
-        Value::Seq(items) => items.iter().map(|i| item(i, ctx)).collect(),
+        Value::Seq(items) => items.into_iter().map(|i| item(i, ctx)).collect(),
         other => Err(DecodeError::Type {
             found: match other {
                 Value::Map(_) => "object",
@@ -272,43 +272,43 @@ fn decode_list<T>(
     }
 }
 
-fn decode_maintainer(v: &Value, ctx: Ctx) -> Result<Option<Maintainer>, DecodeError> {
+fn decode_maintainer(v: Value, ctx: Ctx) -> Result<Option<Maintainer>, DecodeError> {
     let Some(entries) = ctx.object(v, "maintainers", "chart.Maintainer")? else {
         return Ok(None);
     };
     let mut m = Maintainer::default();
     for (k, val) in entries {
-        match match_field(k, MAINTAINER_FIELDS) {
+        match match_field(&k, MAINTAINER_FIELDS) {
             Some("name") => set(&mut m.name, ctx.string(val, "name")?),
             Some("email") => set(&mut m.email, ctx.string(val, "email")?),
             Some(_) => set(&mut m.url, ctx.string(val, "url")?),
-            None => ctx.unknown(k)?,
+            None => ctx.unknown(&k)?,
         }
     }
     Ok(Some(m))
 }
 
-fn decode_dependency(v: &Value, ctx: Ctx) -> Result<Option<Dependency>, DecodeError> {
+fn decode_dependency(v: Value, ctx: Ctx) -> Result<Option<Dependency>, DecodeError> {
     let Some(entries) = ctx.object(v, "dependencies", "chart.Dependency")? else {
         return Ok(None);
     };
     let mut d = Dependency::default();
     for (k, val) in entries {
-        match match_field(k, DEPENDENCY_FIELDS) {
+        match match_field(&k, DEPENDENCY_FIELDS) {
             Some("name") => set(&mut d.name, ctx.string(val, "name")?),
             Some("version") => set(&mut d.version, ctx.string(val, "version")?),
             Some("repository") => set(&mut d.repository, ctx.string(val, "repository")?),
             Some("condition") => set(&mut d.condition, ctx.string(val, "condition")?),
             Some("tags") => d.tags = ctx.strings(val, "tags")?.unwrap_or_default(),
             Some("enabled") => {
-                if let Some(b) = ctx.bool(val, "enabled")? {
+                if let Some(b) = ctx.bool(&val, "enabled")? {
                     d.enabled = b;
                 }
             }
             Some("import-values") => {
                 d.import_values = match val {
                     Value::Null => Vec::new(),
-                    Value::Seq(items) => items.clone(),
+                    Value::Seq(items) => items,
                     other => {
                         return Err(DecodeError::Type {
                             found: "non-array",
@@ -319,7 +319,7 @@ fn decode_dependency(v: &Value, ctx: Ctx) -> Result<Option<Dependency>, DecodeEr
                 }
             }
             Some(_) => set(&mut d.alias, ctx.string(val, "alias")?),
-            None => ctx.unknown(k)?,
+            None => ctx.unknown(&k)?,
         }
     }
     Ok(Some(d))
@@ -395,7 +395,7 @@ mod tests {
     fn md(pairs: Vec<(&str, Value)>) -> Metadata {
         let v = Value::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
         let mut m = Metadata::default();
-        m.decode_into(&v, YAML).unwrap();
+        m.decode_into(v, YAML).unwrap();
         m
     }
 
@@ -476,8 +476,8 @@ mod tests {
     #[test]
     fn type_mismatch_is_an_error() {
         let v = Value::Map(vec![("keywords".into(), s("notalist"))]);
-        assert!(Metadata::default().decode_into(&v, YAML).is_err());
+        assert!(Metadata::default().decode_into(v, YAML).is_err());
         let v = Value::Map(vec![("name".into(), Value::Seq(vec![]))]);
-        assert!(Metadata::default().decode_into(&v, YAML).is_err());
+        assert!(Metadata::default().decode_into(v, YAML).is_err());
     }
 }

@@ -112,6 +112,7 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
     if !dir.is_dir() {
         return Err(IdxError::NotADir(o.dir.clone()));
     }
+    let started = std::time::Instant::now();
     let _lock = DirLock::acquire(&dir).map_err(io_err(&dir))?;
     fileutil::remove_stale_temps(&dir, "index.yaml");
     let now = gotime::now();
@@ -121,7 +122,7 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
         ..Default::default()
     };
 
-    let mut reuse = Reuse::new();
+    let mut cache: Option<IndexFile> = None;
     if let Some(bytes) = read_if_exists(&out)? {
         let loaded = load_index(&bytes, &out.display().to_string(), Strictness::Lenient).map_err(
             |source| IdxError::Cache {
@@ -134,7 +135,7 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
             loaded.index.len(),
             out.display()
         );
-        directory::reuse_from(&loaded.index, &mut reuse);
+        cache = Some(loaded.index);
     }
 
     let mut merged: Option<IndexFile> = None;
@@ -154,13 +155,24 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
                     }
                 })?;
                 report.warnings.extend(loaded.warnings);
-                directory::reuse_from(&loaded.index, &mut reuse);
+                crate::debug!(
+                    "{:?}: loaded {label} ({} entries)",
+                    started.elapsed(),
+                    loaded.index.len()
+                );
                 merged = Some(loaded.index);
             }
         }
     }
 
+    let mut reuse = Reuse::new();
+    for index in cache.iter().chain(merged.iter()) {
+        directory::reuse_from(index, &mut reuse);
+    }
     let d = directory::index_directory(&dir, &o.url, &reuse, &now);
+    drop(reuse);
+    drop(cache);
+    crate::debug!("{:?}: indexed {}", started.elapsed(), dir.display());
     if o.strict && !d.skipped.is_empty() {
         return Err(IdxError::Strict(d.skipped));
     }
@@ -181,7 +193,9 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
     }
     index.generated = now;
     report.entries = index.len();
+    crate::debug!("{:?}: merged and sorted", started.elapsed());
     write_index(&out, &index, o.format)?;
+    crate::debug!("{:?}: wrote {}", started.elapsed(), out.display());
     Ok(report)
 }
 

@@ -33,14 +33,15 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Previous entries by digest: the reuse cache.
-pub type Reuse = HashMap<String, ChartVersion>;
+/// Previous entries by digest: the reuse cache, borrowing from the indexes
+/// it was built from.
+pub type Reuse<'a> = HashMap<&'a str, &'a ChartVersion>;
 
-/// Builds a digest cache from an index, first entry per digest.
-pub fn reuse_from(index: &IndexFile, into: &mut Reuse) {
+/// Adds an index's entries to a digest cache; the first entry per digest wins.
+pub fn reuse_from<'a>(index: &'a IndexFile, into: &mut Reuse<'a>) {
     for cv in index.entries.values().flatten() {
         if !cv.digest.is_empty() {
-            into.entry(cv.digest.clone()).or_insert_with(|| cv.clone());
+            into.entry(cv.digest.as_str()).or_insert(cv);
         }
     }
 }
@@ -171,8 +172,8 @@ fn examine(a: &Archive, reuse: &Reuse) -> Outcome {
         Ok(d) => d,
         Err(e) => return Outcome::Skipped(format!("cannot read: {e}")),
     };
-    if let Some(cv) = reuse.get(&digest) {
-        return Outcome::Reused(Box::new(cv.clone()));
+    if let Some(cv) = reuse.get(digest.as_str()) {
+        return Outcome::Reused(Box::new((*cv).clone()));
     }
     match chart::load_file(&a.path) {
         Ok(md) => Outcome::Loaded(Box::new(md), digest),

@@ -84,7 +84,7 @@ pub fn load_index(
             },
         ),
         None => {
-            let v = yaml::load(text, LoadOptions { strict: true })?;
+            let v = parse_yaml(text)?;
             if let Some(bad) = non_finite(&v) {
                 return Err(LoadIndexError::NonFinite(bad));
             }
@@ -134,6 +134,133 @@ pub fn load_index(
     Ok(Loaded { index, warnings })
 }
 
+const STRICT: LoadOptions = LoadOptions {
+    strict: true,
+    no_anchors: false,
+    depth_base: 0,
+};
+
+/// Index files at least this large are parsed in parallel parts.
+const SPLIT_MIN: usize = 2 << 20;
+
+/// Parses an index with yaml.v2's strict rules. Large files are cut into
+/// parts at chart boundaries of `entries` and parsed on all cores; whenever
+/// the parts might not mean what the whole means (anchors, directives, an
+/// unexpected layout, any error or duplicate), the whole file is parsed as
+/// one document instead, so the result and any error are always the whole's.
+fn parse_yaml(text: &str) -> Result<Value, yaml::Error> {
+    if text.len() >= SPLIT_MIN {
+        let parts = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if parts > 1 {
+            if let Some(v) = parse_split(text, parts) {
+                return Ok(v);
+            }
+        }
+    }
+    yaml::load(text, STRICT)
+}
+
+/// Byte offsets of line starts in `text[from..to]`.
+fn line_starts(text: &str, from: usize, to: usize) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(from)
+        .chain(
+            text[from..to]
+                .match_indices('\n')
+                .map(move |(i, _)| from + i + 1),
+        )
+        .filter(move |&i| i < to)
+}
+
+fn parse_split(text: &str, parts: usize) -> Option<Value> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.starts_with('%') || text.contains("\n%") {
+        return None; // directives apply to the whole document
+    }
+    // The `entries:` line at column 0, and the block below it.
+    let head = line_starts(text, 0, text.len()).find(|&i| {
+        let line = text[i..].split('\n').next().unwrap_or("");
+        line.trim_end_matches('\r') == "entries:"
+    })?;
+    let body = head + text[head..].find('\n')? + 1;
+    let end = line_starts(text, body, text.len())
+        .find(|&i| !matches!(text.as_bytes()[i], b' ' | b'\n' | b'\r' | b'#'))
+        .unwrap_or(text.len());
+    // Chart keys: two spaces, then a plain key character.
+    let is_key = |i: usize| {
+        let b = text.as_bytes();
+        b.get(i..i + 2) == Some(b"  ")
+            && b.get(i + 2).is_some_and(|c| {
+                !matches!(c, b' ' | b'\t' | b'-' | b'#' | b'?' | b':' | b'\r' | b'\n')
+            })
+    };
+    let first = line_starts(text, body, end).find(|&i| {
+        let line = text[i..].split('\n').next().unwrap_or("").trim();
+        !(line.is_empty() || line.starts_with('#'))
+    })?;
+    if !is_key(first) {
+        return None;
+    }
+    let mut cuts = vec![body];
+    let step = (end - body) / parts;
+    for k in 1..parts {
+        let target = body + k * step;
+        let cut = line_starts(text, target, end)
+            .skip(1)
+            .find(|&i| is_key(i))?;
+        if cut > *cuts.last()? {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(end);
+    let skeleton = format!("{}entries: {{}}\n{}", &text[..head], &text[end..]);
+    let part_opts = LoadOptions {
+        strict: true,
+        no_anchors: true,
+        depth_base: 1,
+    };
+    let top_opts = LoadOptions {
+        no_anchors: true,
+        ..STRICT
+    };
+    let (top, chunks) = std::thread::scope(|s| {
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let chunk = &text[w[0]..w[1]];
+                s.spawn(move || yaml::load(chunk, part_opts).ok())
+            })
+            .collect();
+        let top = yaml::load(&skeleton, top_opts).ok();
+        let chunks: Vec<Option<Value>> = handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect();
+        (top, chunks)
+    });
+    let Value::Map(mut top) = top? else {
+        return None;
+    };
+    let mut entries: Vec<(String, Value)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for chunk in chunks {
+        let Value::Map(m) = chunk? else {
+            return None;
+        };
+        for (k, v) in m {
+            if !seen.insert(k.clone()) {
+                return None; // a duplicate chart key: let the whole report it
+            }
+            entries.push((k, v));
+        }
+    }
+    let slot = top.iter_mut().find(|(k, _)| k == "entries")?;
+    if slot.1 != Value::Map(Vec::new()) {
+        return None;
+    }
+    slot.1 = Value::Map(entries);
+    Some(Value::Map(top))
+}
+
 fn non_finite(v: &Value) -> Option<&'static str> {
     match v {
         Value::Float(f) if f.is_nan() => Some("NaN"),
@@ -148,11 +275,11 @@ fn non_finite(v: &Value) -> Option<&'static str> {
 fn decode_index(value: Value, ctx: Ctx) -> Result<(IndexFile, Vec<String>), DecodeError> {
     let mut index = IndexFile::default();
     let mut nil_entries = Vec::new();
-    let Some(top) = ctx.object(&value, "IndexFile", "repo.IndexFile")? else {
+    let Some(top) = ctx.object(value, "IndexFile", "repo.IndexFile")? else {
         return Ok((index, nil_entries));
     };
     for (k, v) in top {
-        match match_field(k, TOP_FIELDS) {
+        match match_field(&k, TOP_FIELDS) {
             Some("serverInfo") => {
                 if !matches!(v, Value::Null | Value::Map(_)) {
                     return Err(DecodeError::Type {
@@ -168,7 +295,7 @@ fn decode_index(value: Value, ctx: Ctx) -> Result<(IndexFile, Vec<String>), Deco
                 }
             }
             Some("generated") => {
-                if let Some(t) = time(v, "generated")? {
+                if let Some(t) = time(&v, "generated")? {
                     index.generated = t;
                 }
             }
@@ -186,7 +313,7 @@ fn decode_index(value: Value, ctx: Ctx) -> Result<(IndexFile, Vec<String>), Deco
                             for item in items {
                                 match item {
                                     Value::Null => nil_entries.push(name.clone()),
-                                    _ => out.push(decode_entry(item, ctx)?),
+                                    item => out.push(decode_entry(item, ctx)?),
                                 }
                             }
                             out
@@ -199,7 +326,7 @@ fn decode_index(value: Value, ctx: Ctx) -> Result<(IndexFile, Vec<String>), Deco
                             })
                         }
                     };
-                    index.entries.insert(name.clone(), versions);
+                    index.entries.insert(name, versions);
                 }
             }
             Some("publicKeys") => {
@@ -210,7 +337,7 @@ fn decode_index(value: Value, ctx: Ctx) -> Result<(IndexFile, Vec<String>), Deco
                 ctx.string_map(v, "annotations", &mut m)?;
                 index.annotations = m.unwrap_or_default();
             }
-            None => ctx.unknown(k)?,
+            None => ctx.unknown(&k)?,
         }
     }
     Ok((index, nil_entries))
@@ -237,7 +364,7 @@ fn time(v: &Value, field: &str) -> Result<Option<String>, DecodeError> {
     }
 }
 
-fn decode_entry(v: &Value, ctx: Ctx) -> Result<ChartVersion, DecodeError> {
+fn decode_entry(v: Value, ctx: Ctx) -> Result<ChartVersion, DecodeError> {
     let mut cv = ChartVersion {
         created: gotime::ZERO.to_string(),
         ..Default::default()
@@ -246,35 +373,36 @@ fn decode_entry(v: &Value, ctx: Ctx) -> Result<ChartVersion, DecodeError> {
         return Ok(cv);
     };
     for (k, val) in entries {
-        if let Some(f) = match_field(k, ENTRY_FIELDS) {
-            let s = |cv: &mut String| -> Result<(), DecodeError> {
-                if let Some(x) = ctx.string(val, f)? {
-                    *cv = x;
-                }
-                Ok(())
-            };
+        if let Some(f) = match_field(&k, ENTRY_FIELDS) {
             match f {
                 "urls" => cv.urls = ctx.strings(val, f)?,
                 "created" => {
-                    if let Some(t) = time(val, f)? {
+                    if let Some(t) = time(&val, f)? {
                         cv.created = t;
                     }
                 }
                 "removed" => {
-                    if let Some(b) = ctx.bool(val, f)? {
+                    if let Some(b) = ctx.bool(&val, f)? {
                         cv.removed = b;
                     }
                 }
-                "digest" => s(&mut cv.digest)?,
-                "checksum" => s(&mut cv.checksum)?,
-                "engine" => s(&mut cv.engine)?,
-                "tillerVersion" => s(&mut cv.tiller_version)?,
-                _ => s(&mut cv.url)?,
+                _ => {
+                    let slot = match f {
+                        "digest" => &mut cv.digest,
+                        "checksum" => &mut cv.checksum,
+                        "engine" => &mut cv.engine,
+                        "tillerVersion" => &mut cv.tiller_version,
+                        _ => &mut cv.url,
+                    };
+                    if let Some(x) = ctx.string(val, f)? {
+                        *slot = x;
+                    }
+                }
             }
-        } else if let Some(f) = match_field(k, metadata::FIELDS) {
+        } else if let Some(f) = match_field(&k, metadata::FIELDS) {
             cv.metadata.decode_field(f, val, ctx)?;
         } else {
-            ctx.unknown(k)?;
+            ctx.unknown(&k)?;
         }
     }
     Ok(cv)
@@ -331,6 +459,57 @@ mod tests {
         assert_eq!(l.index.entries["a"].len(), 1);
         assert_eq!(l.warnings.len(), 2);
         assert!(l.warnings.iter().any(|w| w.contains("nightly")));
+    }
+
+    fn fixture(name: &str) -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/index")
+            .join(name);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    #[test]
+    fn split_parse_equals_whole_parse() {
+        for name in ["grafana-index.yaml", "argo-index.yaml"] {
+            let text = fixture(name);
+            let whole = yaml::load(&text, STRICT).unwrap();
+            for parts in [2, 3, 7] {
+                assert_eq!(
+                    parse_split(&text, parts).as_ref(),
+                    Some(&whole),
+                    "{name} / {parts}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn split_parse_declines_what_parts_cannot_decide() {
+        let big = |middle: &str| {
+            let mut t = String::from("apiVersion: v1\nentries:\n");
+            for i in 0..200 {
+                t.push_str(&format!("  c{i}:\n  - name: c{i}\n    version: 1.0.0\n"));
+                if i == 150 {
+                    t.push_str(middle);
+                }
+            }
+            t.push_str("generated: \"2020-01-01T00:00:00Z\"\n");
+            t
+        };
+        // Plain: splits.
+        assert!(parse_split(&big(""), 2).is_some());
+        // An anchor in one part and its alias in another.
+        let anchored = big("  x:\n  - &a {name: x, version: 1.0.0}\n").replace(
+            "  c10:\n  - name: c10\n    version: 1.0.0\n",
+            "  c10:\n  - *a\n",
+        );
+        assert!(parse_split(&anchored, 2).is_none());
+        // A chart key twice, in different parts: the whole parse reports it.
+        let dup = big("  c1:\n  - name: c1\n    version: 2.0.0\n");
+        assert!(parse_split(&dup, 2).is_none());
+        assert!(parse_yaml(&dup).is_err());
+        // Directives.
+        assert!(parse_split(&format!("%YAML 1.1\n---\n{}", big("")), 2).is_none());
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub fn load(path: &Path) -> Result<Vec<Entry>, RepoFileError> {
     };
     let text = std::str::from_utf8(&data).map_err(|_| parse_err("not UTF-8".into()))?;
     let v = yaml::load(text, LoadOptions::default()).map_err(|e| parse_err(e.to_string()))?;
-    decode(&v).map_err(|e| parse_err(e.to_string()))
+    decode(v).map_err(|e| parse_err(e.to_string()))
 }
 
 const FIELDS: &[&str] = &[
@@ -84,7 +84,7 @@ const FIELDS: &[&str] = &[
     "pass_credentials_all",
 ];
 
-fn decode(v: &Value) -> Result<Vec<Entry>, DecodeError> {
+fn decode(v: Value) -> Result<Vec<Entry>, DecodeError> {
     let ctx = Ctx {
         origin: Origin::Yaml,
         strict: false,
@@ -106,11 +106,11 @@ fn decode(v: &Value) -> Result<Vec<Entry>, DecodeError> {
             };
             let mut e = Entry::default();
             for (fk, fv) in fields {
-                let Some(f) = match_field(fk, FIELDS) else {
+                let Some(f) = match_field(&fk, FIELDS) else {
                     continue;
                 };
                 if f.starts_with("insecure") || f.starts_with("pass_") {
-                    let b = ctx.bool(fv, f)?.unwrap_or(false);
+                    let b = ctx.bool(&fv, f)?.unwrap_or(false);
                     if f.starts_with("insecure") {
                         e.insecure_skip_tls_verify = b;
                     } else {

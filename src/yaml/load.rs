@@ -24,6 +24,12 @@ use super::value::Value;
 pub struct LoadOptions {
     /// yaml.v2 `UnmarshalStrict`: a mapping key given twice is an error.
     pub strict: bool,
+    /// Refuse anchors and aliases ([`Error::is_anchor`]): for callers that
+    /// load parts of one document separately, where they would not resolve.
+    pub no_anchors: bool,
+    /// Nesting levels already used by an enclosing document (see
+    /// `no_anchors`), so that the depth limit applies as to the whole.
+    pub depth_base: usize,
 }
 
 /// Why a document was refused; the text follows yaml.v2's wording.
@@ -32,6 +38,7 @@ pub struct LoadOptions {
 pub struct Error {
     message: String,
     line: Option<usize>,
+    anchor: bool,
 }
 
 impl Error {
@@ -40,10 +47,16 @@ impl Error {
         self.line
     }
 
+    /// Whether this is the refusal asked for with [`LoadOptions::no_anchors`].
+    pub fn is_anchor(&self) -> bool {
+        self.anchor
+    }
+
     fn at(line: usize, what: impl std::fmt::Display) -> Error {
         Error {
             message: format!("yaml: line {line}: {what}"),
             line: Some(line),
+            anchor: false,
         }
     }
 
@@ -51,6 +64,7 @@ impl Error {
         Error {
             message,
             line: None,
+            anchor: false,
         }
     }
 
@@ -94,6 +108,7 @@ pub fn load(text: &str, opts: LoadOptions) -> Result<Value, Error> {
     check_prologue(text)?;
     let mut decoder = Decoder {
         strict: opts.strict,
+        depth_base: opts.depth_base,
         stack: Vec::new(),
         anchors: Vec::new(),
         // decode.go counts the document node itself.
@@ -106,14 +121,59 @@ pub fn load(text: &str, opts: LoadOptions) -> Result<Value, Error> {
         map_pool: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
+    let events = std::iter::from_fn(move || Some(parser.next_event()));
+    drive(&mut decoder, text, events, opts.no_anchors)?;
+    if !decoder.dup_errors.is_empty() {
+        return Err(Error {
+            message: format!(
+                "yaml: unmarshal errors:\n  {}",
+                decoder.dup_errors.join("\n  ")
+            ),
+            line: decoder.dup_line,
+            anchor: false,
+        });
+    }
+    match decoder.root.take() {
+        None => Ok(Value::Null),
+        Some((_, true)) => Err(Error::plain(
+            "unsupported map key: null and uint64 keys cannot be converted to JSON".into(),
+        )),
+        Some((node, false)) => Ok(node.into_value()),
+    }
+}
+
+type Item<'a> = Option<Result<(Event<'a>, Span), saphyr_parser::ScanError>>;
+
+/// Feeds parser events to the decoder until the first document ends.
+fn drive<'a>(
+    decoder: &mut Decoder,
+    text: &'a str,
+    events: impl Iterator<Item = Item<'a>>,
+    no_anchors: bool,
+) -> Result<(), Error> {
     let mut started = false;
     let mut total_chars: Option<usize> = None;
-    loop {
-        let (event, span) = match parser.next_event() {
+    for item in events {
+        let (event, span) = match item {
             None => break,
             Some(Ok(x)) => x,
             Some(Err(e)) => return Err(Error::at(e.marker().line(), e.info())),
         };
+        if no_anchors
+            && matches!(
+                event,
+                Event::Alias(_)
+                    | Event::Scalar(_, _, 1.., _)
+                    | Event::MappingStart(1.., _)
+                    | Event::SequenceStart(1.., _)
+            )
+        {
+            return Err(Error {
+                message: "yaml: anchors and aliases are not allowed here".into(),
+                line: Some(span.start.line()),
+                anchor: true,
+            });
+        }
         match event {
             Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => break,
@@ -137,22 +197,7 @@ pub fn load(text: &str, opts: LoadOptions) -> Result<Value, Error> {
             _ => {}
         }
     }
-    if !decoder.dup_errors.is_empty() {
-        return Err(Error {
-            message: format!(
-                "yaml: unmarshal errors:\n  {}",
-                decoder.dup_errors.join("\n  ")
-            ),
-            line: decoder.dup_line,
-        });
-    }
-    match decoder.root.take() {
-        None => Ok(Value::Null),
-        Some((_, true)) => Err(Error::plain(
-            "unsupported map key: null and uint64 keys cannot be converted to JSON".into(),
-        )),
-        Some((node, false)) => Ok(node.into_value()),
-    }
+    Ok(())
 }
 
 /// yaml.v2's reader (readerc.go) refuses characters outside YAML's printable
@@ -188,6 +233,7 @@ fn check_characters(text: &str) -> Result<(), Error> {
                 return Err(Error {
                     message: "yaml: control characters are not allowed".into(),
                     line: Some(line),
+                    anchor: false,
                 });
             }
         }
@@ -504,6 +550,7 @@ enum Role {
 }
 
 struct Decoder {
+    depth_base: usize,
     strict: bool,
     stack: Vec<Frame>,
     anchors: Vec<Anchor>,
@@ -692,7 +739,7 @@ impl Decoder {
     }
 
     fn check_depth(&self, line: usize) -> Result<(), Error> {
-        if self.stack.len() >= MAX_DEPTH {
+        if self.depth_base + self.stack.len() >= MAX_DEPTH {
             return Err(Error::at(
                 line,
                 format_args!("exceeded max depth of {MAX_DEPTH}"),
@@ -1292,7 +1339,13 @@ mod tests {
     fn matches_go() {
         let mut failures = Vec::new();
         for &(doc, strict, want) in GO_RESULTS {
-            let got = match load(doc, LoadOptions { strict }) {
+            let got = match load(
+                doc,
+                LoadOptions {
+                    strict,
+                    ..Default::default()
+                },
+            ) {
                 Ok(v) => render(&v),
                 Err(_) => "ERR".into(),
             };
@@ -1317,13 +1370,27 @@ mod tests {
 
     #[test]
     fn strict_duplicate_message_and_line() {
-        let err = load("a: 1\nb: 2\na: 3\n", LoadOptions { strict: true }).unwrap_err();
+        let err = load(
+            "a: 1\nb: 2\na: 3\n",
+            LoadOptions {
+                strict: true,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "yaml: unmarshal errors:\n  line 3: key \"a\" already set in map"
         );
         assert_eq!(err.line(), Some(3));
-        let err = load("1: a\n0x1: b\n", LoadOptions { strict: true }).unwrap_err();
+        let err = load(
+            "1: a\n0x1: b\n",
+            LoadOptions {
+                strict: true,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
         assert!(
             err.to_string().contains("line 2: key 1 already set"),
             "{err}"
@@ -1380,6 +1447,7 @@ mod tests {
     #[test]
     fn alias_expansion_has_a_hard_cap() {
         let mut d = Decoder {
+            depth_base: 0,
             strict: false,
             stack: Vec::new(),
             anchors: Vec::new(),
