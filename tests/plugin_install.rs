@@ -117,16 +117,7 @@ fn install_hook_fails_clearly_without_any_source() {
             && !std::path::Path::new("/bin/cargo").exists(),
         "this test needs a PATH (/usr/bin:/bin) without cargo"
     );
-    let d = tempfile::tempdir().unwrap();
-    for f in ["plugin.yaml", "install-binary.sh", "wharf.sh"] {
-        fs::copy(root().join(f), d.path().join(f)).unwrap();
-    }
-    fs::create_dir_all(d.path().join("plugins/idx")).unwrap();
-    fs::copy(
-        root().join("plugins/idx/plugin.yaml"),
-        d.path().join("plugins/idx/plugin.yaml"),
-    )
-    .unwrap();
+    let d = bare_checkout();
     let out = std::process::Command::new("sh")
         .arg(d.path().join("install-binary.sh"))
         .env("HELM_PLUGIN_DIR", d.path())
@@ -141,4 +132,97 @@ fn install_hook_fails_clearly_without_any_source() {
         err.contains("no cargo to build from source") && err.contains("rustup"),
         "{err}"
     );
+}
+
+/// A checkout without binaries, holding only what the install hook reads.
+fn bare_checkout() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for f in ["plugin.yaml", "install-binary.sh", "wharf.sh"] {
+        fs::copy(root().join(f), d.path().join(f)).unwrap();
+    }
+    fs::create_dir_all(d.path().join("plugins/idx")).unwrap();
+    fs::copy(
+        root().join("plugins/idx/plugin.yaml"),
+        d.path().join("plugins/idx/plugin.yaml"),
+    )
+    .unwrap();
+    d
+}
+
+fn platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        a => a,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
+#[test]
+fn install_hook_downloads_and_verifies_the_release_archive() {
+    release_binaries_present();
+    let version = fs::read_to_string(root().join("plugin.yaml"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("version: ")
+                .map(|v| v.trim_matches('"').to_string())
+        })
+        .unwrap();
+    // A release server on loopback with the archive and its checksum.
+    let site = tempfile::tempdir().unwrap();
+    let dir = site.path().join(format!("v{version}"));
+    fs::create_dir_all(&dir).unwrap();
+    let archive = format!("helm-wharf_{version}_{}.tar.gz", platform());
+    ok({
+        let mut c = std::process::Command::new("tar");
+        c.arg("-czf")
+            .arg(dir.join(&archive))
+            .arg("-C")
+            .arg(root().join("target/release"))
+            .arg("helm-idx");
+        c
+    });
+    let sum = wharf::provenance::digest_file(&dir.join(&archive)).unwrap();
+    fs::write(
+        dir.join(format!("{archive}.sha256")),
+        format!("{sum}  {archive}\n"),
+    )
+    .unwrap();
+    let server = FileServer::start(site.path(), None);
+
+    let run = |checkout: &std::path::Path| {
+        std::process::Command::new("sh")
+            .arg(checkout.join("install-binary.sh"))
+            .env("HELM_PLUGIN_DIR", checkout)
+            .env("PATH", "/usr/bin:/bin")
+            .env("HELM_WHARF_RELEASE_URL", &server.url)
+            .output()
+            .unwrap()
+    };
+    let good = bare_checkout();
+    let out = run(good.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = good.path().join("bin/helm-idx");
+    assert_eq!(
+        wharf::provenance::digest_file(&installed).unwrap(),
+        wharf::provenance::digest_file(&root().join("target/release/helm-idx")).unwrap()
+    );
+
+    // A checksum that does not match: nothing is installed.
+    fs::write(
+        dir.join(format!("{archive}.sha256")),
+        format!("{}  {archive}\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let bad = bare_checkout();
+    let out = run(bad.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(!bad.path().join("bin/helm-idx").exists());
 }
