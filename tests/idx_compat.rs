@@ -230,6 +230,24 @@ fn merge_with_an_existing_index() {
             "merge",
         );
     }
+    // A JSON index as the merge source (Helm reads it as lenient JSON).
+    let json_old = copy_dir(old.path());
+    let jd = json_old.path().to_str().unwrap();
+    home.helm_ok(
+        Helm::V4,
+        &["repo", "index", jd, "--url", "https://old", "--json"],
+    );
+    let merge = json_old.path().join("index.yaml");
+    assert!(fs::read_to_string(&merge).unwrap().starts_with('{'));
+    for helm in BOTH {
+        compare(
+            &home,
+            helm,
+            src.path(),
+            &["--merge", merge.to_str().unwrap()],
+            "merge json",
+        );
+    }
 }
 
 #[test]

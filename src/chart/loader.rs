@@ -98,21 +98,10 @@ fn file_err(file: &'static str, reason: impl ToString) -> LoadError {
 fn parse_sigs(file: &'static str, data: &[u8]) -> Result<Value, LoadError> {
     let text = std::str::from_utf8(data).map_err(|_| file_err(file, "invalid UTF-8"))?;
     let v = yaml::load(text, LoadOptions::default()).map_err(|e| file_err(file, e))?;
-    if let Some(bad) = non_finite(&v) {
+    if let Some(bad) = v.non_finite() {
         return Err(file_err(file, format!("json: unsupported value: {bad}")));
     }
     Ok(v)
-}
-
-/// `json.Marshal` refuses NaN and infinities, which fails the whole load.
-fn non_finite(v: &Value) -> Option<&'static str> {
-    match v {
-        Value::Float(f) if f.is_nan() => Some("NaN"),
-        Value::Float(f) if f.is_infinite() => Some(if *f > 0.0 { "+Inf" } else { "-Inf" }),
-        Value::Seq(items) => items.iter().find_map(non_finite),
-        Value::Map(m) => m.iter().find_map(|(_, v)| non_finite(v)),
-        _ => None,
-    }
 }
 
 fn decode_md(md: &mut Metadata, file: &'static str, v: Value) -> Result<(), LoadError> {

@@ -93,8 +93,10 @@ pub const FIELDS: &[&str] = &[
     "type",
 ];
 
-const MAINTAINER_FIELDS: &[&str] = &["name", "email", "url"];
-const DEPENDENCY_FIELDS: &[&str] = &[
+/// JSON names of the maintainer fields, in Go struct order.
+pub const MAINTAINER_FIELDS: &[&str] = &["name", "email", "url"];
+/// JSON names of the dependency fields, in Go struct order.
+pub const DEPENDENCY_FIELDS: &[&str] = &[
     "name",
     "version",
     "repository",

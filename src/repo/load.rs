@@ -54,7 +54,8 @@ const TOP_FIELDS: &[&str] = &[
     "publicKeys",
     "annotations",
 ];
-const ENTRY_FIELDS: &[&str] = &[
+/// JSON names of `repo.ChartVersion`'s own fields, in Go struct order.
+pub(crate) const ENTRY_FIELDS: &[&str] = &[
     "urls",
     "created",
     "removed",
@@ -85,7 +86,7 @@ pub fn load_index(
         ),
         None => {
             let v = parse_yaml(text)?;
-            if let Some(bad) = non_finite(&v) {
+            if let Some(bad) = v.non_finite() {
                 return Err(LoadIndexError::NonFinite(bad));
             }
             (
@@ -259,16 +260,6 @@ fn parse_split(text: &str, parts: usize) -> Option<Value> {
     }
     slot.1 = Value::Map(entries);
     Some(Value::Map(top))
-}
-
-fn non_finite(v: &Value) -> Option<&'static str> {
-    match v {
-        Value::Float(f) if f.is_nan() => Some("NaN"),
-        Value::Float(f) if f.is_infinite() => Some(if *f > 0.0 { "+Inf" } else { "-Inf" }),
-        Value::Seq(items) => items.iter().find_map(non_finite),
-        Value::Map(m) => m.iter().find_map(|(_, v)| non_finite(v)),
-        _ => None,
-    }
 }
 
 /// Decodes into the model; returns the chart names that had null entries.

@@ -12,52 +12,25 @@ use std::io::{self, Write};
 use std::sync::OnceLock;
 
 use super::index::{ChartVersion, IndexFile};
+use super::load::ENTRY_FIELDS;
+use crate::chart::metadata::{self, DEPENDENCY_FIELDS, MAINTAINER_FIELDS};
 use crate::chart::{Dependency, Maintainer, Metadata};
 use crate::json;
 use crate::strconv;
 use crate::yaml::{natural_less, Emitter, Value};
 
-/// Entry keys in the order Helm's JSON writer uses (struct order).
-const ENTRY_KEYS: &[&str] = &[
-    "name",
-    "home",
-    "sources",
-    "version",
-    "description",
-    "keywords",
-    "maintainers",
-    "icon",
-    "apiVersion",
-    "condition",
-    "tags",
-    "appVersion",
-    "deprecated",
-    "annotations",
-    "kubeVersion",
-    "dependencies",
-    "type",
-    "urls",
-    "created",
-    "removed",
-    "digest",
-    "checksum",
-    "engine",
-    "tillerVersion",
-    "url",
-];
-
-const DEPENDENCY_KEYS: &[&str] = &[
-    "name",
-    "version",
-    "repository",
-    "condition",
-    "tags",
-    "enabled",
-    "import-values",
-    "alias",
-];
-
-const MAINTAINER_KEYS: &[&str] = &["name", "email", "url"];
+/// Entry keys in the order Helm's JSON writer uses: the embedded
+/// `chart.Metadata` fields, then `repo.ChartVersion`'s own.
+fn entry_keys() -> &'static [&'static str] {
+    static K: OnceLock<Vec<&'static str>> = OnceLock::new();
+    K.get_or_init(|| {
+        metadata::FIELDS
+            .iter()
+            .chain(ENTRY_FIELDS)
+            .copied()
+            .collect()
+    })
+}
 
 fn natural_sorted(keys: &[&'static str]) -> Vec<&'static str> {
     let mut v = keys.to_vec();
@@ -77,17 +50,17 @@ fn ordering(a: &str, b: &str) -> std::cmp::Ordering {
 
 fn yaml_entry_keys() -> &'static [&'static str] {
     static K: OnceLock<Vec<&'static str>> = OnceLock::new();
-    K.get_or_init(|| natural_sorted(ENTRY_KEYS))
+    K.get_or_init(|| natural_sorted(entry_keys()))
 }
 
 fn yaml_dependency_keys() -> &'static [&'static str] {
     static K: OnceLock<Vec<&'static str>> = OnceLock::new();
-    K.get_or_init(|| natural_sorted(DEPENDENCY_KEYS))
+    K.get_or_init(|| natural_sorted(DEPENDENCY_FIELDS))
 }
 
 fn yaml_maintainer_keys() -> &'static [&'static str] {
     static K: OnceLock<Vec<&'static str>> = OnceLock::new();
-    K.get_or_init(|| natural_sorted(MAINTAINER_KEYS))
+    K.get_or_init(|| natural_sorted(MAINTAINER_FIELDS))
 }
 
 /// A field's value as `json.Marshal` would see it, `None` when `omitempty`
@@ -407,7 +380,7 @@ fn json_string_map<W: Write>(w: &mut json::Writer<W>, map: &[(String, String)]) 
 
 fn json_entry<W: Write>(w: &mut json::Writer<W>, cv: &ChartVersion) -> io::Result<()> {
     w.begin_object()?;
-    for key in ENTRY_KEYS {
+    for key in entry_keys() {
         let Some(field) = entry_field(cv, key) else {
             continue;
         };
@@ -426,7 +399,7 @@ fn json_entry<W: Write>(w: &mut json::Writer<W>, cv: &ChartVersion) -> io::Resul
                         None => w.null()?,
                         Some(m) => {
                             w.begin_object()?;
-                            for k in MAINTAINER_KEYS {
+                            for k in MAINTAINER_FIELDS {
                                 if let Some(v) = maintainer_field(m, k) {
                                     w.key(k)?;
                                     w.string(v)?;
@@ -445,7 +418,7 @@ fn json_entry<W: Write>(w: &mut json::Writer<W>, cv: &ChartVersion) -> io::Resul
                         None => w.null()?,
                         Some(d) => {
                             w.begin_object()?;
-                            for k in DEPENDENCY_KEYS {
+                            for k in DEPENDENCY_FIELDS {
                                 let Some(f) = dependency_field(d, k) else {
                                     continue;
                                 };

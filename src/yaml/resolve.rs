@@ -141,6 +141,18 @@ pub(crate) fn resolve_tagged(tag: &str, s: &str) -> Result<Scalar, String> {
     ))
 }
 
+/// Whether yaml.v2 `resolve("", s)` tags the plain scalar `s` `!!str`: the
+/// question encode.go `stringv` asks before writing a string unquoted.
+/// Unlike [`resolve_plain`], timestamps are tried, as resolve.go does for an
+/// untagged scalar, so text that parses as one (tag `!!timestamp`) is not a
+/// string here.
+pub(crate) fn resolves_to_str(s: &str) -> bool {
+    resolve_core(s, true).0 == Kind::Str
+}
+
+/// resolve.go `resolve` for an untagged scalar or one tagged with a type it
+/// resolves (not `!!str` or `!!binary`); `try_timestamp` is its
+/// `tag == "" || tag == yaml_TIMESTAMP_TAG` condition.
 fn resolve_core(s: &str, try_timestamp: bool) -> (Kind, Scalar) {
     let h = match s.as_bytes().first() {
         None => b'N',
@@ -405,191 +417,222 @@ fn parse_float(s: &str) -> Option<f64> {
 }
 
 /// resolve.go `parseTimestamp`: the quick `YYYY-` check, then Go's
-/// `time.Parse` with each of yaml.v2's allowed layouts.
+/// `time.Parse` with each of yaml.v2's `allowedTimestampFormats`.
 fn parse_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
     let i = b.iter().take_while(|c| c.is_ascii_digit()).count();
     if i != 4 || b.get(i) != Some(&b'-') {
         return false;
     }
-    [
-        &[
-            L::Year,
-            L::Lit(b"-"),
-            L::Month,
-            L::Lit(b"-"),
-            L::Day,
-            L::Lit(b"T"),
-            L::Hour,
-            L::Lit(b":"),
-            L::Minute,
-            L::Lit(b":"),
-            L::Second,
-            L::Frac,
-            L::Zone,
-        ][..],
-        &[
-            L::Year,
-            L::Lit(b"-"),
-            L::Month,
-            L::Lit(b"-"),
-            L::Day,
-            L::Lit(b"t"),
-            L::Hour,
-            L::Lit(b":"),
-            L::Minute,
-            L::Lit(b":"),
-            L::Second,
-            L::Frac,
-            L::Zone,
-        ][..],
-        &[
-            L::Year,
-            L::Lit(b"-"),
-            L::Month,
-            L::Lit(b"-"),
-            L::Day,
-            L::Lit(b" "),
-            L::Hour,
-            L::Lit(b":"),
-            L::Minute,
-            L::Lit(b":"),
-            L::Second,
-            L::Frac,
-        ][..],
-        &[L::Year, L::Lit(b"-"), L::Month, L::Lit(b"-"), L::Day][..],
-    ]
-    .iter()
-    .any(|layout| time_parse(layout, b))
+    [LAYOUT_T, LAYOUT_LOWER_T, LAYOUT_SPACE, LAYOUT_DATE]
+        .iter()
+        .any(|layout| go_time_parse_ok(layout, b))
 }
 
-/// The pieces of the layouts "2006-1-2T15:4:5.999999999Z07:00",
-/// "2006-1-2t15:4:5.999999999Z07:00", "2006-1-2 15:4:5.999999999" and
-/// "2006-1-2" as Go's time package reads them.
+/// One element of a Go time layout, as `nextStdChunk` splits the layouts of
+/// resolve.go `allowedTimestampFormats`.
 #[derive(Clone, Copy)]
-enum L {
+enum Tok {
     Lit(&'static [u8]),
-    Year,
-    Month,
+    LongYear,
+    NumMonth,
     Day,
     Hour,
     Minute,
     Second,
-    Frac,
-    Zone,
+    FracSecond9,
+    Iso8601ColonTz,
 }
 
-/// Go time's `getnum(s, false)`: one or two digits.
-fn getnum(v: &[u8]) -> Option<(u32, &[u8])> {
-    let d0 = *v.first().filter(|c| c.is_ascii_digit())?;
-    match v.get(1).filter(|c| c.is_ascii_digit()) {
-        Some(&d1) => Some((u32::from(d0 - b'0') * 10 + u32::from(d1 - b'0'), &v[2..])),
-        None => Some((u32::from(d0 - b'0'), &v[1..])),
-    }
-}
+/// "2006-1-2T15:4:5.999999999Z07:00"
+const LAYOUT_T: &[Tok] = &[
+    Tok::LongYear,
+    Tok::Lit(b"-"),
+    Tok::NumMonth,
+    Tok::Lit(b"-"),
+    Tok::Day,
+    Tok::Lit(b"T"),
+    Tok::Hour,
+    Tok::Lit(b":"),
+    Tok::Minute,
+    Tok::Lit(b":"),
+    Tok::Second,
+    Tok::FracSecond9,
+    Tok::Iso8601ColonTz,
+];
+/// "2006-1-2t15:4:5.999999999Z07:00"
+const LAYOUT_LOWER_T: &[Tok] = &[
+    Tok::LongYear,
+    Tok::Lit(b"-"),
+    Tok::NumMonth,
+    Tok::Lit(b"-"),
+    Tok::Day,
+    Tok::Lit(b"t"),
+    Tok::Hour,
+    Tok::Lit(b":"),
+    Tok::Minute,
+    Tok::Lit(b":"),
+    Tok::Second,
+    Tok::FracSecond9,
+    Tok::Iso8601ColonTz,
+];
+/// "2006-1-2 15:4:5.999999999"
+const LAYOUT_SPACE: &[Tok] = &[
+    Tok::LongYear,
+    Tok::Lit(b"-"),
+    Tok::NumMonth,
+    Tok::Lit(b"-"),
+    Tok::Day,
+    Tok::Lit(b" "),
+    Tok::Hour,
+    Tok::Lit(b":"),
+    Tok::Minute,
+    Tok::Lit(b":"),
+    Tok::Second,
+    Tok::FracSecond9,
+];
+/// "2006-1-2"
+const LAYOUT_DATE: &[Tok] = &[
+    Tok::LongYear,
+    Tok::Lit(b"-"),
+    Tok::NumMonth,
+    Tok::Lit(b"-"),
+    Tok::Day,
+];
 
-/// Go time's `skip`: a space in the layout matches one or more spaces.
-fn skip_lit<'a>(mut v: &'a [u8], lit: &[u8]) -> Option<&'a [u8]> {
-    let mut lit = lit;
-    while let Some((&c, rest)) = lit.split_first() {
-        if c == b' ' {
-            if v.first().is_some_and(|&x| x != b' ') {
-                return None;
-            }
-            lit = trim_spaces(rest);
-            v = trim_spaces(v);
-            continue;
-        }
-        if v.first() != Some(&c) {
-            return None;
-        }
-        v = &v[1..];
-        lit = rest;
-    }
-    Some(v)
-}
-
-fn trim_spaces(mut v: &[u8]) -> &[u8] {
-    while let Some((b' ', rest)) = v.split_first() {
-        v = rest;
-    }
-    v
-}
-
-fn is_leap(y: u32) -> bool {
-    y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))
-}
-
-/// Whether Go's `time.Parse(layout, v)` succeeds for one of yaml.v2's layouts.
-fn time_parse(layout: &[L], mut v: &[u8]) -> bool {
-    let (mut year, mut month, mut day) = (0u32, 0u32, 0u32);
-    for piece in layout {
-        let next = match *piece {
-            L::Lit(lit) => skip_lit(v, lit),
-            L::Year => {
-                if v.len() < 4 || !v[..4].iter().all(u8::is_ascii_digit) {
+/// Go `time.Parse(layout, value)` succeeding, for the layout elements above.
+///
+/// This follows current Go (Helm releases are built with Go 1.23 and later),
+/// whose rules differ from Go 1.19's in two places: a fraction of any number
+/// of digits is accepted (only the first nine count), where Go 1.19 stopped
+/// after nine and then failed on the leftover digits; and each zone offset
+/// field must be exactly two digits with hours <= 24 and minutes <= 60, where
+/// Go 1.19 ran `atoi` on the two characters (so `+-1:00` passed) with no
+/// range check.
+fn go_time_parse_ok(layout: &[Tok], mut v: &[u8]) -> bool {
+    let mut year: i64 = 0;
+    let mut month: i64 = -1;
+    let mut day: i64 = -1;
+    for tok in layout {
+        match *tok {
+            Tok::Lit(prefix) => match go_time_skip(v, prefix) {
+                Some(rest) => v = rest,
+                None => return false,
+            },
+            Tok::LongYear => {
+                if v.len() < 4 || !v.iter().take(4).all(u8::is_ascii_digit) {
                     return false;
                 }
-                year = v[..4].iter().fold(0, |a, &c| a * 10 + u32::from(c - b'0'));
-                Some(&v[4..])
+                year = v
+                    .iter()
+                    .take(4)
+                    .fold(0, |acc, &c| acc * 10 + i64::from(c - b'0'));
+                v = &v[4..];
             }
-            L::Month => getnum(v)
-                .filter(|&(m, _)| (1..=12).contains(&m))
-                .map(|(m, r)| {
-                    month = m;
-                    r
-                }),
-            L::Day => getnum(v).map(|(d, r)| {
-                day = d;
-                r
-            }),
-            L::Hour => getnum(v).filter(|&(h, _)| h < 24).map(|(_, r)| r),
-            L::Minute | L::Second => getnum(v).filter(|&(m, _)| m < 60).map(|(_, r)| r),
-            L::Frac => {
-                // Optional: a '.' or ',' followed by at most nine digits
-                // (Go's time.Parse for ".999999999"); more digits are left
-                // over and make the layout fail.
+            Tok::NumMonth => match go_getnum(v) {
+                Some((n, rest)) if (1..=12).contains(&n) => {
+                    month = n;
+                    v = rest;
+                }
+                _ => return false,
+            },
+            Tok::Day => match go_getnum(v) {
+                // Any one or two digits here; the range is checked once
+                // month and year are known.
+                Some((n, rest)) => {
+                    day = n;
+                    v = rest;
+                }
+                None => return false,
+            },
+            Tok::Hour | Tok::Minute | Tok::Second => {
+                let limit = if matches!(tok, Tok::Hour) { 24 } else { 60 };
+                match go_getnum(v) {
+                    Some((n, rest)) if n < limit => v = rest,
+                    _ => return false,
+                }
+            }
+            Tok::FracSecond9 => {
+                // Optional: '.' or ',' and at least one digit, then every
+                // digit that follows.
                 if v.len() >= 2 && matches!(v[0], b'.' | b',') && v[1].is_ascii_digit() {
-                    let n = 1 + v[1..]
-                        .iter()
-                        .take(9)
-                        .take_while(|c| c.is_ascii_digit())
-                        .count();
-                    Some(&v[n..])
-                } else {
-                    Some(v)
+                    let n = 1 + v[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                    v = &v[n..];
                 }
             }
-            L::Zone => {
+            Tok::Iso8601ColonTz => {
                 if v.first() == Some(&b'Z') {
-                    Some(&v[1..])
-                } else if v.len() >= 6
-                    && matches!(v[0], b'+' | b'-')
-                    && v[1..3].iter().all(u8::is_ascii_digit)
-                    && v[3] == b':'
-                    && v[4..6].iter().all(u8::is_ascii_digit)
-                {
-                    Some(&v[6..])
-                } else {
-                    None
+                    v = &v[1..];
+                    continue;
                 }
+                if v.len() < 6 || v[3] != b':' {
+                    return false;
+                }
+                let two = |a: u8, b: u8| {
+                    (a.is_ascii_digit() && b.is_ascii_digit())
+                        .then(|| i64::from(a - b'0') * 10 + i64::from(b - b'0'))
+                };
+                let (Some(hr), Some(mm)) = (two(v[1], v[2]), two(v[4], v[5])) else {
+                    return false;
+                };
+                if hr > 24 || mm > 60 || !matches!(v[0], b'+' | b'-') {
+                    return false;
+                }
+                v = &v[6..];
             }
-        };
-        match next {
-            Some(rest) => v = rest,
-            None => return false,
         }
     }
     if !v.is_empty() {
         return false;
     }
-    let days_in_month = match month {
-        2 if is_leap(year) => 29,
+    let month = if month < 0 { 1 } else { month };
+    let day = if day < 0 { 1 } else { day };
+    day >= 1 && day <= days_in(month, year)
+}
+
+/// Go time `getnum(s, false)`: one or two leading digits.
+fn go_getnum(s: &[u8]) -> Option<(i64, &[u8])> {
+    let d0 = *s.first().filter(|c| c.is_ascii_digit())?;
+    match s.get(1).filter(|c| c.is_ascii_digit()) {
+        Some(&d1) => Some((i64::from(d0 - b'0') * 10 + i64::from(d1 - b'0'), &s[2..])),
+        None => Some((i64::from(d0 - b'0'), &s[1..])),
+    }
+}
+
+/// Go time `skip`: layout text must match, except that a space in the
+/// layout matches any run of spaces (including none at the end of input).
+fn go_time_skip<'a>(mut value: &'a [u8], mut prefix: &[u8]) -> Option<&'a [u8]> {
+    while let Some(&p) = prefix.first() {
+        if p == b' ' {
+            if value.first().is_some_and(|&c| c != b' ') {
+                return None;
+            }
+            prefix = trim_spaces(prefix);
+            value = trim_spaces(value);
+            continue;
+        }
+        if value.first() != Some(&p) {
+            return None;
+        }
+        prefix = &prefix[1..];
+        value = &value[1..];
+    }
+    Some(value)
+}
+
+fn trim_spaces(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|&&c| c == b' ').count();
+    &s[n..]
+}
+
+/// Go time `daysIn`.
+fn days_in(month: i64, year: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
-    };
-    (1..=days_in_month).contains(&day)
+    }
 }
 
 /// Go `base64.StdEncoding.DecodeString`: padding is required, line breaks
@@ -745,6 +788,15 @@ mod tests {
             Ok(Scalar::Text)
         );
         assert!(resolve_tagged(TIMESTAMP_TAG, "123").is_err());
+        // Helm 3.17 and 4.1 (current Go time.Parse) on values.yaml.
+        assert_eq!(
+            resolve_tagged(TIMESTAMP_TAG, "2001-12-14T21:59:43.1234567890Z"),
+            Ok(Scalar::Text)
+        );
+        assert_eq!(
+            resolve_tagged(TIMESTAMP_TAG, "2001-12-14T21:59:43+25:00"),
+            Err("cannot decode !!str `2001-12-14T21:59:43+25:00` as a !!timestamp".into())
+        );
         assert_eq!(
             resolve_tagged(BINARY_TAG, "aGVs\nbG8="),
             Ok(Scalar::Binary(b"hello".to_vec()))
@@ -762,19 +814,81 @@ mod tests {
             "2001-12-14T21:59:43.123456789Z",
             "2001-12-14 21:59:43.10",
             "2001-12-14  21:59:43",
+            // Current Go: more than nine fraction digits, and offsets up to
+            // 24 hours / 60 minutes.
+            "2001-12-14T21:59:43.1234567890Z",
+            "2001-12-14 21:59:43,123456789012",
+            "2001-12-14T21:59:43+24:00",
+            "2001-12-14T21:59:43-01:60",
         ] {
             assert!(parse_timestamp(ok), "{ok}");
         }
         for bad in [
             "2001-02-29",
+            "1900-02-29",
             "2001-13-01",
+            "2001-12-00",
             "2001-12-14T24:00:00Z",
-            "2001-12-14T21:59:43.1234567890Z",
+            "2001-12-14T21:60:00Z",
             "2001-12-14T21:59:43+0100",
+            "2001-12-14T21:59:43+25:00",
+            "2001-12-14T21:59:43+01:61",
+            "2001-12-14T21:59:43+-1:00",
+            "2001-12-14T21:59:43.Z",
             "2001-12-14 21:59:43.10 -5",
+            "2001-12-14 ",
             "20011-01-01",
         ] {
             assert!(!parse_timestamp(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn str_tag_means_no_other_resolution() {
+        for text in [
+            "abc",
+            "oN",
+            "<<",
+            "_1",
+            "._5",
+            "1e400",
+            "0x10000000000000000",
+            "1:30",
+            "1.2.3",
+            "2001-12-14 ",
+            "20011-01-01",
+            "-",
+            "+",
+            ".",
+            "0b",
+            "é",
+        ] {
+            assert!(resolves_to_str(text), "{text}");
+        }
+        for text in [
+            "",
+            "~",
+            "Null",
+            "Yes",
+            "off",
+            ".NaN",
+            "-.inf",
+            "0",
+            "0777",
+            "0o17",
+            "08",
+            "0x_1F",
+            "0b-1",
+            "-0b101",
+            "1__0",
+            "1_0.5",
+            ".5",
+            "1e-400",
+            "18446744073709551616",
+            "2001-12-14",
+            "2001-12-14t21:59:43.10-05:00",
+        ] {
+            assert!(!resolves_to_str(text), "{text}");
         }
     }
 

@@ -29,6 +29,19 @@ impl Value {
         }
     }
 
+    /// The first NaN or infinity inside, as Go's `json.Marshal` names it
+    /// ("+Inf"): sigs.k8s.io/yaml fails on such values, so Helm refuses any
+    /// document holding one, wherever it is.
+    pub fn non_finite(&self) -> Option<&'static str> {
+        match self {
+            Value::Float(f) if f.is_nan() => Some("NaN"),
+            Value::Float(f) if f.is_infinite() => Some(if *f > 0.0 { "+Inf" } else { "-Inf" }),
+            Value::Seq(items) => items.iter().find_map(Value::non_finite),
+            Value::Map(m) => m.iter().find_map(|(_, v)| v.non_finite()),
+            _ => None,
+        }
+    }
+
     /// A short name of the kind of node, for error messages ("a sequence").
     pub fn kind_name(&self) -> &'static str {
         match self {
