@@ -79,8 +79,7 @@ fn non_empty(s: &str) -> Option<Field<'_>> {
     (!s.is_empty()).then_some(Field::Str(s))
 }
 
-fn entry_field<'a>(cv: &'a ChartVersion, key: &str) -> Option<Field<'a>> {
-    let md: &Metadata = &cv.metadata;
+fn metadata_field<'a>(md: &'a Metadata, key: &str) -> Option<Field<'a>> {
     match key {
         "name" => non_empty(&md.name),
         "home" => non_empty(&md.home),
@@ -105,6 +104,12 @@ fn entry_field<'a>(cv: &'a ChartVersion, key: &str) -> Option<Field<'a>> {
             (!md.dependencies.is_empty()).then_some(Field::Dependencies(&md.dependencies))
         }
         "type" => non_empty(&md.chart_type),
+        _ => None,
+    }
+}
+
+fn entry_field<'a>(cv: &'a ChartVersion, key: &str) -> Option<Field<'a>> {
+    match key {
         "urls" => Some(Field::Urls(cv.urls.as_deref())),
         "created" => Some(Field::Str(&cv.created)),
         "removed" => cv.removed.then_some(Field::Bool(true)),
@@ -113,7 +118,7 @@ fn entry_field<'a>(cv: &'a ChartVersion, key: &str) -> Option<Field<'a>> {
         "engine" => non_empty(&cv.engine),
         "tillerVersion" => non_empty(&cv.tiller_version),
         "url" => non_empty(&cv.url),
-        _ => None,
+        _ => metadata_field(&cv.metadata, key),
     }
 }
 
@@ -212,49 +217,70 @@ fn yaml_string_map<W: Write>(e: &mut Emitter<W>, map: &[(String, String)]) -> io
 fn yaml_entry<W: Write>(e: &mut Emitter<W>, cv: &ChartVersion) -> io::Result<()> {
     e.begin_mapping()?;
     for key in yaml_entry_keys() {
-        let Some(field) = entry_field(cv, key) else {
-            continue;
-        };
-        e.str(key)?;
-        match field {
-            Field::Str(s) => e.str(s)?,
-            Field::Strs(v) => yaml_strs(e, v)?,
-            Field::Bool(b) => e.bool(b)?,
-            Field::Urls(None) => e.null()?,
-            Field::Urls(Some(v)) => yaml_strs(e, v)?,
-            Field::Annotations(m) => yaml_string_map(e, m)?,
-            Field::Maintainers(list) => {
-                e.begin_sequence()?;
-                for m in list {
-                    match m {
-                        None => e.null()?,
-                        Some(m) => {
-                            e.begin_mapping()?;
-                            for k in yaml_maintainer_keys() {
-                                if let Some(v) = maintainer_field(m, k) {
-                                    e.str(k)?;
-                                    e.str(v)?;
-                                }
-                            }
-                            e.end_mapping()?;
-                        }
-                    }
-                }
-                e.end_sequence()?;
-            }
-            Field::Dependencies(list) => {
-                e.begin_sequence()?;
-                for d in list {
-                    match d {
-                        None => e.null()?,
-                        Some(d) => yaml_dependency(e, d)?,
-                    }
-                }
-                e.end_sequence()?;
-            }
+        if let Some(field) = entry_field(cv, key) {
+            e.str(key)?;
+            yaml_field(e, field)?;
         }
     }
     e.end_mapping()
+}
+
+/// `yaml.Marshal(chart.Metadata)` as sigs.k8s.io/yaml writes it: the first
+/// part of a provenance file.
+pub fn write_metadata_yaml<W: Write>(md: &Metadata, out: W) -> io::Result<W> {
+    static K: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let keys = K.get_or_init(|| natural_sorted(metadata::FIELDS));
+    let mut e = Emitter::new(out);
+    e.begin_mapping()?;
+    for key in keys {
+        if let Some(field) = metadata_field(md, key) {
+            e.str(key)?;
+            yaml_field(&mut e, field)?;
+        }
+    }
+    e.end_mapping()?;
+    e.finish()
+}
+
+fn yaml_field<W: Write>(e: &mut Emitter<W>, field: Field<'_>) -> io::Result<()> {
+    match field {
+        Field::Str(s) => e.str(s)?,
+        Field::Strs(v) => yaml_strs(e, v)?,
+        Field::Bool(b) => e.bool(b)?,
+        Field::Urls(None) => e.null()?,
+        Field::Urls(Some(v)) => yaml_strs(e, v)?,
+        Field::Annotations(m) => yaml_string_map(e, m)?,
+        Field::Maintainers(list) => {
+            e.begin_sequence()?;
+            for m in list {
+                match m {
+                    None => e.null()?,
+                    Some(m) => {
+                        e.begin_mapping()?;
+                        for k in yaml_maintainer_keys() {
+                            if let Some(v) = maintainer_field(m, k) {
+                                e.str(k)?;
+                                e.str(v)?;
+                            }
+                        }
+                        e.end_mapping()?;
+                    }
+                }
+            }
+            e.end_sequence()?;
+        }
+        Field::Dependencies(list) => {
+            e.begin_sequence()?;
+            for d in list {
+                match d {
+                    None => e.null()?,
+                    Some(d) => yaml_dependency(e, d)?,
+                }
+            }
+            e.end_sequence()?;
+        }
+    }
+    Ok(())
 }
 
 fn yaml_dependency<W: Write>(e: &mut Emitter<W>, d: &Dependency) -> io::Result<()> {

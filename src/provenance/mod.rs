@@ -1,4 +1,16 @@
-//! Provenance helpers (`pkg/provenance`): the chart digest.
+//! Provenance (`pkg/provenance`): chart digests, and with the `prov` feature,
+//! signing and verifying `.prov` files.
+
+#[cfg(feature = "prov")]
+pub mod clearsign;
+#[cfg(feature = "prov")]
+pub mod keyring;
+#[cfg(feature = "prov")]
+pub mod message;
+#[cfg(feature = "prov")]
+pub mod mpi;
+#[cfg(feature = "prov")]
+pub mod verify;
 
 use std::fs::File;
 use std::io::{self, Read};

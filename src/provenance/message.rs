@@ -1,0 +1,104 @@
+//! The signed text of a provenance file (`messageBlock`, `ParseMessageBlock`):
+//! the chart's metadata as YAML, the YAML document end marker `...`, and a
+//! `files:` map from the archive's file name to `sha256:<hex>`.
+
+use crate::chart::Metadata;
+use crate::decode::{Ctx, Origin};
+use crate::repo::write::write_metadata_yaml;
+use crate::yaml::{self, Emitter, LoadOptions};
+
+/// Helm's `messageBlock`: the text to clearsign for an archive.
+pub fn message_block(md: &Metadata, file_name: &str, sha256_hex: &str) -> std::io::Result<Vec<u8>> {
+    let mut out = write_metadata_yaml(md, Vec::new())?;
+    out.extend_from_slice(b"\n...\n");
+    let mut e = Emitter::new(out);
+    e.begin_mapping()?;
+    e.str("files")?;
+    e.begin_mapping()?;
+    e.str(file_name)?;
+    e.str(&format!("sha256:{sha256_hex}"))?;
+    e.end_mapping()?;
+    e.end_mapping()?;
+    e.finish()
+}
+
+/// Helm 4's `parseMessageBlock`: the `files:` map of the second part. The
+/// first part (metadata) is not interpreted, as in Helm 4.
+pub fn parse_files(plaintext: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let sep = b"\n...\n";
+    let parts: Vec<&[u8]> = split(plaintext, sep);
+    if parts.len() < 2 {
+        return Err("message block must have at least two parts".into());
+    }
+    let text = std::str::from_utf8(parts[1]).map_err(|_| "files: not UTF-8".to_string())?;
+    let v = yaml::load(text, LoadOptions::default()).map_err(|e| e.to_string())?;
+    if let Some(bad) = v.non_finite() {
+        return Err(format!("json: unsupported value: {bad}"));
+    }
+    let ctx = Ctx {
+        origin: Origin::Yaml,
+        strict: false,
+    };
+    let mut files = None;
+    if let Some(entries) = ctx
+        .object(v, "SumCollection", "provenance.SumCollection")
+        .map_err(|e| e.to_string())?
+    {
+        for (k, val) in entries {
+            match crate::decode::match_field(&k, &["files", "images"]) {
+                Some("files") => ctx
+                    .string_map(val, "files", &mut files)
+                    .map_err(|e| e.to_string())?,
+                Some(_) => {
+                    let mut images = None;
+                    ctx.string_map(val, "images", &mut images)
+                        .map_err(|e| e.to_string())?;
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(files.unwrap_or_default())
+}
+
+/// Go's `bytes.Split`.
+fn split<'a>(s: &'a [u8], sep: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.windows(sep.len()).position(|w| w == sep) {
+        parts.push(&rest[..i]);
+        rest = &rest[i + sep.len()..];
+    }
+    parts.push(rest);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_matches_helm_layout() {
+        let md = Metadata {
+            api_version: "v2".into(),
+            app_version: "1.16.0".into(),
+            description: "A Helm chart for Kubernetes".into(),
+            name: "demo".into(),
+            chart_type: "application".into(),
+            version: "0.1.0".into(),
+            ..Default::default()
+        };
+        let b = message_block(&md, "demo-0.1.0.tgz", "abc").unwrap();
+        assert_eq!(
+            String::from_utf8(b).unwrap(),
+            "apiVersion: v2\nappVersion: 1.16.0\ndescription: A Helm chart for Kubernetes\nname: demo\ntype: application\nversion: 0.1.0\n\n...\nfiles:\n  demo-0.1.0.tgz: sha256:abc\n"
+        );
+    }
+
+    #[test]
+    fn files_are_read_from_the_second_part() {
+        let files = parse_files(b"name: x\n\n...\nfiles:\n  a.tgz: sha256:1\n").unwrap();
+        assert_eq!(files, [("a.tgz".to_string(), "sha256:1".to_string())]);
+        assert!(parse_files(b"no separator").is_err());
+    }
+}
