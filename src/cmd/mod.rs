@@ -2,3 +2,5 @@
 //! returns what happened, leaving printing and exit codes to the binary.
 
 pub mod idx;
+#[cfg(feature = "prov")]
+pub mod prov;

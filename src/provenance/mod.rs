@@ -10,6 +10,8 @@ pub mod message;
 #[cfg(feature = "prov")]
 pub mod mpi;
 #[cfg(feature = "prov")]
+pub mod sign;
+#[cfg(feature = "prov")]
 pub mod verify;
 
 use std::fs::File;

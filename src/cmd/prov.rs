@@ -1,0 +1,197 @@
+//! `helm prov`: sign charts and verify them against their provenance files.
+
+use std::path::{Path, PathBuf};
+
+use sequoia_openpgp::crypto::Password;
+use thiserror::Error;
+
+use crate::chart;
+use crate::fileutil;
+use crate::provenance::keyring::{self, KeyringError};
+use crate::provenance::sign::{self, SignError};
+use crate::provenance::verify::{self, Verification, VerifyError};
+use crate::provenance::{digest, message};
+use crate::repo::directory::run_parallel;
+
+#[derive(Debug, Error)]
+pub enum ProvError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Keyring(#[from] KeyringError),
+    #[error("{path}: {source}")]
+    Sign { path: PathBuf, source: SignError },
+    #[error("{0}")]
+    Key(SignError),
+    #[error("{path}: {reason}")]
+    Chart { path: PathBuf, reason: String },
+    #[error("{path}: unpacked charts cannot be verified")]
+    Unpacked { path: PathBuf },
+    #[error("{path}: chart must be a tgz file")]
+    NotTgz { path: PathBuf },
+    #[error("{path}: could not load provenance file {prov}: {source}")]
+    NoProv {
+        path: PathBuf,
+        prov: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Verify { path: PathBuf, source: VerifyError },
+    #[error("signing without --keyring (through gpg-agent) is not available yet: export the secret key (gpg --export-secret-keys) and pass it with --keyring")]
+    NoAgent,
+}
+
+/// Options of `helm prov sign`.
+#[derive(Debug, Default)]
+pub struct SignOptions {
+    pub charts: Vec<PathBuf>,
+    pub key: Option<String>,
+    pub keyring: Option<PathBuf>,
+    /// The passphrase, already read (first line of the file or stdin).
+    pub passphrase: Option<String>,
+}
+
+/// Signs each chart, writing `CHART.tgz.prov` beside it; returns the files
+/// written.
+pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
+    let ring_path = o.keyring.as_ref().ok_or(ProvError::NoAgent)?;
+    let certs = keyring::load(ring_path)?;
+    let cert = sign::select(&certs, o.key.as_deref()).map_err(ProvError::Key)?;
+    let password = o.passphrase.as_deref().map(Password::from);
+    let mut written = Vec::new();
+    for path in &o.charts {
+        let io = |source| ProvError::Io {
+            path: path.clone(),
+            source,
+        };
+        let archive = std::fs::read(path).map_err(io)?;
+        let md = chart::load_bytes(&archive).map_err(|e| ProvError::Chart {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let name = file_name(path);
+        let body = message::message_block(&md, &name, &digest(&archive)).map_err(io)?;
+        let signer = sign::keypair(cert, password.as_ref()).map_err(|source| ProvError::Sign {
+            path: path.clone(),
+            source,
+        })?;
+        let prov = sign::clearsign(&body, signer).map_err(|source| ProvError::Sign {
+            path: path.clone(),
+            source,
+        })?;
+        let out = prov_path(path);
+        fileutil::atomic_write(&out, |w| w.write_all(&prov)).map_err(|source| ProvError::Io {
+            path: out.clone(),
+            source,
+        })?;
+        written.push(out);
+    }
+    Ok(written)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn prov_path(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".prov");
+    PathBuf::from(s)
+}
+
+/// Options of `helm prov verify`.
+#[derive(Debug, Default)]
+pub struct VerifyOptions {
+    pub targets: Vec<PathBuf>,
+    pub keyring: Option<PathBuf>,
+    pub allow_weak: bool,
+}
+
+/// The outcome for one chart.
+#[derive(Debug)]
+pub struct Outcome {
+    pub path: PathBuf,
+    pub result: Result<Verification, ProvError>,
+}
+
+/// Expands targets: a folder stands for every `.tgz` in it.
+fn charts(targets: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for t in targets {
+        if t.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(t)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.is_file() && is_tgz(p))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if found.is_empty() {
+                out.push(t.clone());
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
+/// Helm's `isTar`: the `.tgz` extension, in any case.
+fn is_tgz(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("tgz"))
+}
+
+/// Verifies every target, in parallel.
+pub fn verify(o: &VerifyOptions) -> Result<Vec<Outcome>, ProvError> {
+    let ring_path = o.keyring.clone().unwrap_or_else(keyring::default_keyring);
+    let certs = keyring::load(&ring_path)?;
+    let opts = verify::Options {
+        allow_weak: o.allow_weak,
+    };
+    let list = charts(&o.targets);
+    Ok(run_parallel(&list, |path| Outcome {
+        path: path.clone(),
+        result: verify_one(path, &certs, opts),
+    }))
+}
+
+fn verify_one(
+    path: &Path,
+    certs: &[sequoia_openpgp::Cert],
+    opts: verify::Options,
+) -> Result<Verification, ProvError> {
+    if path.is_dir() {
+        return Err(ProvError::Unpacked {
+            path: path.to_path_buf(),
+        });
+    }
+    if !is_tgz(path) {
+        return Err(ProvError::NotTgz {
+            path: path.to_path_buf(),
+        });
+    }
+    let archive = std::fs::read(path).map_err(|source| ProvError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let prov_file = prov_path(path);
+    let prov = std::fs::read(&prov_file).map_err(|source| ProvError::NoProv {
+        path: path.to_path_buf(),
+        prov: prov_file.clone(),
+        source,
+    })?;
+    verify::verify(&archive, &prov, &file_name(path), certs, opts).map_err(|source| {
+        ProvError::Verify {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}

@@ -1,0 +1,252 @@
+//! Signing charts: Helm's provenance format, without Helm's key limits.
+//!
+//! Helm signs with the primary key of the first matching entity of an
+//! exported secret keyring, selected by a user ID substring only. Here the key
+//! may be named by fingerprint, key ID, e-mail or user ID (Helm's substring
+//! rule last), ambiguity is judged per certificate rather than per user ID,
+//! and the signature is made by the certificate's signing-capable key, which
+//! is a subkey when the primary can only certify.
+
+use std::io::Write;
+
+use openpgp::cert::Cert;
+use openpgp::crypto::{KeyPair, Password};
+use openpgp::packet::signature::SignatureBuilder;
+use openpgp::policy::StandardPolicy;
+use openpgp::serialize::stream::{Message, Signer};
+use openpgp::types::{HashAlgorithm, SignatureType};
+use sequoia_openpgp as openpgp;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SignError {
+    #[error("private key not found{}", if .0.is_empty() { String::new() } else { format!(" for {:?}", .0) })]
+    NotFound(String),
+    #[error("more than one key matches {selector:?}: {}; name one by fingerprint", .candidates.join(", "))]
+    Ambiguous {
+        selector: String,
+        candidates: Vec<String>,
+    },
+    #[error("the keyring holds several secret keys ({}); choose one with --key", .0.join(", "))]
+    NoSelector(Vec<String>),
+    #[error("key {0} has no usable signing key (none valid now, or none with secret material)")]
+    NoSigningKey(String),
+    #[error("key {0} is protected by a passphrase: give it with --passphrase-file FILE (or - for stdin)")]
+    NeedPassphrase(String),
+    #[error("wrong passphrase for key {0}")]
+    WrongPassphrase(String),
+    #[error("signing failed: {0}")]
+    Sign(String),
+}
+
+fn fpr(c: &Cert) -> String {
+    c.fingerprint().to_hex()
+}
+
+fn label(c: &Cert) -> String {
+    let uid = c
+        .userids()
+        .next()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+        .unwrap_or_default();
+    format!("{} {uid}", fpr(c))
+}
+
+/// Normalises a fingerprint or key ID as a user may type it.
+fn hex_id(s: &str) -> Option<String> {
+    let t: String = s
+        .trim()
+        .trim_start_matches("0x")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    (matches!(t.len(), 16 | 40 | 64) && t.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| t.to_ascii_uppercase())
+}
+
+/// Picks the certificate `selector` names among `certs`.
+pub fn select<'a>(certs: &'a [Cert], selector: Option<&str>) -> Result<&'a Cert, SignError> {
+    let secret: Vec<&Cert> = certs.iter().collect();
+    let Some(sel) = selector.filter(|s| !s.is_empty()) else {
+        return match secret.as_slice() {
+            [one] => Ok(one),
+            [] => Err(SignError::NotFound(String::new())),
+            many => Err(SignError::NoSelector(
+                many.iter().map(|c| label(c)).collect(),
+            )),
+        };
+    };
+    if let Some(id) = hex_id(sel) {
+        let hits: Vec<&Cert> = secret
+            .iter()
+            .copied()
+            .filter(|c| {
+                c.keys()
+                    .any(|k| k.key().fingerprint().to_hex() == id || k.key().keyid().to_hex() == id)
+            })
+            .collect();
+        if let [one] = hits.as_slice() {
+            return Ok(one);
+        }
+    }
+    let uids = |c: &Cert| -> Vec<String> {
+        c.userids()
+            .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+            .collect()
+    };
+    // An exact user ID, then an exact e-mail address, then Helm's substring.
+    for exact in [
+        &(|u: &str, s: &str| u == s) as &dyn Fn(&str, &str) -> bool,
+        &|u: &str, s: &str| {
+            let mail = u.rsplit_once('<').and_then(|(_, r)| r.strip_suffix('>'));
+            mail.is_some_and(|m| m.eq_ignore_ascii_case(s.trim_matches(['<', '>'])))
+        },
+        &|u: &str, s: &str| u.contains(s),
+    ] {
+        let hits: Vec<&Cert> = secret
+            .iter()
+            .copied()
+            .filter(|c| uids(c).iter().any(|u| exact(u, sel)))
+            .collect();
+        match hits.as_slice() {
+            [] => continue,
+            [one] => return Ok(one),
+            many => {
+                return Err(SignError::Ambiguous {
+                    selector: sel.to_string(),
+                    candidates: many.iter().map(|c| label(c)).collect(),
+                })
+            }
+        }
+    }
+    Err(SignError::NotFound(sel.to_string()))
+}
+
+/// The key pair that signs for `cert`: its signing-capable (sub)key that is
+/// valid now and has secret material, decrypted with `passphrase` if needed.
+pub fn keypair(cert: &Cert, passphrase: Option<&Password>) -> Result<KeyPair, SignError> {
+    let policy = StandardPolicy::new();
+    let ka = cert
+        .keys()
+        .with_policy(&policy, None)
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_signing()
+        .secret()
+        .next()
+        .ok_or_else(|| SignError::NoSigningKey(fpr(cert)))?;
+    let mut key = ka.key().clone();
+    if key.secret().is_encrypted() {
+        let pw = passphrase.ok_or_else(|| SignError::NeedPassphrase(fpr(cert)))?;
+        key = key
+            .decrypt_secret(pw)
+            .map_err(|_| SignError::WrongPassphrase(fpr(cert)))?;
+    }
+    key.into_keypair()
+        .map_err(|e| SignError::Sign(e.to_string()))
+}
+
+/// Clearsigns `body` with SHA-512 as a text signature, which Helm 3, Helm 4
+/// and gpg all verify.
+pub fn clearsign(body: &[u8], signer: KeyPair) -> Result<Vec<u8>, SignError> {
+    let err = |e: openpgp::anyhow::Error| SignError::Sign(e.to_string());
+    let mut out = Vec::new();
+    {
+        let message = Message::new(&mut out);
+        let mut w =
+            Signer::with_template(message, signer, SignatureBuilder::new(SignatureType::Text))
+                .map_err(err)?
+                .hash_algo(HashAlgorithm::SHA512)
+                .map_err(err)?
+                .cleartext()
+                .build()
+                .map_err(err)?;
+        w.write_all(body)
+            .map_err(|e| SignError::Sign(e.to_string()))?;
+        w.finalize().map_err(err)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn ring(name: &str) -> Vec<Cert> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/prov/keys")
+            .join(name);
+        super::super::keyring::load(&p).unwrap()
+    }
+
+    #[test]
+    fn selects_by_fingerprint_key_id_email_and_substring() {
+        let mut certs = ring("rsa.sec.gpg");
+        certs.extend(ring("ecdsa.sec.gpg"));
+        let rsa = "938D25173643C1D935E3D9B5F16D692B5491590B";
+        for sel in [
+            rsa,
+            "F16D692B5491590B",
+            "0xf16d692b5491590b",
+            "rsa@example.com",
+            "Helm RSA",
+        ] {
+            assert_eq!(fpr(select(&certs, Some(sel)).unwrap()), rsa, "{sel}");
+        }
+        assert!(matches!(
+            select(&certs, Some("example.com")),
+            Err(SignError::Ambiguous { .. })
+        ));
+        assert!(matches!(
+            select(&certs, Some("nobody")),
+            Err(SignError::NotFound(_))
+        ));
+        assert!(matches!(
+            select(&certs, None),
+            Err(SignError::NoSelector(_))
+        ));
+    }
+
+    #[test]
+    fn two_user_ids_on_one_key_are_not_ambiguous() {
+        let certs = ring("rsa-2uids.sec.gpg");
+        assert!(select(&certs, Some("example.com")).is_ok());
+    }
+
+    #[test]
+    fn signing_subkey_is_used_when_primary_only_certifies() {
+        let certs = ring("edsub.sec.gpg");
+        let kp = keypair(&certs[0], None).unwrap();
+        assert_eq!(
+            kp.public().fingerprint().to_hex(),
+            "C8E81C5812D9C01D39B2AE485E6CB5632CEEA31C"
+        );
+    }
+
+    #[test]
+    fn passphrases() {
+        let certs = ring("rsapw.sec.gpg");
+        assert!(matches!(
+            keypair(&certs[0], None),
+            Err(SignError::NeedPassphrase(_))
+        ));
+        assert!(matches!(
+            keypair(&certs[0], Some(&Password::from("wrong"))),
+            Err(SignError::WrongPassphrase(_))
+        ));
+        assert!(keypair(&certs[0], Some(&Password::from("s3cret"))).is_ok());
+    }
+
+    #[test]
+    fn signed_body_verifies() {
+        let certs = ring("ed25519.sec.gpg");
+        let body = b"name: demo\n\n...\nfiles:\n  demo-0.1.0.tgz: sha256:abc\n";
+        let prov = clearsign(body, keypair(&certs[0], None).unwrap()).unwrap();
+        let block = super::super::clearsign::decode(&prov).unwrap();
+        assert_eq!(block.plaintext, &body[..body.len()]);
+        let files = super::super::message::parse_files(&block.plaintext).unwrap();
+        assert_eq!(files[0].0, "demo-0.1.0.tgz");
+    }
+}
