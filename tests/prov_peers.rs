@@ -39,7 +39,9 @@ fn gpg_verify(pubkey: &Path, prov: &Path) -> bool {
             .output()
             .expect("gpg is needed for these tests (apt-get install gnupg; scripts/test.sh installs it)")
     };
-    assert!(gpg(&["--import", pubkey.to_str().unwrap()]).status.success());
+    assert!(gpg(&["--import", pubkey.to_str().unwrap()])
+        .status
+        .success());
     gpg(&["--verify", prov.to_str().unwrap()]).status.success()
 }
 
@@ -50,10 +52,34 @@ fn signatures_verify_in_helm_3_helm_4_and_gpg() {
     // (secret ring, public ring, key selector, passphrase, Helm 3 can verify)
     let cases: &[(&str, &str, Option<&str>, Option<&str>, bool)] = &[
         ("rsa.sec.gpg", "rsa.pub.gpg", None, None, true),
-        ("ecdsa.sec.gpg", "ecdsa.pub.gpg", Some("1F882E4F36FEECE3B132D35CCAFD42F230DCC119"), None, true),
-        ("rsapw.sec.gpg", "rsapw.pub.gpg", Some("rsapw@example.com"), Some("s3cret"), true),
-        ("ed25519.sec.gpg", "ed25519.pub.gpg", Some("Ed25519"), None, false),
-        ("edsub.sec.gpg", "edsub.pub.gpg", Some("5E6CB5632CEEA31C"), None, false),
+        (
+            "ecdsa.sec.gpg",
+            "ecdsa.pub.gpg",
+            Some("1F882E4F36FEECE3B132D35CCAFD42F230DCC119"),
+            None,
+            true,
+        ),
+        (
+            "rsapw.sec.gpg",
+            "rsapw.pub.gpg",
+            Some("rsapw@example.com"),
+            Some("s3cret"),
+            true,
+        ),
+        (
+            "ed25519.sec.gpg",
+            "ed25519.pub.gpg",
+            Some("Ed25519"),
+            None,
+            false,
+        ),
+        (
+            "edsub.sec.gpg",
+            "edsub.pub.gpg",
+            Some("5E6CB5632CEEA31C"),
+            None,
+            false,
+        ),
         ("default.sec.gpg", "default.pub.gpg", None, None, true),
     ];
     for (sec, public, sel, pass, helm3) in cases {
@@ -73,7 +99,10 @@ fn signatures_verify_in_helm_3_helm_4_and_gpg() {
         let chart_s = chart.to_str().unwrap();
         let pubring = key(public);
         for helm in BOTH {
-            let out = home.helm(helm, &["verify", chart_s, "--keyring", pubring.to_str().unwrap()]);
+            let out = home.helm(
+                helm,
+                &["verify", chart_s, "--keyring", pubring.to_str().unwrap()],
+            );
             let expected = helm == Helm::V4 || *helm3;
             assert_eq!(
                 out.status.success(),
@@ -84,8 +113,18 @@ fn signatures_verify_in_helm_3_helm_4_and_gpg() {
             );
         }
         assert!(gpg_verify(&pubring, &prov), "gpg verify of {sec}");
-        let ours = helm_prov(&home).arg("verify").arg(&chart).arg("--keyring").arg(&pubring).output().unwrap();
-        assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
+        let ours = helm_prov(&home)
+            .arg("verify")
+            .arg(&chart)
+            .arg("--keyring")
+            .arg(&pubring)
+            .output()
+            .unwrap();
+        assert!(
+            ours.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ours.stderr)
+        );
     }
 }
 
@@ -140,13 +179,32 @@ fn verifies_what_helm_and_gpg_signed_and_rejects_tampering() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{dir}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(text.contains("Chart Hash Verified: sha256:"), "{dir}: {text}");
+        assert!(
+            out.status.success(),
+            "{dir}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("Chart Hash Verified: sha256:"),
+            "{dir}: {text}"
+        );
     }
     for (dir, ring, why) in [
-        ("negative/tampered-tgz", "rsa.pub.gpg", "sha256 sum does not match"),
-        ("negative/renamed-tgz", "rsa.pub.gpg", "does not contain a SHA for a file named \"other.tgz\""),
-        ("negative/tampered-prov-metadata", "rsa.pub.gpg", "invalid signature"),
+        (
+            "negative/tampered-tgz",
+            "rsa.pub.gpg",
+            "sha256 sum does not match",
+        ),
+        (
+            "negative/renamed-tgz",
+            "rsa.pub.gpg",
+            "does not contain a SHA for a file named \"other.tgz\"",
+        ),
+        (
+            "negative/tampered-prov-metadata",
+            "rsa.pub.gpg",
+            "invalid signature",
+        ),
         ("helm4.1.4-edsub-UNVERIFIABLE", "edsub.pub.gpg", ""),
         ("helm4.1.4-rsa", "ecdsa.pub.gpg", "unknown entity"),
     ] {
