@@ -45,12 +45,21 @@ fn gpg_verify(pubkey: &Path, prov: &Path) -> bool {
     gpg(&["--verify", prov.to_str().unwrap()]).status.success()
 }
 
+/// (secret ring, public ring, key selector, passphrase, Helm 3 can verify)
+type SignCase = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    bool,
+);
+
 #[test]
 fn signatures_verify_in_helm_3_helm_4_and_gpg() {
     let home = HelmHome::new();
     let d = tempfile::tempdir().unwrap();
     // (secret ring, public ring, key selector, passphrase, Helm 3 can verify)
-    let cases: &[(&str, &str, Option<&str>, Option<&str>, bool)] = &[
+    let cases: &[SignCase] = &[
         ("rsa.sec.gpg", "rsa.pub.gpg", None, None, true),
         (
             "ecdsa.sec.gpg",
