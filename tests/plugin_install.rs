@@ -231,3 +231,31 @@ fn install_hook_downloads_and_verifies_the_release_archive() {
     assert!(err.contains("checksum mismatch"), "{err}");
     assert!(!bad.path().join("bin/helm-idx").exists());
 }
+
+#[test]
+fn release_binaries_need_nothing_beyond_libc() {
+    release_binaries_present();
+    for p in fs::read_dir(root().join("plugins")).unwrap().flatten() {
+        let bin = root()
+            .join("target/release")
+            .join(format!("helm-{}", p.file_name().to_string_lossy()));
+        let out = ok({
+            let mut c = std::process::Command::new("ldd");
+            c.arg(&bin);
+            c
+        });
+        for line in out.lines() {
+            let lib = line.split_whitespace().next().unwrap_or("");
+            let allowed = [
+                "linux-vdso.so",
+                "libc.so",
+                "libm.so",
+                "libgcc_s.so",
+                "ld-linux",
+            ]
+            .iter()
+            .any(|a| lib.contains(a));
+            assert!(allowed, "{} needs {lib}", bin.display());
+        }
+    }
+}
