@@ -8,17 +8,17 @@
 //! minimal form leaves the signature valid and lets Sequoia check it.
 
 /// Rewrites every v3/v4 signature packet in `packets` with minimal MPIs.
-/// Other packets, and anything that does not parse, are kept as they are.
+/// Other packets are kept as they are. Bytes after the last complete packet
+/// are dropped: go-crypto stops reading once it has checked a signature, so
+/// Helm ignores trailing bytes, which Sequoia would refuse.
 pub fn normalize(packets: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(packets.len());
     let mut rest = packets;
     while !rest.is_empty() {
         let Some((tag, header_len, body_len)) = header(rest) else {
-            out.extend_from_slice(rest);
             break;
         };
         let Some(body) = rest.get(header_len..header_len + body_len) else {
-            out.extend_from_slice(rest);
             break;
         };
         match (tag, normalize_signature(body)) {
@@ -151,7 +151,8 @@ mod tests {
         let mut packet = vec![0xc2, body.len() as u8];
         packet.extend_from_slice(&body);
         assert_eq!(normalize(&packet), packet);
-        let garbage = [0x00, 0x01, 0x02];
-        assert_eq!(normalize(&garbage), garbage);
+        let mut trailing = packet.clone();
+        trailing.push(0x42);
+        assert_eq!(normalize(&trailing), packet);
     }
 }
