@@ -230,3 +230,61 @@ fn verifies_what_helm_and_gpg_signed_and_rejects_tampering() {
         assert_eq!(err.lines().count(), 1, "{dir}: {err}");
     }
 }
+
+#[test]
+fn verifies_a_chart_from_a_repository_before_writing_it() {
+    let home = HelmHome::new();
+    let repo = tempfile::tempdir().unwrap();
+    let chart = demo(repo.path(), "demo-0.1.0.tgz");
+    ok({
+        let mut c = helm_prov(&home);
+        c.arg("sign")
+            .arg(&chart)
+            .arg("--keyring")
+            .arg(key("rsa.sec.gpg"));
+        c
+    });
+    ok({
+        let mut c = idx(&home);
+        c.arg("build").arg(repo.path());
+        c
+    });
+    let server = FileServer::start(repo.path(), Some(("chartuser", "pa55-w0rd-x")));
+    fs::write(
+        home.path().join("config").join("repositories.yaml"),
+        format!(
+            "apiVersion: \"\"\nrepositories:\n- name: myrepo\n  url: {}\n  username: chartuser\n  password: pa55-w0rd-x\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let run = |ring: &str| {
+        helm_prov(&home)
+            .env("HELM_DEBUG", "true")
+            .args(["verify", "myrepo/demo", "--version", "0.1.0", "--keyring"])
+            .arg(key(ring))
+            .arg("--destination")
+            .arg(dest.path())
+            .output()
+            .unwrap()
+    };
+    // The wrong key: nothing is written.
+    let bad = run("ecdsa.pub.gpg");
+    assert!(!bad.status.success());
+    assert!(fs::read_dir(dest.path()).unwrap().next().is_none());
+    // The right key: verified, then written.
+    let good = run("rsa.pub.gpg");
+    let err = String::from_utf8_lossy(&good.stderr);
+    assert!(good.status.success(), "{err}");
+    assert!(String::from_utf8_lossy(&good.stdout).contains("Chart Hash Verified: sha256:"));
+    assert!(
+        !err.contains("pa55-w0rd-x")
+            && !String::from_utf8_lossy(&bad.stderr).contains("pa55-w0rd-x")
+    );
+    assert_eq!(
+        fs::read(dest.path().join("demo-0.1.0.tgz")).unwrap(),
+        fs::read(&chart).unwrap()
+    );
+    assert!(dest.path().join("demo-0.1.0.tgz.prov").is_file());
+}

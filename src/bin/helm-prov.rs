@@ -45,7 +45,7 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<String>,
     },
-    /// Verify charts (archives, or folders of archives) against their .prov files
+    /// Verify charts (archives, folders of archives, or REPO/CHART) against their .prov files
     Verify {
         #[arg(required = true)]
         targets: Vec<PathBuf>,
@@ -55,6 +55,12 @@ enum Command {
         /// Accept SHA-1 signatures and RSA keys under 2048 bits
         #[arg(long)]
         allow_weak: bool,
+        /// Chart version, for REPO/CHART targets (default: the newest stable)
+        #[arg(long)]
+        version: Option<String>,
+        /// For REPO/CHART targets: write the chart and its .prov here once verified
+        #[arg(short, long)]
+        destination: Option<PathBuf>,
         /// Output format
         #[arg(short, long, value_enum, default_value_t = Output::Text)]
         output: Output,
@@ -120,13 +126,20 @@ fn main() -> ExitCode {
             targets,
             keyring,
             allow_weak,
+            version,
+            destination,
             output,
         } => {
-            let outcomes = match prov::verify(&VerifyOptions {
-                targets,
-                keyring,
-                allow_weak,
-            }) {
+            let outcomes = match prov::verify(
+                &VerifyOptions {
+                    targets,
+                    keyring,
+                    allow_weak,
+                    version,
+                    destination,
+                },
+                &settings,
+            ) {
                 Ok(o) => o,
                 Err(e) => {
                     eprintln!("Error: {e}");

@@ -6,11 +6,14 @@ use sequoia_openpgp::crypto::Password;
 use thiserror::Error;
 
 use crate::chart;
+use crate::cli::EnvSettings;
 use crate::fileutil;
+use crate::getter;
 use crate::provenance::keyring::{self, KeyringError};
 use crate::provenance::sign::{self, SignError};
 use crate::provenance::verify::{self, Verification, VerifyError};
 use crate::provenance::{digest, message};
+use crate::repo::chartrepo;
 use crate::repo::directory::run_parallel;
 
 #[derive(Debug, Error)]
@@ -110,6 +113,11 @@ pub struct VerifyOptions {
     pub targets: Vec<PathBuf>,
     pub keyring: Option<PathBuf>,
     pub allow_weak: bool,
+    /// For `REPO/CHART` targets: the chart version (default: newest stable).
+    pub version: Option<String>,
+    /// For `REPO/CHART` targets: where to write the chart and its `.prov`
+    /// once they verified.
+    pub destination: Option<PathBuf>,
 }
 
 /// The outcome for one chart.
@@ -150,7 +158,7 @@ fn is_tgz(p: &Path) -> bool {
 }
 
 /// Verifies every target, in parallel.
-pub fn verify(o: &VerifyOptions) -> Result<Vec<Outcome>, ProvError> {
+pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Outcome>, ProvError> {
     let ring_path = o.keyring.clone().unwrap_or_else(keyring::default_keyring);
     let certs = keyring::load(&ring_path)?;
     let opts = verify::Options {
@@ -159,8 +167,61 @@ pub fn verify(o: &VerifyOptions) -> Result<Vec<Outcome>, ProvError> {
     let list = charts(&o.targets);
     Ok(run_parallel(&list, |path| Outcome {
         path: path.clone(),
-        result: verify_one(path, &certs, opts),
+        result: if is_repo_ref(path) {
+            verify_remote(path, o, settings, &certs, opts)
+        } else {
+            verify_one(path, &certs, opts)
+        },
     }))
+}
+
+/// `REPO/CHART`: not a path that exists, one slash, no `.tgz`.
+fn is_repo_ref(p: &Path) -> bool {
+    let s = p.to_string_lossy();
+    !p.exists() && s.matches('/').count() == 1 && !s.starts_with('/') && !is_tgz(p)
+}
+
+/// Downloads a chart and its `.prov` into memory, verifies them, and only
+/// then writes them to the destination (Helm writes first, then verifies).
+fn verify_remote(
+    target: &Path,
+    o: &VerifyOptions,
+    settings: &EnvSettings,
+    certs: &[sequoia_openpgp::Cert],
+    opts: verify::Options,
+) -> Result<Verification, ProvError> {
+    let fail = |reason: String| ProvError::Chart {
+        path: target.to_path_buf(),
+        reason,
+    };
+    let spec = target.to_string_lossy();
+    let (repo, chart) = spec.split_once('/').unwrap_or((&spec, ""));
+    let loc = chartrepo::locate(settings, repo, chart, o.version.as_deref())
+        .map_err(|e| fail(e.to_string()))?;
+    let archive = getter::get(&loc.url, &loc.options).map_err(|e| fail(e.to_string()))?;
+    let prov = getter::get(&format!("{}.prov", loc.url), &loc.options)
+        .map_err(|e| fail(format!("failed to fetch provenance: {e}")))?;
+    let v = verify::verify(&archive, &prov, &loc.file_name, certs, opts).map_err(|source| {
+        ProvError::Verify {
+            path: target.to_path_buf(),
+            source,
+        }
+    })?;
+    if let Some(dest) = &o.destination {
+        for (name, data) in [
+            (loc.file_name.clone(), &archive),
+            (format!("{}.prov", loc.file_name), &prov),
+        ] {
+            let out = dest.join(name);
+            fileutil::atomic_write(&out, |w| w.write_all(data)).map_err(|source| {
+                ProvError::Io {
+                    path: out.clone(),
+                    source,
+                }
+            })?;
+        }
+    }
+    Ok(v)
 }
 
 fn verify_one(

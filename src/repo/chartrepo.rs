@@ -185,3 +185,113 @@ mod tests {
         );
     }
 }
+
+/// A chart version located in a repository the user added.
+#[derive(Debug)]
+pub struct Located {
+    /// Absolute URL of the archive.
+    pub url: String,
+    /// The archive's file name.
+    pub file_name: String,
+    pub version: String,
+    /// Credentials and TLS settings to fetch it with.
+    pub options: getter::Options,
+}
+
+#[derive(Debug, Error)]
+pub enum LocateError {
+    #[error("{0}")]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    RepoFile(#[from] repofile::RepoFileError),
+    #[error("repository {0:?} is not in {1} (helm repo add it first)")]
+    NoRepo(String, String),
+    #[error("index of repository {repo}: {reason}")]
+    Index { repo: String, reason: String },
+    #[error("chart {chart:?} {version} not found in repository {repo}")]
+    NoChart {
+        repo: String,
+        chart: String,
+        version: String,
+    },
+}
+
+fn host_of(url: &str) -> Option<String> {
+    reqwest::Url::parse(url).ok().and_then(|u| {
+        u.host_str()
+            .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+    })
+}
+
+/// Finds `chart` (at `version`, or the newest stable version) in repository
+/// `repo`, as `helm pull REPO/CHART --version V` does. Credentials go along
+/// only to the repository's own host unless `pass_credentials_all` is set.
+pub fn locate(
+    settings: &EnvSettings,
+    repo: &str,
+    chart: &str,
+    version: Option<&str>,
+) -> Result<Located, LocateError> {
+    let repos = repofile::load(&settings.repository_config)?;
+    let entry = repos.iter().find(|e| e.name == repo).ok_or_else(|| {
+        LocateError::NoRepo(
+            repo.to_string(),
+            settings.repository_config.display().to_string(),
+        )
+    })?;
+    let src = resolve(repo, settings)?;
+    let loaded =
+        super::load_index(&src.bytes, &src.label, super::Strictness::Helm).map_err(|e| {
+            LocateError::Index {
+                repo: repo.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+    let not_found = || LocateError::NoChart {
+        repo: repo.to_string(),
+        chart: chart.to_string(),
+        version: version.unwrap_or("(latest)").to_string(),
+    };
+    let versions = loaded.index.entries.get(chart).ok_or_else(not_found)?;
+    let cv = match version {
+        Some(v) => versions.iter().find(|c| c.metadata.version == v),
+        None => versions.iter().find(|c| {
+            crate::semver::Version::parse(&c.metadata.version)
+                .is_ok_and(|v| v.prerelease().is_empty())
+        }),
+    }
+    .ok_or_else(not_found)?;
+    let raw = cv
+        .urls
+        .as_ref()
+        .and_then(|u| u.first())
+        .ok_or_else(not_found)?;
+    let base = repo_base(&entry.url);
+    let url = match reqwest::Url::parse(raw) {
+        Ok(u) => u.to_string(),
+        Err(_) => reqwest::Url::parse(&base)
+            .and_then(|b| b.join(raw))
+            .map(|u| u.to_string())
+            .map_err(|e| LocateError::Index {
+                repo: repo.to_string(),
+                reason: format!("bad chart URL {raw:?}: {e}"),
+            })?,
+    };
+    let mut options = options(entry);
+    if !entry.pass_credentials_all && host_of(&url) != host_of(&entry.url) {
+        options.username.clear();
+        options.password.clear();
+    }
+    let file_name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .unwrap_or(chart)
+        .to_string();
+    Ok(Located {
+        url,
+        file_name,
+        version: cv.metadata.version.clone(),
+        options,
+    })
+}
