@@ -288,3 +288,85 @@ fn verifies_a_chart_from_a_repository_before_writing_it() {
     );
     assert!(dest.path().join("demo-0.1.0.tgz.prov").is_file());
 }
+
+/// A throwaway GnuPG home whose gpg-agent is stopped on drop.
+struct GnupgHome(tempfile::TempDir);
+
+impl GnupgHome {
+    fn with_secret_keys(keys: &[(&str, Option<&str>)]) -> GnupgHome {
+        let d = tempfile::Builder::new()
+            .prefix("gh")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let mut perms = fs::metadata(d.path()).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o700);
+        fs::set_permissions(d.path(), perms).unwrap();
+        let home = GnupgHome(d);
+        for (k, pass) in keys {
+            let mut c = Command::new("gpg");
+            c.env("GNUPGHOME", home.0.path())
+                .args(["--batch", "--quiet"]);
+            if let Some(p) = pass {
+                c.args(["--pinentry-mode", "loopback", "--passphrase", p]);
+            }
+            c.arg("--import").arg(key(k));
+            ok(c);
+        }
+        home
+    }
+}
+
+impl Drop for GnupgHome {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", self.0.path())
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
+
+#[test]
+fn signs_through_gpg_agent_without_an_exported_keyring() {
+    let home = HelmHome::new();
+    let gnupg = GnupgHome::with_secret_keys(&[
+        ("rsa.sec.gpg", None),
+        ("edsub.sec.gpg", None),
+        ("rsapw.sec.gpg", Some("s3cret")),
+    ]);
+    let d = tempfile::tempdir().unwrap();
+    let pw = d.path().join("pw");
+    fs::write(&pw, "s3cret\n").unwrap();
+    for (selector, public, pass, helms) in [
+        ("rsa@example.com", "rsa.pub.gpg", false, &BOTH[..]),
+        (
+            "1970DFE7CDDC7DA3B5096F6AB4A501331924D819",
+            "edsub.pub.gpg",
+            false,
+            &[Helm::V4][..],
+        ),
+        ("rsapw", "rsapw.pub.gpg", true, &BOTH[..]),
+    ] {
+        let chart = demo(d.path(), &format!("demo-{public}.tgz"));
+        let mut c = helm_prov(&home);
+        c.env("GNUPGHOME", gnupg.0.path())
+            .arg("sign")
+            .arg(&chart)
+            .args(["--key", selector])
+            .stdin(std::process::Stdio::null());
+        if pass {
+            c.arg("--passphrase-file").arg(&pw);
+        }
+        ok(c);
+        for helm in helms {
+            home.helm_ok(
+                *helm,
+                &[
+                    "verify",
+                    chart.to_str().unwrap(),
+                    "--keyring",
+                    key(public).to_str().unwrap(),
+                ],
+            );
+        }
+    }
+}

@@ -43,8 +43,6 @@ pub enum ProvError {
     },
     #[error("{path}: {source}")]
     Verify { path: PathBuf, source: VerifyError },
-    #[error("signing without --keyring (through gpg-agent) is not available yet: export the secret key (gpg --export-secret-keys) and pass it with --keyring")]
-    NoAgent,
 }
 
 /// Options of `helm prov sign`.
@@ -60,8 +58,13 @@ pub struct SignOptions {
 /// Signs each chart, writing `CHART.tgz.prov` beside it; returns the files
 /// written.
 pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
-    let ring_path = o.keyring.as_ref().ok_or(ProvError::NoAgent)?;
-    let certs = keyring::load(ring_path)?;
+    // With --keyring, an exported secret keyring; without, the certificate
+    // from the GnuPG home and the secret held by gpg-agent.
+    let (ring_path, agent) = match &o.keyring {
+        Some(p) => (p.clone(), false),
+        None => (keyring::default_keyring(), true),
+    };
+    let certs = keyring::load(&ring_path)?;
     let cert = sign::select(&certs, o.key.as_deref()).map_err(ProvError::Key)?;
     let password = o.passphrase.as_deref().map(Password::from);
     let mut written = Vec::new();
@@ -77,14 +80,28 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
         })?;
         let name = file_name(path);
         let body = message::message_block(&md, &name, &digest(&archive)).map_err(io)?;
-        let signer = sign::keypair(cert, password.as_ref()).map_err(|source| ProvError::Sign {
+        let sign_err = |source| ProvError::Sign {
             path: path.clone(),
             source,
-        })?;
-        let prov = sign::clearsign(&body, signer).map_err(|source| ProvError::Sign {
-            path: path.clone(),
-            source,
-        })?;
+        };
+        let prov = if agent {
+            let kp = sign::agent_keypair(cert, &keyring::gnupg_home(), password.as_ref())
+                .map_err(sign_err)?;
+            sign::clearsign(&body, kp).map_err(|e| {
+                sign_err(SignError::Agent(format!(
+                    "could not sign with key {} ({e}); {}",
+                    cert.fingerprint().to_hex(),
+                    if password.is_some() {
+                        "check the passphrase"
+                    } else {
+                        "if the key has a passphrase, give it with --passphrase-file, or let gpg-agent run its pinentry"
+                    }
+                )))
+            })?
+        } else {
+            let kp = sign::keypair(cert, password.as_ref()).map_err(sign_err)?;
+            sign::clearsign(&body, kp).map_err(sign_err)?
+        };
         let out = prov_path(path);
         fileutil::atomic_write(&out, |w| w.write_all(&prov)).map_err(|source| ProvError::Io {
             path: out.clone(),

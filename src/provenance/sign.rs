@@ -37,6 +37,8 @@ pub enum SignError {
     WrongPassphrase(String),
     #[error("signing failed: {0}")]
     Sign(String),
+    #[error("gpg-agent: {0}")]
+    Agent(String),
 }
 
 fn fpr(c: &Cert) -> String {
@@ -147,10 +149,54 @@ pub fn keypair(cert: &Cert, passphrase: Option<&Password>) -> Result<KeyPair, Si
         .map_err(|e| SignError::Sign(e.to_string()))
 }
 
+/// The key pair that signs for `cert` through the user's gpg-agent, which
+/// holds the secret: the signing-capable (sub)key valid now. A passphrase,
+/// when given, is handed to the agent (loopback pinentry); otherwise the agent
+/// asks through its own pinentry if the key needs one.
+pub fn agent_keypair(
+    cert: &Cert,
+    gnupg_home: &std::path::Path,
+    passphrase: Option<&Password>,
+) -> Result<sequoia_gpg_agent::KeyPair, SignError> {
+    let policy = StandardPolicy::new();
+    let valid = cert
+        .with_policy(&policy, None)
+        .map_err(|_| SignError::NoSigningKey(fpr(cert)))?;
+    let ka = valid
+        .keys()
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_signing()
+        .next()
+        .ok_or_else(|| SignError::NoSigningKey(fpr(cert)))?;
+    let ctx = sequoia_gpg_agent::gnupg::Context::with_homedir(gnupg_home)
+        .map_err(|e| SignError::Agent(e.to_string()))?;
+    let mut kp = sequoia_gpg_agent::KeyPair::new_for_gnupg_context(&ctx, ka.key())
+        .map_err(|e| SignError::Agent(e.to_string()))?
+        .with_cert(&valid);
+    if let Some(pw) = passphrase {
+        kp = kp
+            .with_password(pw.clone())
+            .set_pinentry_mode(sequoia_gpg_agent::PinentryMode::Loopback);
+    }
+    Ok(kp)
+}
+
 /// Clearsigns `body` with SHA-512 as a text signature, which Helm 3, Helm 4
 /// and gpg all verify.
-pub fn clearsign(body: &[u8], signer: KeyPair) -> Result<Vec<u8>, SignError> {
-    let err = |e: openpgp::anyhow::Error| SignError::Sign(e.to_string());
+pub fn clearsign<S>(body: &[u8], signer: S) -> Result<Vec<u8>, SignError>
+where
+    S: openpgp::crypto::Signer + Send + Sync,
+{
+    let err = |e: openpgp::anyhow::Error| {
+        SignError::Sign(
+            e.chain()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(": "),
+        )
+    };
     let mut out = Vec::new();
     {
         let message = Message::new(&mut out);
