@@ -370,3 +370,167 @@ fn signs_through_gpg_agent_without_an_exported_keyring() {
         }
     }
 }
+
+/// The text Helm signs for the demo chart (from a Helm 4 provenance file).
+fn demo_body() -> Vec<u8> {
+    let prov = fs::read(prov_fixtures().join("helm4.1.4-rsa/demo-0.1.0.tgz.prov")).unwrap();
+    let text = String::from_utf8(prov).unwrap();
+    let start = text.find("\n\n").unwrap() + 2;
+    let end = text.find("-----BEGIN PGP SIGNATURE-----").unwrap();
+    text[start..end]
+        .trim_end_matches('\n')
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn policy_expired_revoked_and_weak_keys() {
+    let home = HelmHome::new();
+    let gnupg = GnupgHome::with_secret_keys(&[("rsa.sec.gpg", None)]);
+    let gpg = |args: &[&str]| {
+        let mut c = Command::new("gpg");
+        c.env("GNUPGHOME", gnupg.0.path())
+            .args([
+                "--batch",
+                "--quiet",
+                "--passphrase",
+                "",
+                "--pinentry-mode",
+                "loopback",
+            ])
+            .args(args);
+        ok(c)
+    };
+    gpg(&[
+        "--faked-system-time",
+        "20200101T000000",
+        "--quick-gen-key",
+        "Expired <exp@example.com>",
+        "rsa3072",
+        "sign",
+        "30d",
+    ]);
+    gpg(&[
+        "--quick-gen-key",
+        "Weak <weak@example.com>",
+        "rsa1024",
+        "sign",
+        "never",
+    ]);
+    gpg(&[
+        "--quick-gen-key",
+        "Revoked <rev@example.com>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("body"), {
+        let mut b = demo_body();
+        b.push(b'\n');
+        b
+    })
+    .unwrap();
+    let body = d.path().join("body");
+    // (case, signer, extra gpg options)
+    let sign = |case: &str, who: &str, extra: &[&str]| -> PathBuf {
+        let chart = demo(d.path(), "demo-0.1.0.tgz");
+        let case_dir = d.path().join(case);
+        fs::create_dir_all(&case_dir).unwrap();
+        let target = case_dir.join("demo-0.1.0.tgz");
+        fs::rename(&chart, &target).unwrap();
+        let prov = case_dir.join("demo-0.1.0.tgz.prov");
+        let mut args: Vec<&str> = extra.to_vec();
+        let prov_s = prov.to_str().unwrap().to_string();
+        args.extend([
+            "--clearsign",
+            "-u",
+            who,
+            "-o",
+            &prov_s,
+            body.to_str().unwrap(),
+        ]);
+        gpg(&args);
+        let pubring = case_dir.join("pub.gpg");
+        let pub_s = pubring.to_str().unwrap().to_string();
+        gpg(&["--export", "-o", &pub_s, who]);
+        case_dir
+    };
+    let verify = |dir: &Path, extra: &[&str]| {
+        helm_prov(&home)
+            .arg("verify")
+            .arg(dir.join("demo-0.1.0.tgz"))
+            .arg("--keyring")
+            .arg(dir.join("pub.gpg"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    // Signed while valid, expired since: verifies, with a warning.
+    let dir = sign(
+        "expired",
+        "exp@example.com",
+        &[
+            "--faked-system-time",
+            "20200105T000000",
+            "--digest-algo",
+            "SHA512",
+        ],
+    );
+    let out = verify(&dir, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("expired on 2020-01-31"), "{err}");
+
+    // RSA under 2048 bits, and SHA-1: refused unless --allow-weak.
+    let weak = sign("weak", "weak@example.com", &["--digest-algo", "SHA512"]);
+    let sha1 = sign("sha1", "rsa@example.com", &["--digest-algo", "SHA1"]);
+    for dir in [&weak, &sha1] {
+        let out = verify(dir, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{} verified", dir.display());
+        assert!(err.contains("--allow-weak"), "{err}");
+        let out = verify(dir, &["--allow-weak"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // Revoked: refused.
+    let dir = sign("revoked", "rev@example.com", &["--digest-algo", "SHA512"]);
+    let revs = gnupg.0.path().join("openpgp-revocs.d");
+    let rev = fs::read_dir(&revs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let fpr = p.file_stem().unwrap().to_string_lossy().to_string();
+            String::from_utf8(
+                Command::new("gpg")
+                    .env("GNUPGHOME", gnupg.0.path())
+                    .args(["--with-colons", "-k", "rev@example.com"])
+                    .output()
+                    .unwrap()
+                    .stdout,
+            )
+            .unwrap()
+            .contains(&fpr)
+        })
+        .unwrap();
+    let cert = fs::read_to_string(&rev)
+        .unwrap()
+        .replace(":-----BEGIN", "-----BEGIN");
+    let rev_clean = d.path().join("rev.asc");
+    fs::write(&rev_clean, cert).unwrap();
+    gpg(&["--import", rev_clean.to_str().unwrap()]);
+    let pub_s = dir.join("pub.gpg").to_str().unwrap().to_string();
+    fs::remove_file(&pub_s).unwrap();
+    gpg(&["--export", "-o", &pub_s, "rev@example.com"]);
+    let out = verify(&dir, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "revoked key verified");
+    assert!(err.contains("revoked"), "{err}");
+}

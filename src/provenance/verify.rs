@@ -15,7 +15,7 @@ use openpgp::parse::stream::{
     DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
 };
 use openpgp::parse::Parse;
-use openpgp::policy::{HashAlgoSecurity, StandardPolicy};
+use openpgp::policy::StandardPolicy;
 use openpgp::types::{HashAlgorithm, RevocationStatus};
 use openpgp::KeyHandle;
 use sequoia_openpgp as openpgp;
@@ -103,7 +103,7 @@ pub fn verify(
 fn policy(opts: Options) -> StandardPolicy<'static> {
     let mut p = StandardPolicy::new();
     if opts.allow_weak {
-        p.accept_hash_property(HashAlgorithm::SHA1, HashAlgoSecurity::CollisionResistance);
+        p.accept_hash(HashAlgorithm::SHA1);
         p.accept_asymmetric_algo(openpgp::policy::AsymmetricAlgorithm::RSA1024);
     }
     p
@@ -182,11 +182,14 @@ impl VerificationHelper for Helper<'_> {
 }
 
 fn classify(e: &VerificationError<'_>) -> VerifyError {
+    // Sequoia's StandardPolicy refusals of algorithms ("Policy rejected
+    // asymmetric algorithm", "... hash algorithm", "SHA1 is not considered
+    // secure").
     let weak = |s: &str| {
-        s.contains("SHA1")
-            || s.contains("RSA1024")
+        s.contains("asymmetric algorithm")
+            || s.contains("hash algorithm")
+            || s.contains("SHA1")
             || s.contains("not considered secure")
-            || s.contains("policy")
     };
     match e {
         VerificationError::MissingKey { sig } => {
