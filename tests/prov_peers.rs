@@ -534,3 +534,60 @@ fn policy_expired_revoked_and_weak_keys() {
     assert!(!out.status.success(), "revoked key verified");
     assert!(err.contains("revoked"), "{err}");
 }
+
+#[test]
+fn asks_for_the_passphrase_on_the_terminal() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    let chart = demo(d.path(), "demo-0.1.0.tgz");
+    // A pseudo-terminal from Python's pty module: wait for Helm's prompt,
+    // type the passphrase, pass on the exit status.
+    let script = r#"
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while b"Password for key" not in out:
+    out += os.read(fd, 1024)
+os.write(fd, b"s3cret\n")
+while True:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let out = home
+        .command("python3")
+        .args(["-c", script, env!("CARGO_BIN_EXE_helm-prov"), "sign"])
+        .arg(&chart)
+        .arg("--keyring")
+        .arg(key("rsapw.sec.gpg"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("Password for key \"Helm RSA PW Test <rsapw@example.com>\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains("s3cret"),
+        "the passphrase was echoed: {text}"
+    );
+    home.helm_ok(
+        Helm::V3,
+        &[
+            "verify",
+            chart.to_str().unwrap(),
+            "--keyring",
+            key("rsapw.pub.gpg").to_str().unwrap(),
+        ],
+    );
+}

@@ -66,7 +66,11 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
     };
     let certs = keyring::load(&ring_path)?;
     let cert = sign::select(&certs, o.key.as_deref()).map_err(ProvError::Key)?;
-    let password = o.passphrase.as_deref().map(Password::from);
+    let mut password = o.passphrase.as_deref().map(Password::from);
+    if !agent && password.is_none() && sign::needs_passphrase(cert) {
+        // No passphrase file: ask on the terminal, as Helm does.
+        password = Some(sign::prompt_passphrase(cert).map_err(ProvError::Key)?);
+    }
     let mut written = Vec::new();
     for path in &o.charts {
         let io = |source| ProvError::Io {

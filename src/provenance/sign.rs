@@ -183,6 +183,33 @@ pub fn agent_keypair(
     Ok(kp)
 }
 
+/// Whether signing for `cert` from an exported keyring needs a passphrase.
+pub fn needs_passphrase(cert: &Cert) -> bool {
+    let policy = StandardPolicy::new();
+    cert.keys()
+        .with_policy(&policy, None)
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_signing()
+        .secret()
+        .next()
+        .is_some_and(|ka| ka.key().secret().is_encrypted())
+}
+
+/// Helm's terminal prompt for a key's passphrase (`Password for key "<uid>" >`),
+/// read without echo from the controlling terminal.
+pub fn prompt_passphrase(cert: &Cert) -> Result<Password, SignError> {
+    let uid = cert
+        .userids()
+        .next()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+        .unwrap_or_else(|| "Unknown".into());
+    rpassword::prompt_password(format!("Password for key \"{uid}\" >  "))
+        .map(Password::from)
+        .map_err(|_| SignError::NeedPassphrase(fpr(cert)))
+}
+
 /// Clearsigns `body` with SHA-512 as a text signature, which Helm 3, Helm 4
 /// and gpg all verify.
 pub fn clearsign<S>(body: &[u8], signer: S) -> Result<Vec<u8>, SignError>
