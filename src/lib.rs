@@ -20,6 +20,7 @@ pub mod gosort;
 pub mod gotime;
 pub mod helmpath;
 pub mod json;
+pub mod parallel;
 pub mod provenance;
 pub mod repo;
 pub mod semver;

@@ -9,12 +9,12 @@ use crate::chart;
 use crate::cli::EnvSettings;
 use crate::fileutil;
 use crate::getter;
+use crate::parallel;
 use crate::provenance::keyring::{self, KeyringError};
 use crate::provenance::sign::{self, SignError};
 use crate::provenance::verify::{self, Verification, VerifyError};
 use crate::provenance::{digest, message};
 use crate::repo::chartrepo;
-use crate::repo::directory::run_parallel;
 
 #[derive(Debug, Error)]
 pub enum ProvError {
@@ -186,7 +186,7 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Outcome>,
         allow_weak: o.allow_weak,
     };
     let list = charts(&o.targets);
-    Ok(run_parallel(&list, |path| Outcome {
+    Ok(parallel::map(&list, |path| Outcome {
         path: path.clone(),
         result: if is_repo_ref(path) {
             verify_remote(path, o, settings, &certs, opts)

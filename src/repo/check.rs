@@ -4,8 +4,9 @@
 use std::fmt;
 use std::path::Path;
 
-use super::directory::{find_archives, run_parallel, Archive};
+use super::directory::{find_archives, Archive};
 use super::index::IndexFile;
+use crate::parallel;
 use crate::provenance;
 
 /// One disagreement between index and folder.
@@ -107,7 +108,7 @@ fn percent_decode(s: &str) -> String {
 /// archive whose relative path ends its URL path.
 pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Problem> {
     let (archives, _) = find_archives(dir);
-    let digests = run_parallel(&archives, |a| provenance::digest_file(&a.path));
+    let digests = parallel::map(&archives, |a| provenance::digest_file(&a.path));
     let rels: Vec<String> = archives.iter().map(rel).collect();
     let mut indexed = vec![false; archives.len()];
     let mut problems = Vec::new();

@@ -10,10 +10,10 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::index::{ChartVersion, IndexFile};
 use crate::chart;
+use crate::parallel;
 use crate::provenance;
 use crate::urlutil;
 
@@ -133,7 +133,7 @@ enum Outcome {
 /// timestamp for entries that are new.
 pub fn index_directory(dir: &Path, base_url: &str, reuse: &Reuse, created: &str) -> DirIndex {
     let (archives, mut skipped) = find_archives(dir);
-    let outcomes = run_parallel(&archives, |a| examine(a, reuse));
+    let outcomes = parallel::map(&archives, |a| examine(a, reuse));
     let mut out = DirIndex {
         index: IndexFile::new(String::new()),
         ..Default::default()
@@ -181,40 +181,6 @@ fn examine(a: &Archive, reuse: &Reuse) -> Outcome {
     }
 }
 
-/// Maps `f` over `items` on all cores, keeping order.
-pub fn run_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(items.len().max(1));
-    if workers <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<R>> = Vec::with_capacity(items.len());
-    slots.resize_with(items.len(), || None);
-    let results: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, f(item)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
-    for (i, r) in results.into_iter().flatten() {
-        slots[i] = Some(r);
-    }
-    slots.into_iter().flatten().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,14 +220,5 @@ mod tests {
             ["/.h.tgz", "/B.tgz", "/a.tgz", "/b.tgz", "sub/c.tgz"]
         );
         assert_eq!(skipped.len(), 1);
-    }
-
-    #[test]
-    fn parallel_map_keeps_order() {
-        let v: Vec<usize> = (0..1000).collect();
-        assert_eq!(
-            run_parallel(&v, |x| x * 2),
-            v.iter().map(|x| x * 2).collect::<Vec<_>>()
-        );
     }
 }
