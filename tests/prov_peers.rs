@@ -543,13 +543,16 @@ fn asks_for_the_passphrase_on_the_terminal() {
     // A pseudo-terminal from Python's pty module: wait for Helm's prompt,
     // type the passphrase, pass on the exit status.
     let script = r#"
-import os, pty, sys
+import os, pty, sys, time
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
 out = b""
 while b"Password for key" not in out:
     out += os.read(fd, 1024)
+# Type as a person would, after the prompt: echo is switched off just after
+# the prompt is written, and the terminal echoes what arrives before that.
+time.sleep(0.5)
 os.write(fd, b"s3cret\n")
 while True:
     try:
