@@ -11,7 +11,9 @@ use std::io::Write;
 
 use openpgp::cert::Cert;
 use openpgp::crypto::{KeyPair, Password};
+use openpgp::packet::key::{SecretParts, UnspecifiedRole};
 use openpgp::packet::signature::SignatureBuilder;
+use openpgp::packet::Key;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Message, Signer};
 use openpgp::types::{HashAlgorithm, SignatureType};
@@ -127,18 +129,7 @@ pub fn select<'a>(certs: &'a [Cert], selector: Option<&str>) -> Result<&'a Cert,
 /// The key pair that signs for `cert`: its signing-capable (sub)key that is
 /// valid now and has secret material, decrypted with `passphrase` if needed.
 pub fn keypair(cert: &Cert, passphrase: Option<&Password>) -> Result<KeyPair, SignError> {
-    let policy = StandardPolicy::new();
-    let ka = cert
-        .keys()
-        .with_policy(&policy, None)
-        .supported()
-        .alive()
-        .revoked(false)
-        .for_signing()
-        .secret()
-        .next()
-        .ok_or_else(|| SignError::NoSigningKey(fpr(cert)))?;
-    let mut key = ka.key().clone();
+    let mut key = secret_signing_key(cert).ok_or_else(|| SignError::NoSigningKey(fpr(cert)))?;
     if key.secret().is_encrypted() {
         let pw = passphrase.ok_or_else(|| SignError::NeedPassphrase(fpr(cert)))?;
         key = key
@@ -185,6 +176,12 @@ pub fn agent_keypair(
 
 /// Whether signing for `cert` from an exported keyring needs a passphrase.
 pub fn needs_passphrase(cert: &Cert) -> bool {
+    secret_signing_key(cert).is_some_and(|k| k.secret().is_encrypted())
+}
+
+/// The first signing-capable (sub)key of `cert` that is valid now, under
+/// the standard policy, and carries secret material.
+fn secret_signing_key(cert: &Cert) -> Option<Key<SecretParts, UnspecifiedRole>> {
     let policy = StandardPolicy::new();
     cert.keys()
         .with_policy(&policy, None)
@@ -194,7 +191,7 @@ pub fn needs_passphrase(cert: &Cert) -> bool {
         .for_signing()
         .secret()
         .next()
-        .is_some_and(|ka| ka.key().secret().is_encrypted())
+        .map(|ka| ka.key().clone().role_into_unspecified())
 }
 
 /// Helm's terminal prompt for a key's passphrase (`Password for key "<uid>" >`),
