@@ -143,27 +143,39 @@ fn valid_optional_port(port: &str) -> Result<(), ParseError> {
 
 /// Go's `unescape` in path mode: `%XX` decoded, a malformed escape is an error.
 fn unescape(s: &str) -> Result<String, ParseError> {
+    decode(s, true).ok_or(ParseError)
+}
+
+/// Decodes `%XX` escapes, keeping a malformed escape as it is written: for
+/// matching URL paths to files, where nothing is to be refused.
+pub fn percent_decode(s: &str) -> String {
+    decode(s, false).unwrap_or_else(|| s.to_string())
+}
+
+/// `%XX` decoding; a malformed escape is `None` when `strict`, kept as text
+/// otherwise.
+fn decode(s: &str, strict: bool) -> Option<String> {
     if !s.contains('%') {
-        return Ok(s.to_string());
+        return Some(s.to_string());
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' {
-            let hi = b.get(i + 1).and_then(|c| (*c as char).to_digit(16));
-            let lo = b.get(i + 2).and_then(|c| (*c as char).to_digit(16));
-            match (hi, lo) {
-                (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
-                _ => return Err(ParseError),
+        let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
+        match (b[i], hex(b.get(i + 1)), hex(b.get(i + 2))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
             }
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
+            (b'%', _, _) if strict => return None,
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
         }
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Go's `escape(s, encodePath)`.
@@ -372,6 +384,12 @@ mod tests {
         }
         assert_eq!(path_join(&["", ""]), "");
         assert_eq!(path_join(&["", "x"]), "x");
+    }
+
+    #[test]
+    fn lenient_decoding_keeps_malformed_escapes() {
+        assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
+        assert_eq!(percent_decode("plain"), "plain");
     }
 
     #[test]

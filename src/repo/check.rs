@@ -8,6 +8,7 @@ use super::directory::{find_archives, Archive};
 use super::index::IndexFile;
 use crate::parallel;
 use crate::provenance;
+use crate::urlutil;
 
 /// One disagreement between index and folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,27 +81,7 @@ fn url_path(url: &str, base: Option<&str>) -> String {
         Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
         None => u,
     };
-    percent_decode(u.trim_start_matches('/'))
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
-        match (b[i], hex(b.get(i + 1)), hex(b.get(i + 2))) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    urlutil::percent_decode(u.trim_start_matches('/'))
 }
 
 /// Compares `index` with the archives in `dir`. `base_url` is the `--url`
