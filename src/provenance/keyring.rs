@@ -44,6 +44,13 @@ pub fn default_keyring() -> PathBuf {
     }
 }
 
+/// A certificate's user IDs as text, in the certificate's order.
+pub fn user_ids(cert: &Cert) -> Vec<String> {
+    cert.userids()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+        .collect()
+}
+
 /// Whether `data` is a GnuPG keybox: its first blob carries the `KBXf` magic.
 fn is_keybox(data: &[u8]) -> bool {
     data.get(8..12) == Some(b"KBXf")

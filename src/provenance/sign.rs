@@ -20,6 +20,8 @@ use openpgp::types::{HashAlgorithm, SignatureType};
 use sequoia_openpgp as openpgp;
 use thiserror::Error;
 
+use super::keyring::user_ids;
+
 #[derive(Debug, Error)]
 pub enum SignError {
     #[error("private key not found{}", if .0.is_empty() { String::new() } else { format!(" for {:?}", .0) })]
@@ -48,11 +50,7 @@ fn fpr(c: &Cert) -> String {
 }
 
 fn label(c: &Cert) -> String {
-    let uid = c
-        .userids()
-        .next()
-        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
-        .unwrap_or_default();
+    let uid = user_ids(c).into_iter().next().unwrap_or_default();
     format!("{} {uid}", fpr(c))
 }
 
@@ -93,11 +91,7 @@ pub fn select<'a>(certs: &'a [Cert], selector: Option<&str>) -> Result<&'a Cert,
             return Ok(one);
         }
     }
-    let uids = |c: &Cert| -> Vec<String> {
-        c.userids()
-            .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
-            .collect()
-    };
+    let uids: Vec<Vec<String>> = secret.iter().map(|c| user_ids(c)).collect();
     // An exact user ID, then an exact e-mail address, then Helm's substring.
     for exact in [
         &(|u: &str, s: &str| u == s) as &dyn Fn(&str, &str) -> bool,
@@ -109,8 +103,9 @@ pub fn select<'a>(certs: &'a [Cert], selector: Option<&str>) -> Result<&'a Cert,
     ] {
         let hits: Vec<&Cert> = secret
             .iter()
-            .copied()
-            .filter(|c| uids(c).iter().any(|u| exact(u, sel)))
+            .zip(&uids)
+            .filter(|(_, ids)| ids.iter().any(|u| exact(u, sel)))
+            .map(|(c, _)| *c)
             .collect();
         match hits.as_slice() {
             [] => continue,
@@ -197,10 +192,9 @@ fn secret_signing_key(cert: &Cert) -> Option<Key<SecretParts, UnspecifiedRole>> 
 /// Helm's terminal prompt for a key's passphrase (`Password for key "<uid>" >`),
 /// read without echo from the controlling terminal.
 pub fn prompt_passphrase(cert: &Cert) -> Result<Password, SignError> {
-    let uid = cert
-        .userids()
+    let uid = user_ids(cert)
+        .into_iter()
         .next()
-        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
         .unwrap_or_else(|| "Unknown".into());
     rpassword::prompt_password(format!("Password for key \"{uid}\" >  "))
         .map(Password::from)

@@ -154,10 +154,7 @@ impl VerificationHelper for Helper<'_> {
                                 ));
                             }
                         }
-                        let signed_by = cert
-                            .userids()
-                            .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
-                            .collect();
+                        let signed_by = super::keyring::user_ids(cert);
                         self.outcome = Some(Ok(Verification {
                             signed_by,
                             fingerprint: cert.fingerprint().to_hex(),
