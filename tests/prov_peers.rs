@@ -179,14 +179,17 @@ fn verifies_what_helm_and_gpg_signed_and_rejects_tampering() {
         ("negative/POSITIVE-crlf-prov", "rsa.pub.gpg"),
         ("negative/POSITIVE-trailing-whitespace-prov", "rsa.pub.gpg"),
     ];
-    for (dir, ring) in good {
-        let out = helm_prov(&home)
+    let verify_fixture = |dir: &str, ring: &str| {
+        helm_prov(&home)
             .arg("verify")
             .arg(prov_fixtures().join(dir))
             .arg("--keyring")
             .arg(key(ring))
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    for (dir, ring) in good {
+        let out = verify_fixture(dir, ring);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -217,13 +220,7 @@ fn verifies_what_helm_and_gpg_signed_and_rejects_tampering() {
         ("helm4.1.4-edsub-UNVERIFIABLE", "edsub.pub.gpg", ""),
         ("helm4.1.4-rsa", "ecdsa.pub.gpg", "unknown entity"),
     ] {
-        let out = helm_prov(&home)
-            .arg("verify")
-            .arg(prov_fixtures().join(dir))
-            .arg("--keyring")
-            .arg(key(ring))
-            .output()
-            .unwrap();
+        let out = verify_fixture(dir, ring);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{dir} verified");
         assert!(err.contains(why), "{dir}: {err}");
