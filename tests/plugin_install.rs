@@ -54,11 +54,16 @@ fn install_run_uninstall_on_helm_3_and_4() {
         assert!(out.contains("Installed plugin: wharf"), "{out}");
         let list = home.helm_ok(helm, &["plugin", "list"]);
         assert!(
-            list.contains("wharf") && list.contains("idx") && list.contains("prov"),
+            list.contains("wharf")
+                && list.contains("idx")
+                && list.contains("prov")
+                && list.contains("ocipush"),
             "{list}"
         );
         let help = home.helm_ok(helm, &["prov", "--help"]);
         assert!(help.contains("verify"), "{help}");
+        let help = home.helm_ok(helm, &["ocipush", "--help"]);
+        assert!(help.contains("migrate"), "{help}");
 
         // `helm idx build` through Helm matches `helm repo index` of the
         // same Helm, tie order included.

@@ -2,5 +2,6 @@
 //! returns what happened, leaving printing and exit codes to the binary.
 
 pub mod idx;
+pub mod ocipush;
 #[cfg(feature = "prov")]
 pub mod prov;

@@ -1,11 +1,9 @@
-//! Provenance (`pkg/provenance`): chart digests, and with the `prov` feature,
-//! signing and verifying `.prov` files.
+//! Provenance (`pkg/provenance`): chart digests and the text of `.prov`
+//! files, and with the `prov` feature, signing and verifying them.
 
-#[cfg(feature = "prov")]
 pub mod clearsign;
 #[cfg(feature = "prov")]
 pub mod keyring;
-#[cfg(feature = "prov")]
 pub mod message;
 #[cfg(feature = "prov")]
 pub mod mpi;

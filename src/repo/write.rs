@@ -404,10 +404,27 @@ fn json_string_map<W: Write>(w: &mut json::Writer<W>, map: &[(String, String)]) 
     w.end_object()
 }
 
+/// `json.Marshal(chart.Metadata)`: the config blob `helm push` stores in an
+/// OCI registry, so its digest matches Helm's byte for byte.
+pub fn metadata_json(md: &Metadata) -> Vec<u8> {
+    let mut w = json::Writer::compact(Vec::new());
+    json_fields(&mut w, metadata::FIELDS, |k| metadata_field(md, k))
+        .expect("writing to memory cannot fail");
+    w.finish()
+}
+
 fn json_entry<W: Write>(w: &mut json::Writer<W>, cv: &ChartVersion) -> io::Result<()> {
+    json_fields(w, entry_keys(), |k| entry_field(cv, k))
+}
+
+fn json_fields<'a, W: Write>(
+    w: &mut json::Writer<W>,
+    keys: &[&str],
+    field_of: impl Fn(&str) -> Option<Field<'a>>,
+) -> io::Result<()> {
     w.begin_object()?;
-    for key in entry_keys() {
-        let Some(field) = entry_field(cv, key) else {
+    for key in keys {
+        let Some(field) = field_of(key) else {
             continue;
         };
         w.key(key)?;

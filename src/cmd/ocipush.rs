@@ -1,0 +1,459 @@
+//! `helm ocipush`: push chart archives with their provenance to an OCI
+//! registry, many at once, and migrate classic repositories.
+//!
+//! Every archive is loaded and its `.prov` checked before the first byte is
+//! uploaded; then charts go up in parallel on a bounded number of threads.
+//! A chart that fails does not stop the others; the run reports each one.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::cli::EnvSettings;
+use crate::getter;
+use crate::parallel;
+use crate::registry::chart::{self as oci_chart, Prepared};
+use crate::registry::manifest::{self, CONFIG_MEDIA_TYPE};
+use crate::registry::push::{self, Outcome};
+use crate::registry::{credentials, Client, ClientOptions, Credential, RegistryError, Target};
+use crate::repo::{self, chartrepo, repofile, ChartVersion};
+
+#[derive(Debug, Error)]
+pub enum OciPushError {
+    #[error("{0}")]
+    Registry(#[from] RegistryError),
+    #[error("{0}: no such file or folder")]
+    Missing(PathBuf),
+    #[error("{0}: no chart archives (*.tgz) in this folder")]
+    EmptyFolder(PathBuf),
+    #[error("{0}: cannot read folder: {1}")]
+    Folder(PathBuf, std::io::Error),
+    #[error("{first} and {second} are both {reference}")]
+    Duplicate {
+        first: String,
+        second: String,
+        reference: String,
+    },
+    #[error("{count} chart(s) cannot be pushed; nothing was uploaded")]
+    Invalid { count: usize },
+    #[error("{0}")]
+    Source(String),
+}
+
+/// Options shared by push and migrate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub target: String,
+    pub client: ClientOptions,
+    /// `--username`; with `password`, replaces stored credentials.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub skip_existing: bool,
+    /// Charts in flight at once.
+    pub concurrency: usize,
+    pub dry_run: bool,
+}
+
+/// What happened to one chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Pushed,
+    /// The tag already held this manifest (`--skip-existing`).
+    Unchanged,
+    /// The tag holds another manifest and was left alone.
+    Kept {
+        existing: String,
+    },
+    /// Migrate: the registry already has this chart version.
+    Present,
+    /// `--dry-run`: would be pushed.
+    WouldPush,
+    Failed(String),
+}
+
+impl Status {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Pushed => "pushed",
+            Status::Unchanged => "unchanged",
+            Status::Kept { .. } => "kept",
+            Status::Present => "present",
+            Status::WouldPush => "would-push",
+            Status::Failed(_) => "failed",
+        }
+    }
+}
+
+/// One chart's line in the report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The archive path, or `NAME VERSION` for migrate.
+    pub source: String,
+    /// `HOST/REPO:TAG`, when the chart got that far.
+    pub reference: Option<String>,
+    pub digest: Option<String>,
+    pub status: Status,
+    pub blobs_uploaded: usize,
+    pub bytes_uploaded: u64,
+}
+
+impl Report {
+    fn failed(source: String, reference: Option<String>, why: String) -> Report {
+        Report {
+            source,
+            reference,
+            digest: None,
+            status: Status::Failed(why),
+            blobs_uploaded: 0,
+            bytes_uploaded: 0,
+        }
+    }
+}
+
+/// Called as each chart finishes, from worker threads.
+pub type Progress<'a> = &'a (dyn Fn(&Report) + Sync);
+
+/// The archives named by `paths`: files as given, folders' `*.tgz` in name
+/// order.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, OciPushError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| OciPushError::Folder(p.clone(), e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "tgz"))
+                .collect();
+            if found.is_empty() {
+                return Err(OciPushError::EmptyFolder(p.clone()));
+            }
+            found.sort();
+            out.extend(found);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(OciPushError::Missing(p.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn client(settings: &EnvSettings, target: &Target, o: &Options) -> Result<Client, RegistryError> {
+    let credential = match (&o.username, &o.password) {
+        (Some(u), Some(p)) => Credential::Basic {
+            username: u.clone(),
+            password: p.clone(),
+        },
+        (None, None) => credentials::lookup(&target.host, &settings.registry_config)?,
+        _ => {
+            return Err(RegistryError::Credentials(
+                "--username and a password (--password or --password-stdin) go together".into(),
+            ))
+        }
+    };
+    Client::new(&target.host, credential, &o.client)
+}
+
+/// `helm ocipush CHART.tgz|FOLDER... oci://HOST/PATH`. Refuses the whole
+/// run, uploading nothing, when any archive or `.prov` is invalid (the
+/// reports say which); otherwise returns one report per archive.
+pub fn push(
+    settings: &EnvSettings,
+    paths: &[PathBuf],
+    o: &Options,
+    progress: Progress,
+) -> Result<Vec<Report>, OciPushError> {
+    let target = Target::parse(&o.target)?;
+    let archives = expand(paths)?;
+    let prepared = parallel::map(&archives, |p| oci_chart::from_file(p, &target));
+    let mut invalid = 0;
+    for (p, r) in archives.iter().zip(&prepared) {
+        if let Err(e) = r {
+            invalid += 1;
+            let source = p.display().to_string();
+            // Chart errors already name the file.
+            let why = e.to_string();
+            let why = why
+                .strip_prefix(&format!("{source}: "))
+                .map_or(why.clone(), str::to_string);
+            progress(&Report::failed(source, None, why));
+        }
+    }
+    if invalid > 0 {
+        return Err(OciPushError::Invalid { count: invalid });
+    }
+    let prepared: Vec<(String, Prepared)> = archives
+        .iter()
+        .zip(prepared)
+        .filter_map(|(p, r)| r.ok().map(|c| (p.display().to_string(), c)))
+        .collect();
+    check_duplicates(&prepared)?;
+    let client = client(settings, &target, o)?;
+    Ok(parallel::map_with(
+        &prepared,
+        o.concurrency,
+        |(source, c)| {
+            let r = push_one(&client, source.clone(), c, o);
+            progress(&r);
+            r
+        },
+    ))
+}
+
+fn check_duplicates(prepared: &[(String, Prepared)]) -> Result<(), OciPushError> {
+    let mut seen: std::collections::HashMap<String, &str> = Default::default();
+    for (source, c) in prepared {
+        let r = c.reference.to_string();
+        if let Some(first) = seen.insert(r.clone(), source) {
+            return Err(OciPushError::Duplicate {
+                first: first.to_string(),
+                second: source.clone(),
+                reference: r,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn push_one(client: &Client, source: String, c: &Prepared, o: &Options) -> Report {
+    let reference = c.reference.to_string();
+    if o.dry_run {
+        return Report {
+            source,
+            reference: Some(reference),
+            digest: Some(c.artifact.manifest_digest.clone()),
+            status: Status::WouldPush,
+            blobs_uploaded: 0,
+            bytes_uploaded: 0,
+        };
+    }
+    match push::push(client, &c.reference, &c.artifact, o.skip_existing) {
+        Ok(p) => Report {
+            source,
+            reference: Some(reference),
+            digest: Some(match &p.outcome {
+                Outcome::Kept { existing } => existing.clone(),
+                _ => c.artifact.manifest_digest.clone(),
+            }),
+            status: match p.outcome {
+                Outcome::Pushed => Status::Pushed,
+                Outcome::Unchanged => Status::Unchanged,
+                Outcome::Kept { existing } => Status::Kept { existing },
+            },
+            blobs_uploaded: p.blobs_uploaded,
+            bytes_uploaded: p.bytes_uploaded,
+        },
+        Err(e) => Report::failed(source, Some(reference), e.to_string()),
+    }
+}
+
+/// A classic repository to migrate: its index and how to fetch from it.
+struct Source {
+    label: String,
+    base_url: String,
+    entry: repofile::Entry,
+}
+
+/// Finds `spec` as a repository name in repositories.yaml, or takes it as a
+/// URL (using the credentials of a configured repository with that URL).
+fn source(settings: &EnvSettings, spec: &str) -> Result<Source, OciPushError> {
+    let repos = repofile::load(&settings.repository_config)
+        .map_err(|e| OciPushError::Source(e.to_string()))?;
+    let is_url = spec.starts_with("http://") || spec.starts_with("https://");
+    let trimmed = |u: &str| u.trim_end_matches('/').to_string();
+    let found = repos.iter().find(|e| {
+        if is_url {
+            trimmed(&e.url) == trimmed(spec)
+        } else {
+            e.name == spec
+        }
+    });
+    let entry = match (found, is_url) {
+        (Some(e), _) => e.clone(),
+        (None, true) => repofile::Entry {
+            url: spec.to_string(),
+            ..repofile::Entry::default()
+        },
+        (None, false) => return Err(OciPushError::Source(format!(
+            "{spec:?} is neither an http(s) URL nor a repository in {} (helm repo add it first)",
+            settings.repository_config.display()
+        ))),
+    };
+    Ok(Source {
+        label: if is_url {
+            crate::urlutil::redact(spec)
+        } else {
+            format!("repository {spec}")
+        },
+        base_url: format!("{}/", entry.url.trim_end_matches('/')),
+        entry,
+    })
+}
+
+/// `helm ocipush migrate SOURCE oci://HOST/PATH`: every version in the
+/// source's index.yaml, downloaded (digest checked) with its `.prov`, and
+/// pushed. Versions the registry already holds are not downloaded again.
+pub fn migrate(
+    settings: &EnvSettings,
+    spec: &str,
+    o: &Options,
+    progress: Progress,
+) -> Result<Vec<Report>, OciPushError> {
+    let target = Target::parse(&o.target)?;
+    let src = source(settings, spec)?;
+    let index_url = chartrepo::index_url(&src.entry.url);
+    let bytes = getter::get(&index_url, &chartrepo::options(&src.entry))
+        .map_err(|e| OciPushError::Source(e.to_string()))?;
+    let loaded = repo::load_index(&bytes, &src.label, repo::Strictness::Helm)
+        .map_err(|e| OciPushError::Source(format!("index of {}: {e}", src.label)))?;
+    let versions: Vec<&ChartVersion> = loaded.index.entries.values().flatten().collect();
+    let client = client(settings, &target, o)?;
+    Ok(parallel::map_with(&versions, o.concurrency, |cv| {
+        let r = migrate_one(&client, &target, &src, cv, o);
+        progress(&r);
+        r
+    }))
+}
+
+fn migrate_one(
+    client: &Client,
+    target: &Target,
+    src: &Source,
+    cv: &ChartVersion,
+    o: &Options,
+) -> Report {
+    let md = &cv.metadata;
+    let label = format!("{} {}", md.name, md.version);
+    let reference = match target.chart(&md.name, &md.version) {
+        Ok(r) => r,
+        Err(e) => return Report::failed(label, None, e.to_string()),
+    };
+    let shown = reference.to_string();
+    let fail = |why: String| Report::failed(label.clone(), Some(shown.clone()), why);
+    let want = (!cv.digest.is_empty()).then(|| format!("sha256:{}", cv.digest));
+    // What the registry holds decides whether anything needs to move.
+    let existing = match client.get_manifest(&reference.repository, &reference.tag) {
+        Ok(m) => m,
+        Err(e) => return fail(e.to_string()),
+    };
+    let existing = existing.map(|(bytes, digest)| (manifest::summarize(&bytes), digest));
+    if let Some((Some(s), digest)) = &existing {
+        let same_chart = s.config_media_type == CONFIG_MEDIA_TYPE
+            && want.as_ref().is_some_and(|w| s.chart_digests.contains(w));
+        if same_chart && s.prov_digest.is_some() {
+            return present(label, shown, digest.clone());
+        }
+    }
+    if o.dry_run {
+        return Report {
+            source: label,
+            reference: Some(shown),
+            digest: None,
+            status: Status::WouldPush,
+            blobs_uploaded: 0,
+            bytes_uploaded: 0,
+        };
+    }
+    let Some(url) = chart_url(src, cv) else {
+        return fail("the index lists no download URL".into());
+    };
+    let opts = fetch_options(src, &url);
+    let data = match getter::get(&url, &opts) {
+        Ok(d) => d,
+        Err(e) => return fail(e.to_string()),
+    };
+    let actual = manifest::sha256_digest(&data);
+    if let Some(w) = &want {
+        if *w != actual {
+            return fail(format!(
+                "downloaded archive is {actual}, but the index says {w}; not pushed"
+            ));
+        }
+    }
+    let prov = match fetch_prov(&format!("{url}.prov"), &opts) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    if let Some((Some(s), digest)) = &existing {
+        if s.chart_digests.contains(&actual) {
+            if prov.is_none() || s.prov_digest.is_some() {
+                return present(label, shown, digest.clone());
+            }
+        } else {
+            return fail(format!(
+                "{shown} already holds a different chart ({digest}); left as it is"
+            ));
+        }
+    }
+    let created = oci_chart::created_from_index(&cv.created)
+        .unwrap_or_else(|| oci_chart::created_annotation(std::time::SystemTime::now()));
+    let c = match oci_chart::from_bytes(Arc::from(data), prov.map(Arc::from), &created, target) {
+        Ok(c) => c,
+        Err(e) => return fail(e.to_string()),
+    };
+    if c.metadata.name != md.name || c.metadata.version != md.version {
+        return fail(format!(
+            "the archive holds {} {}, not what the index says",
+            c.metadata.name, c.metadata.version
+        ));
+    }
+    push_one(
+        client,
+        label,
+        &c,
+        &Options {
+            skip_existing: false,
+            ..o.clone()
+        },
+    )
+}
+
+fn present(source: String, reference: String, digest: String) -> Report {
+    Report {
+        source,
+        reference: Some(reference),
+        digest: Some(digest),
+        status: Status::Present,
+        blobs_uploaded: 0,
+        bytes_uploaded: 0,
+    }
+}
+
+/// The absolute URL of a version's archive (relative URLs resolve against
+/// the repository URL, as `helm pull` resolves them).
+fn chart_url(src: &Source, cv: &ChartVersion) -> Option<String> {
+    let raw = cv.urls.as_ref()?.first()?;
+    match reqwest::Url::parse(raw) {
+        Ok(u) => Some(u.to_string()),
+        Err(_) => reqwest::Url::parse(&src.base_url)
+            .and_then(|b| b.join(raw))
+            .ok()
+            .map(|u| u.to_string()),
+    }
+}
+
+/// Credentials go along only to the repository's own host, unless the
+/// repository says `pass_credentials_all`, as in Helm.
+fn fetch_options(src: &Source, url: &str) -> getter::Options {
+    let mut o = chartrepo::options(&src.entry);
+    let host = |u: &str| {
+        reqwest::Url::parse(u)
+            .ok()
+            .map(|u| (u.host_str().map(str::to_string), u.port_or_known_default()))
+    };
+    if !src.entry.pass_credentials_all && host(url) != host(&src.entry.url) {
+        o.username.clear();
+        o.password.clear();
+    }
+    o
+}
+
+/// The `.prov` beside an archive; a 404 means the repository has none.
+fn fetch_prov(url: &str, opts: &getter::Options) -> Result<Option<Vec<u8>>, String> {
+    match getter::get(url, opts) {
+        Ok(p) => Ok(Some(p)),
+        Err(getter::GetError::Status { status, .. }) if status.starts_with("404") => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
