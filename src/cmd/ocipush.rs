@@ -275,10 +275,12 @@ fn source(settings: &EnvSettings, spec: &str) -> Result<Source, OciPushError> {
             url: spec.to_string(),
             ..repofile::Entry::default()
         },
-        (None, false) => return Err(OciPushError::Source(format!(
+        (None, false) => {
+            return Err(OciPushError::Source(format!(
             "{spec:?} is neither an http(s) URL nor a repository in {} (helm repo add it first)",
             settings.repository_config.display()
-        ))),
+        )))
+        }
     };
     Ok(Source {
         label: if is_url {
@@ -338,11 +340,25 @@ fn migrate_one(
         Err(e) => return fail(e.to_string()),
     };
     let existing = existing.map(|(bytes, digest)| (manifest::summarize(&bytes), digest));
+    let Some(url) = chart_url(src, cv) else {
+        return fail("the index lists no download URL".into());
+    };
+    let opts = fetch_options(src, &url);
+    // The same archive is there: done, unless the repository has a .prov
+    // the registry lacks. Only the .prov is fetched to find out.
+    let mut prov = None;
     if let Some((Some(s), digest)) = &existing {
         let same_chart = s.config_media_type == CONFIG_MEDIA_TYPE
             && want.as_ref().is_some_and(|w| s.chart_digests.contains(w));
-        if same_chart && s.prov_digest.is_some() {
-            return present(label, shown, digest.clone());
+        if same_chart {
+            if s.prov_digest.is_some() {
+                return present(label, shown, digest.clone());
+            }
+            match fetch_prov(&format!("{url}.prov"), &opts) {
+                Ok(None) => return present(label, shown, digest.clone()),
+                Ok(p) => prov = Some(p),
+                Err(e) => return fail(e),
+            }
         }
     }
     if o.dry_run {
@@ -355,10 +371,6 @@ fn migrate_one(
             bytes_uploaded: 0,
         };
     }
-    let Some(url) = chart_url(src, cv) else {
-        return fail("the index lists no download URL".into());
-    };
-    let opts = fetch_options(src, &url);
     let data = match getter::get(&url, &opts) {
         Ok(d) => d,
         Err(e) => return fail(e.to_string()),
@@ -371,19 +383,21 @@ fn migrate_one(
             ));
         }
     }
-    let prov = match fetch_prov(&format!("{url}.prov"), &opts) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
+    let prov = match prov {
+        Some(p) => p,
+        None => match fetch_prov(&format!("{url}.prov"), &opts) {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        },
     };
     if let Some((Some(s), digest)) = &existing {
-        if s.chart_digests.contains(&actual) {
-            if prov.is_none() || s.prov_digest.is_some() {
-                return present(label, shown, digest.clone());
-            }
-        } else {
+        if !s.chart_digests.contains(&actual) {
             return fail(format!(
                 "{shown} already holds a different chart ({digest}); left as it is"
             ));
+        }
+        if prov.is_none() || s.prov_digest.is_some() {
+            return present(label, shown, digest.clone());
         }
     }
     let created = oci_chart::created_from_index(&cv.created)

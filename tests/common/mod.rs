@@ -2,6 +2,8 @@
 //! by `scripts/provision-peers.sh`, throwaway Helm homes, and chart archives.
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
