@@ -5,7 +5,7 @@
 //! uploaded; then charts go up in parallel on a bounded number of threads.
 //! A chart that fails does not stop the others; the run reports each one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -183,32 +183,55 @@ pub fn push(
     if invalid > 0 {
         return Err(OciPushError::Invalid { count: invalid });
     }
-    let prepared: Vec<(String, Prepared)> = archives
-        .iter()
+    let mut prepared: Vec<(PathBuf, Prepared)> = archives
+        .into_iter()
         .zip(prepared)
-        .filter_map(|(p, r)| r.ok().map(|c| (p.display().to_string(), c)))
+        .filter_map(|(p, r)| r.ok().map(|c| (p, c)))
         .collect();
     check_duplicates(&prepared)?;
+    for (_, c) in &mut prepared {
+        for layer in &mut c.artifact.layers {
+            layer.release();
+        }
+    }
     let client = client(settings, &target, o)?;
-    Ok(parallel::map_with(
-        &prepared,
-        o.concurrency,
-        |(source, c)| {
-            let r = push_one(&client, source.clone(), c, o);
-            progress(&r);
-            r
-        },
-    ))
+    Ok(parallel::map_with(&prepared, o.concurrency, |(path, c)| {
+        let source = path.display().to_string();
+        let r = match reload(path, c) {
+            Ok(c) => push_one(&client, source, &c, o),
+            Err(why) => Report::failed(source, Some(c.reference.to_string()), why),
+        };
+        progress(&r);
+        r
+    }))
 }
 
-fn check_duplicates(prepared: &[(String, Prepared)]) -> Result<(), OciPushError> {
-    let mut seen: std::collections::HashMap<String, &str> = Default::default();
+/// Reads an archive (and its `.prov`) again for upload, refusing content
+/// that changed since it was checked.
+fn reload(path: &Path, c: &Prepared) -> Result<Prepared, String> {
+    let mut c = c.clone();
+    for layer in &mut c.artifact.layers {
+        let file = if layer.media_type == manifest::PROV_LAYER_MEDIA_TYPE {
+            PathBuf::from(format!("{}.prov", path.display()))
+        } else {
+            path.to_path_buf()
+        };
+        let data = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        layer
+            .reload(data)
+            .map_err(|why| format!("{}: {why}", file.display()))?;
+    }
+    Ok(c)
+}
+
+fn check_duplicates(prepared: &[(PathBuf, Prepared)]) -> Result<(), OciPushError> {
+    let mut seen: std::collections::HashMap<String, &Path> = Default::default();
     for (source, c) in prepared {
         let r = c.reference.to_string();
         if let Some(first) = seen.insert(r.clone(), source) {
             return Err(OciPushError::Duplicate {
-                first: first.to_string(),
-                second: source.clone(),
+                first: first.display().to_string(),
+                second: source.display().to_string(),
                 reference: r,
             });
         }

@@ -27,11 +27,13 @@ const IMMUTABLE: [&str; 2] = [
     "org.opencontainers.image.title",
 ];
 
-/// Content and its descriptor.
+/// A descriptor and, while it is held, its content.
 #[derive(Debug, Clone)]
 pub struct Blob {
     pub media_type: &'static str,
     pub digest: String,
+    pub size: u64,
+    /// Empty once [`Blob::release`]d, until [`Blob::reload`].
     pub data: Arc<[u8]>,
 }
 
@@ -41,12 +43,32 @@ impl Blob {
         Blob {
             media_type,
             digest: sha256_digest(&data),
+            size: data.len() as u64,
             data,
         }
     }
 
     pub fn size(&self) -> u64 {
-        self.data.len() as u64
+        self.size
+    }
+
+    /// Drops the content, keeping the descriptor: a run that checks a
+    /// thousand archives before uploading need not hold them all.
+    pub fn release(&mut self) {
+        self.data = Arc::from(Vec::new());
+    }
+
+    /// Puts the content back, if it is still the content described.
+    pub fn reload(&mut self, data: Vec<u8>) -> Result<(), String> {
+        let digest = sha256_digest(&data);
+        if digest != self.digest {
+            return Err(format!(
+                "changed since it was checked ({digest}, was {})",
+                self.digest
+            ));
+        }
+        self.data = data.into();
+        Ok(())
     }
 }
 
@@ -271,6 +293,7 @@ mod tests {
         let fake = |media_type, digest: &str, size: usize| Blob {
             media_type,
             digest: digest.into(),
+            size: size as u64,
             data: vec![0u8; size].into(),
         };
         let layers = [
@@ -298,6 +321,17 @@ mod tests {
         assert_eq!(s.config_media_type, CONFIG_MEDIA_TYPE);
         assert_eq!(s.chart_digests, vec![layers[0].digest.clone()]);
         assert_eq!(s.prov_digest.as_deref(), Some(layers[1].digest.as_str()));
+    }
+
+    #[test]
+    fn released_content_comes_back_only_unchanged() {
+        let mut b = Blob::new(CHART_LAYER_MEDIA_TYPE, b"chart".to_vec());
+        b.release();
+        assert!(b.data.is_empty());
+        assert_eq!(b.size(), 5);
+        assert!(b.reload(b"other".to_vec()).unwrap_err().contains("changed"));
+        b.reload(b"chart".to_vec()).unwrap();
+        assert_eq!(&*b.data, b"chart");
     }
 
     #[test]
