@@ -13,12 +13,6 @@ use base64::Engine;
 use common::registry::{Registry, RegistryOptions, PASSWORD, REFRESH_TOKEN, USER};
 use common::*;
 
-fn ocipush(home: &HelmHome) -> Command {
-    let mut c = home.command(env!("CARGO_BIN_EXE_helm-ocipush"));
-    c.env_remove("DOCKER_CONFIG");
-    c
-}
-
 fn run_with_stdin(mut c: Command, stdin: &str) -> Output {
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -31,14 +25,6 @@ fn run_with_stdin(mut c: Command, stdin: &str) -> Output {
         .write_all(stdin.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A chart archive in a fresh folder.
@@ -62,7 +48,7 @@ fn push(home: &HelmHome, chart: &Path, target: &str, flags: &[&str]) -> Output {
 
 /// Fails if any secret, or its base64 form, appears in the output.
 fn assert_no_secrets(o: &Output, secrets: &[&str]) {
-    let all = text(o);
+    let all = output_text(o);
     for s in secrets {
         let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{s}"));
         assert!(
@@ -92,7 +78,11 @@ fn htpasswd_registry_with_what_helm_registry_login_stored() {
     let home = HelmHome::new();
     let o = push(&home, &c, &target, &["--plain-http"]);
     assert!(!o.status.success());
-    assert!(text(&o).contains("helm registry login"), "{}", text(&o));
+    assert!(
+        output_text(&o).contains("helm registry login"),
+        "{}",
+        output_text(&o)
+    );
 
     // A wrong password: refused, and no password in the output.
     let mut cmd = ocipush(&home);
@@ -102,7 +92,11 @@ fn htpasswd_registry_with_what_helm_registry_login_stored() {
         .env("HELM_DEBUG", "true");
     let o = run_with_stdin(cmd, "wrong-Secret-9\n");
     assert!(!o.status.success());
-    assert!(text(&o).contains("refused the credentials"), "{}", text(&o));
+    assert!(
+        output_text(&o).contains("refused the credentials"),
+        "{}",
+        output_text(&o)
+    );
     assert_no_secrets(&o, &["wrong-Secret-9"]);
 
     // --username and --password-stdin.
@@ -112,7 +106,7 @@ fn htpasswd_registry_with_what_helm_registry_login_stored() {
         .args(["--plain-http", "--username", USER, "--password-stdin"])
         .env("HELM_DEBUG", "true");
     let o = run_with_stdin(cmd, &format!("{PASSWORD}\n"));
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     assert_no_secrets(&o, &[PASSWORD]);
 
     // `helm registry login` of either Helm is enough.
@@ -137,7 +131,7 @@ fn htpasswd_registry_with_what_helm_registry_login_stored() {
             o.status.success(),
             "helm {} login: {}",
             helm.version(),
-            text(&o)
+            output_text(&o)
         );
         let o = push(
             &home,
@@ -149,7 +143,7 @@ fn htpasswd_registry_with_what_helm_registry_login_stored() {
             o.status.success(),
             "after helm {} login: {}",
             helm.version(),
-            text(&o)
+            output_text(&o)
         );
         assert_no_secrets(&o, &[PASSWORD]);
     }
@@ -173,7 +167,7 @@ fn htpasswd_registry_with_what_helm_registry_login_stored() {
         .arg("--plain-http")
         .env("DOCKER_CONFIG", &docker);
     let o = run_with_stdin(cmd, "");
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
 
     // Credential programs: credsStore and credHelpers.
     let bin = work.path().join("bin");
@@ -212,7 +206,7 @@ fn htpasswd_registry_with_what_helm_registry_login_stored() {
             .env("PATH", &path)
             .env("HELM_DEBUG", "true");
         let o = run_with_stdin(cmd, "");
-        assert!(o.status.success(), "{cfg}: {}", text(&o));
+        assert!(o.status.success(), "{cfg}: {}", output_text(&o));
         assert_no_secrets(&o, &[PASSWORD]);
     }
     assert!(reg.dangling().is_empty(), "{:?}", reg.dangling());
@@ -243,7 +237,7 @@ fn bearer_tokens_from_basic_credentials_identity_and_registry_tokens() {
         &format!("oci://{}/basic", reg.host),
         &["--plain-http"],
     );
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     assert_no_secrets(&o, &[PASSWORD]);
     let seen = requests();
     assert!(!seen.is_empty());
@@ -275,7 +269,7 @@ fn bearer_tokens_from_basic_credentials_identity_and_registry_tokens() {
         &format!("oci://{}/refresh", reg.host),
         &["--plain-http"],
     );
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     assert_no_secrets(&o, &[REFRESH_TOKEN]);
     let post: Vec<_> = requests().into_iter().skip(n).collect();
     assert!(!post.is_empty());
@@ -302,9 +296,9 @@ fn bearer_tokens_from_basic_credentials_identity_and_registry_tokens() {
         &format!("oci://{}/direct", reg.host),
         &["--plain-http"],
     );
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     assert_eq!(requests().len(), n, "no token request expected");
-    assert!(!text(&o).contains(&token));
+    assert!(!output_text(&o).contains(&token));
 
     // Wrong credentials: the token service refuses, one clear line.
     let home = HelmHome::new();
@@ -315,7 +309,11 @@ fn bearer_tokens_from_basic_credentials_identity_and_registry_tokens() {
         .env("HELM_DEBUG", "true");
     let o = run_with_stdin(cmd, "not-the-Password-7");
     assert!(!o.status.success());
-    assert!(text(&o).contains("refused the credentials"), "{}", text(&o));
+    assert!(
+        output_text(&o).contains("refused the credentials"),
+        "{}",
+        output_text(&o)
+    );
     assert_no_secrets(&o, &["not-the-Password-7"]);
 
     for repo in ["basic/tok", "refresh/tok", "direct/tok"] {
@@ -338,20 +336,20 @@ fn tls_with_a_private_ca_and_client_certificates() {
     let o = push(&home, &c, &target, &["--retries", "0"]);
     assert!(!o.status.success());
     assert!(
-        text(&o).to_lowercase().contains("certificate"),
+        output_text(&o).to_lowercase().contains("certificate"),
         "{}",
-        text(&o)
+        output_text(&o)
     );
     let ca = pki.ca_cert.to_str().unwrap();
     let o = push(&home, &c, &format!("{target}/ca"), &["--ca-file", ca]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     let o = push(
         &home,
         &c,
         &format!("{target}/insecure"),
         &["--insecure-skip-tls-verify"],
     );
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     // Helm 4 pulls it over TLS with the same CA.
     let dest = tempfile::tempdir().unwrap();
     home.helm_ok(
@@ -395,7 +393,7 @@ fn tls_with_a_private_ca_and_client_certificates() {
             pki.client_key.to_str().unwrap(),
         ],
     );
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     assert!(mtls.manifest("mtls/tls", "1.0.0").is_some());
     let o = push(
         &home,
@@ -403,7 +401,7 @@ fn tls_with_a_private_ca_and_client_certificates() {
         &target,
         &["--cert-file", pki.client_cert.to_str().unwrap()],
     );
-    assert!(text(&o).contains("together"), "{}", text(&o));
+    assert!(output_text(&o).contains("together"), "{}", output_text(&o));
 
     // TLS flags do not turn --plain-http off (Helm's bug).
     let plain = Registry::start(RegistryOptions::default());
@@ -418,5 +416,5 @@ fn tls_with_a_private_ca_and_client_certificates() {
             "--insecure-skip-tls-verify",
         ],
     );
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
 }

@@ -5,25 +5,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::registry::{Fault, FaultProxy, Registry, RegistryOptions};
 use common::*;
-
-fn ocipush(home: &HelmHome) -> Command {
-    let mut c = home.command(env!("CARGO_BIN_EXE_helm-ocipush"));
-    c.env_remove("DOCKER_CONFIG");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn charts(dir: &Path, n: usize) {
     for i in 0..n {
@@ -80,7 +66,7 @@ fn retries_5xx_429_and_dropped_connections() {
         .arg(format!("oci://{}/flaky", proxy.host))
         .args(["--plain-http", "--concurrency", "4"]);
     let o = c.output().unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     let log = proxy.log.lock().unwrap().clone();
     for status in [503, 0, 429, 500] {
         assert!(
@@ -166,7 +152,7 @@ fn a_registry_dying_mid_run_leaves_it_consistent_and_a_rerun_completes() {
     assert!(
         !first.status.success(),
         "the run should fail: {}",
-        text(&first)
+        output_text(&first)
     );
     let stored = stored_tags(&reg, "die");
     assert!(stored < n, "everything was pushed before the registry died");
@@ -183,7 +169,7 @@ fn a_registry_dying_mid_run_leaves_it_consistent_and_a_rerun_completes() {
     assert!(broken.is_empty(), "{broken:?}");
     // The same command again: completes, and what is stored is not sent again.
     let second = command().output().unwrap();
-    assert!(second.status.success(), "{}", text(&second));
+    assert!(second.status.success(), "{}", output_text(&second));
     let reports: Vec<serde_json::Value> = serde_json::from_slice(&second.stdout).unwrap();
     let untouched = reports.iter().filter(|r| r["blobsUploaded"] == 0).count();
     assert!(untouched >= stored, "{untouched} < {stored}");

@@ -8,28 +8,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::registry::{Fault, FaultProxy, Registry, RegistryOptions};
 use common::*;
 
-fn ocipush(home: &HelmHome) -> Command {
-    let mut c = home.command(env!("CARGO_BIN_EXE_helm-ocipush"));
-    c.env_remove("DOCKER_CONFIG");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn reports(o: &Output) -> Vec<serde_json::Value> {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", output_text(o)))
 }
 
 fn migrate(home: &HelmHome, source: &str, target: &str, flags: &[&str]) -> Output {
@@ -71,15 +57,34 @@ fn classic_repo(home: &HelmHome, dir: &Path) {
     home.helm_ok(Helm::V3, &["repo", "index", dir.to_str().unwrap()]);
 }
 
-#[test]
-fn a_classic_repository_migrates_completely_and_pulls_back_identical() {
+/// A registry, a Helm home, and a classic repository folder to serve.
+struct Setup {
+    reg: Registry,
+    home: HelmHome,
+    repo: std::path::PathBuf,
+    _work: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
     let reg = Registry::start(RegistryOptions::default());
     let home = HelmHome::new();
     let work = tempfile::tempdir().unwrap();
     let repo = work.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
     classic_repo(&home, &repo);
-    let server = FileServer::start(&repo, Some(("bob", "repo-pass")));
+    Setup {
+        reg,
+        home,
+        repo,
+        _work: work,
+    }
+}
+
+#[test]
+fn a_classic_repository_migrates_completely_and_pulls_back_identical() {
+    let s = setup();
+    let (reg, home, repo) = (&s.reg, &s.home, s.repo.as_path());
+    let server = FileServer::start(repo, Some(("bob", "repo-pass")));
     home.helm_ok(
         Helm::V3,
         &[
@@ -96,8 +101,8 @@ fn a_classic_repository_migrates_completely_and_pulls_back_identical() {
     let target = format!("oci://{}/mig", reg.host);
 
     // --dry-run lists everything and moves nothing.
-    let dry = migrate(&home, "classic", &target, &["--dry-run"]);
-    assert!(dry.status.success(), "{}", text(&dry));
+    let dry = migrate(home, "classic", &target, &["--dry-run"]);
+    assert!(dry.status.success(), "{}", output_text(&dry));
     let listed = reports(&dry);
     assert_eq!(listed.len(), VERSIONS.len());
     assert!(
@@ -106,8 +111,8 @@ fn a_classic_repository_migrates_completely_and_pulls_back_identical() {
     );
     assert!(reg.catalog().is_empty());
 
-    let first = migrate(&home, "classic", &target, &[]);
-    assert!(first.status.success(), "{}", text(&first));
+    let first = migrate(home, "classic", &target, &[]);
+    assert!(first.status.success(), "{}", output_text(&first));
     let pushed = reports(&first);
     assert!(pushed.iter().all(|r| r["status"] == "pushed"), "{pushed:?}");
     assert_eq!(pushed.len(), VERSIONS.len());
@@ -150,9 +155,9 @@ fn a_classic_repository_migrates_completely_and_pulls_back_identical() {
     // registry lacks), uploads nothing, and is quick.
     let before = server.requests.lock().unwrap().len();
     let start = Instant::now();
-    let second = migrate(&home, "classic", &target, &[]);
+    let second = migrate(home, "classic", &target, &[]);
     let took = start.elapsed();
-    assert!(second.status.success(), "{}", text(&second));
+    assert!(second.status.success(), "{}", output_text(&second));
     let again = reports(&second);
     assert!(again.iter().all(|r| r["status"] == "present"), "{again:?}");
     let fetched: Vec<String> = server.requests.lock().unwrap()[before..].to_vec();
@@ -164,13 +169,9 @@ fn a_classic_repository_migrates_completely_and_pulls_back_identical() {
 
 #[test]
 fn an_interrupted_migration_resumes() {
-    let reg = Registry::start(RegistryOptions::default());
-    let home = HelmHome::new();
-    let work = tempfile::tempdir().unwrap();
-    let repo = work.path().join("repo");
-    std::fs::create_dir(&repo).unwrap();
-    classic_repo(&home, &repo);
-    let server = FileServer::start(&repo, None);
+    let s = setup();
+    let (reg, home, repo) = (&s.reg, &s.home, s.repo.as_path());
+    let server = FileServer::start(repo, None);
     // The registry goes away after a few requests.
     let proxy = FaultProxy::start(&reg.base_url(), |n, _, _| {
         if n < 12 {
@@ -180,24 +181,24 @@ fn an_interrupted_migration_resumes() {
         }
     });
     let broken = migrate(
-        &home,
+        home,
         &server.url,
         &format!("oci://{}/resume", proxy.host),
         &["--retries", "0", "--concurrency", "1"],
     );
-    assert!(!broken.status.success(), "{}", text(&broken));
+    assert!(!broken.status.success(), "{}", output_text(&broken));
     let done_first = reports(&broken)
         .iter()
         .filter(|r| r["status"] == "pushed")
         .count();
     assert!(done_first < VERSIONS.len());
     let resumed = migrate(
-        &home,
+        home,
         &server.url,
         &format!("oci://{}/resume", reg.host),
         &[],
     );
-    assert!(resumed.status.success(), "{}", text(&resumed));
+    assert!(resumed.status.success(), "{}", output_text(&resumed));
     let r = reports(&resumed);
     let present = r.iter().filter(|x| x["status"] == "present").count();
     assert_eq!(present, done_first, "{r:?}");
@@ -210,12 +211,8 @@ fn an_interrupted_migration_resumes() {
 
 #[test]
 fn an_archive_the_index_contradicts_is_not_pushed() {
-    let reg = Registry::start(RegistryOptions::default());
-    let home = HelmHome::new();
-    let work = tempfile::tempdir().unwrap();
-    let repo = work.path().join("repo");
-    std::fs::create_dir(&repo).unwrap();
-    classic_repo(&home, &repo);
+    let s = setup();
+    let (reg, home, repo) = (&s.reg, &s.home, s.repo.as_path());
     let index = std::fs::read_to_string(repo.join("index.yaml")).unwrap();
     let gamma = wharf::provenance::digest_file(&repo.join("gamma-2.0.0.tgz")).unwrap();
     std::fs::write(
@@ -223,8 +220,8 @@ fn an_archive_the_index_contradicts_is_not_pushed() {
         index.replace(&gamma, &"0".repeat(64)),
     )
     .unwrap();
-    let server = FileServer::start(&repo, None);
-    let o = migrate(&home, &server.url, &format!("oci://{}/bad", reg.host), &[]);
+    let server = FileServer::start(repo, None);
+    let o = migrate(home, &server.url, &format!("oci://{}/bad", reg.host), &[]);
     assert!(!o.status.success());
     let r = reports(&o);
     let gamma_report = r.iter().find(|x| x["source"] == "gamma 2.0.0").unwrap();

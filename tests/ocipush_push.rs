@@ -11,28 +11,14 @@ use std::process::{Command, Output};
 use common::registry::{Registry, RegistryOptions};
 use common::*;
 
-fn ocipush(home: &HelmHome) -> Command {
-    let mut c = home.command(env!("CARGO_BIN_EXE_helm-ocipush"));
-    c.env_remove("DOCKER_CONFIG");
-    c
-}
-
 fn run(mut c: Command) -> Output {
     c.output().expect("run helm-ocipush")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn json(o: &Output) -> Vec<serde_json::Value> {
-    assert!(o.status.success(), "{}", text(o));
+    assert!(o.status.success(), "{}", output_text(o));
     serde_json::from_slice::<serde_json::Value>(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", text(o)))
+        .unwrap_or_else(|e| panic!("{e}: {}", output_text(o)))
         .as_array()
         .unwrap()
         .clone()
@@ -173,7 +159,7 @@ fn same_manifest_digest_as_helm_push() {
                 helm.status.success(),
                 "helm push {}: {}",
                 chart.display(),
-                text(&helm)
+                output_text(&helm)
             );
             let mut c = ocipush(&home);
             c.env("TZ", tz)
@@ -181,7 +167,7 @@ fn same_manifest_digest_as_helm_push() {
                 .arg(format!("oci://{}/wharf/{tz}", reg.host).to_lowercase())
                 .arg("--plain-http");
             let ours = run(c);
-            assert!(ours.status.success(), "{}", text(&ours));
+            assert!(ours.status.success(), "{}", output_text(&ours));
             let repo = |p: &str| format!("{p}/{}/{name}", tz.to_lowercase());
             let (hm, hd) = reg.manifest(&repo("h3"), &tag).expect("helm's manifest");
             let (om, od) = reg.manifest(&repo("wharf"), &tag).expect("our manifest");
@@ -193,7 +179,7 @@ fn same_manifest_digest_as_helm_push() {
             );
             assert_eq!(od, hd);
             // The output names the reference and digest as helm push does.
-            let out = text(&ours);
+            let out = output_text(&ours);
             assert!(
                 out.contains(&format!("Pushed: {}/{}:{tag}", reg.host, repo("wharf")))
                     && out.contains(&format!("Digest: {od}")),
@@ -219,7 +205,7 @@ fn helm_3_and_4_pull_and_verify_what_ocipush_pushed() {
         .arg(format!("oci://{}/charts", reg.host))
         .arg("--plain-http");
     let o = run(c);
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     for helm in BOTH {
         for chart in &signed {
             let (name, version) = chart_name_version(chart);
@@ -356,7 +342,7 @@ fn invalid_input_is_refused_before_any_upload() {
     )
     .unwrap();
     let o = attempt(&["good-1.0.0.tgz", "other-1.0.0.tgz"], &target);
-    let out = text(&o);
+    let out = output_text(&o);
     assert!(!o.status.success());
     assert!(
         out.contains("good-1.0.0.tgz") && out.contains("no entry for good-1.0.0.tgz"),
@@ -375,9 +361,9 @@ fn invalid_input_is_refused_before_any_upload() {
     );
     let o = attempt(&["other-1.0.0.tgz"], &target);
     assert!(
-        text(&o).contains("but the archive is sha256:"),
+        output_text(&o).contains("but the archive is sha256:"),
         "{}",
-        text(&o)
+        output_text(&o)
     );
     std::fs::remove_file(d.join("good-1.0.0.tgz.prov")).unwrap();
     // An upper-case chart name cannot be a repository name.
@@ -387,7 +373,7 @@ fn invalid_input_is_refused_before_any_upload() {
         "apiVersion: v2\nname: Upper\nversion: 1.0.0\n",
     );
     let o = attempt(&["good-1.0.0.tgz", "Upper-1.0.0.tgz"], &target);
-    let out = text(&o);
+    let out = output_text(&o);
     assert!(!o.status.success());
     assert!(
         out.contains("\"Upper\"") && out.contains("upper case"),

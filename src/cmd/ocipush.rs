@@ -41,8 +41,8 @@ pub enum OciPushError {
     Source(String),
 }
 
-/// Options shared by push and migrate.
-#[derive(Debug, Clone)]
+/// Options shared by push and migrate. `Debug` hides the password.
+#[derive(Clone)]
 pub struct Options {
     pub target: String,
     pub client: ClientOptions,
@@ -53,6 +53,20 @@ pub struct Options {
     /// Charts in flight at once.
     pub concurrency: usize,
     pub dry_run: bool,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("target", &self.target)
+            .field("client", &self.client)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("skip_existing", &self.skip_existing)
+            .field("concurrency", &self.concurrency)
+            .field("dry_run", &self.dry_run)
+            .finish()
+    }
 }
 
 /// What happened to one chart.

@@ -128,6 +128,23 @@ pub fn idx(home: &HelmHome) -> Command {
     home.command(env!("CARGO_BIN_EXE_helm-idx"))
 }
 
+/// The `helm-ocipush` binary under test, run directly, seeing neither the
+/// user's Docker config nor their Helm settings.
+pub fn ocipush(home: &HelmHome) -> Command {
+    let mut c = home.command(env!("CARGO_BIN_EXE_helm-ocipush"));
+    c.env_remove("DOCKER_CONFIG");
+    c
+}
+
+/// A finished command's stdout and stderr, for assertions and messages.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// Runs a command, asserting success; returns stdout.
 pub fn ok(mut c: Command) -> String {
     let out = c.output().expect("spawn");
