@@ -242,7 +242,9 @@ impl Client {
         })
     }
 
-    /// PUTs the manifest bytes under `tag`. Its blobs must be in place.
+    /// PUTs the manifest bytes under `tag`. Its blobs must be in place. A
+    /// registry that says it stored other bytes (by its
+    /// `Docker-Content-Digest`) is an error, not a success.
     pub fn put_manifest(
         &self,
         repo: &str,
@@ -251,6 +253,7 @@ impl Client {
     ) -> Result<(), RegistryError> {
         let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
         let data: Arc<[u8]> = manifest.into();
+        let expected = super::manifest::sha256_digest(manifest);
         self.retrying(&format!("push manifest {repo}:{tag}"), || {
             let r = self.call(
                 Method::PUT,
@@ -260,7 +263,20 @@ impl Client {
                 &[],
             )?;
             match r.status() {
-                StatusCode::CREATED | StatusCode::OK | StatusCode::ACCEPTED => Ok(()),
+                StatusCode::CREATED | StatusCode::OK | StatusCode::ACCEPTED => {
+                    let stored = r
+                        .headers()
+                        .get("docker-content-digest")
+                        .and_then(|d| d.to_str().ok());
+                    match stored {
+                        Some(d) if d != expected => Err(self
+                            .error(&format!(
+                                "the registry stored {repo}:{tag} as {d}, not {expected}"
+                            ))
+                            .into()),
+                        _ => Ok(()),
+                    }
+                }
                 _ => Err(self.unexpected(r, "pushing the manifest").into()),
             }
         })
