@@ -93,7 +93,7 @@ pub fn check_provenance(prov: &[u8], md: &Metadata, archive: &[u8]) -> Result<()
         .ok_or_else(|| fail("not a provenance file (no PGP signed message found)".into()))?;
     let files = message::parse_files(&block.plaintext).map_err(fail)?;
     let expected = format!("{}-{}.tgz", md.name, md.version);
-    let actual = format!("sha256:{}", crate::provenance::digest(archive));
+    let actual = super::manifest::sha256_digest(archive);
     match files.iter().find(|(name, _)| *name == expected) {
         Some((_, sum)) if *sum == actual => Ok(()),
         Some((_, sum)) => Err(fail(format!(

@@ -9,8 +9,6 @@
 
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 use crate::chart::Metadata;
 use crate::json;
 use crate::repo::write::metadata_json;
@@ -72,13 +70,9 @@ impl Blob {
     }
 }
 
-/// `sha256:<hex>` of `data`.
+/// `sha256:<hex>` of `data`, the OCI digest form of Helm's chart digest.
 pub fn sha256_digest(data: &[u8]) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(data)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("sha256:{}", crate::provenance::digest(data))
 }
 
 /// Everything pushed for one chart.
