@@ -4,6 +4,7 @@
 //! Errors and logs name the URL with credentials and query removed.
 
 use std::io::Read;
+use std::path::Path;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -61,6 +62,38 @@ fn read(what: &'static str, path: &str) -> Result<Vec<u8>, GetError> {
     })
 }
 
+/// TLS material read from PEM files, as Helm's `tlsutil` reads them.
+pub struct TlsFiles {
+    /// The CA bundle's certificates (empty without a CA file).
+    pub roots: Vec<reqwest::Certificate>,
+    /// The client certificate with its key.
+    pub identity: Option<reqwest::Identity>,
+}
+
+/// Reads a CA bundle and a client certificate and key, each optional.
+pub fn read_tls_files(
+    ca_file: Option<&Path>,
+    cert_and_key: Option<(&Path, &Path)>,
+) -> Result<TlsFiles, GetError> {
+    let mut files = TlsFiles {
+        roots: Vec::new(),
+        identity: None,
+    };
+    if let Some(ca) = ca_file {
+        let shown = ca.display().to_string();
+        files.roots = reqwest::Certificate::from_pem_bundle(&read("CA file", &shown)?)
+            .map_err(|_| GetError::Tls(shown))?;
+    }
+    if let Some((cert, key)) = cert_and_key {
+        let shown = cert.display().to_string();
+        let mut pem = read("certificate file", &shown)?;
+        pem.push(b'\n');
+        pem.extend(read("key file", &key.display().to_string())?);
+        files.identity = Some(reqwest::Identity::from_pem(&pem).map_err(|_| GetError::Tls(shown))?);
+    }
+    Ok(files)
+}
+
 /// Builds a client for `opts`.
 pub fn client(opts: &Options) -> Result<reqwest::blocking::Client, GetError> {
     let mut b = reqwest::blocking::Client::builder()
@@ -68,20 +101,17 @@ pub fn client(opts: &Options) -> Result<reqwest::blocking::Client, GetError> {
         .connect_timeout(Duration::from_secs(30))
         .timeout(Duration::from_secs(600))
         .danger_accept_invalid_certs(opts.insecure_skip_tls_verify);
-    if !opts.ca_file.is_empty() {
-        let pem = read("CA file", &opts.ca_file)?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|_| GetError::Tls(opts.ca_file.clone()))?
-        {
-            b = b.add_root_certificate(cert);
-        }
+    let given = |s: &str| (!s.is_empty()).then(|| Path::new(s).to_owned());
+    let (ca, cert, key) = (
+        given(&opts.ca_file),
+        given(&opts.cert_file),
+        given(&opts.key_file),
+    );
+    let tls = read_tls_files(ca.as_deref(), cert.as_deref().zip(key.as_deref()))?;
+    for cert in tls.roots {
+        b = b.add_root_certificate(cert);
     }
-    if !opts.cert_file.is_empty() && !opts.key_file.is_empty() {
-        let mut pem = read("certificate file", &opts.cert_file)?;
-        pem.push(b'\n');
-        pem.extend(read("key file", &opts.key_file)?);
-        let id =
-            reqwest::Identity::from_pem(&pem).map_err(|_| GetError::Tls(opts.cert_file.clone()))?;
+    if let Some(id) = tls.identity {
         b = b.identity(id);
     }
     b.build().map_err(|e| GetError::Fetch {

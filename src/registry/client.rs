@@ -109,9 +109,17 @@ impl Client {
         opts: &ClientOptions,
     ) -> Result<Client, RegistryError> {
         let tls = |why: String| RegistryError::Tls(why);
-        let read = |what: &str, p: &PathBuf| {
-            std::fs::read(p).map_err(|e| tls(format!("cannot read {what} {}: {e}", p.display())))
+        let cert_and_key = match (&opts.cert_file, &opts.key_file) {
+            (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
+            (None, None) => None,
+            _ => {
+                return Err(tls(
+                    "--cert-file and --key-file must be given together".into()
+                ))
+            }
         };
+        let files = crate::getter::read_tls_files(opts.ca_file.as_deref(), cert_and_key)
+            .map_err(|e| tls(e.to_string()))?;
         let mut b = reqwest::blocking::Client::builder()
             .user_agent(concat!("helm-wharf/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(30))
@@ -119,36 +127,16 @@ impl Client {
             .pool_max_idle_per_host(32)
             .danger_accept_invalid_certs(opts.insecure_skip_tls_verify);
         if let Some(ca) = &opts.ca_file {
-            let pem = read("CA file", ca)?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .ok()
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| tls(format!("{}: no PEM certificate found", ca.display())))?;
+            if files.roots.is_empty() {
+                return Err(tls(format!("{}: no PEM certificate found", ca.display())));
+            }
             b = b.tls_built_in_root_certs(false);
-            for c in certs {
+            for c in files.roots {
                 b = b.add_root_certificate(c);
             }
         }
-        match (&opts.cert_file, &opts.key_file) {
-            (Some(c), Some(k)) => {
-                let mut pem = read("certificate file", c)?;
-                pem.push(b'\n');
-                pem.extend(read("key file", k)?);
-                let id = reqwest::Identity::from_pem(&pem).map_err(|_| {
-                    tls(format!(
-                        "{} and {}: not a PEM certificate and private key",
-                        c.display(),
-                        k.display()
-                    ))
-                })?;
-                b = b.identity(id);
-            }
-            (None, None) => {}
-            _ => {
-                return Err(tls(
-                    "--cert-file and --key-file must be given together".into()
-                ))
-            }
+        if let Some(id) = files.identity {
+            b = b.identity(id);
         }
         let http = b
             .build()
@@ -345,8 +333,7 @@ impl Client {
                 }
                 None => req,
             };
-            let sent_auth = self.authorize(req, repo)?;
-            let (req, authed) = sent_auth;
+            let (req, authed) = self.authorize(req, repo)?;
             let resp = req.send().map_err(|e| {
                 Failure::Transient(format!("{} {path}: {}", method, describe(&e)), None)
             })?;
