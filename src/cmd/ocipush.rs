@@ -113,15 +113,33 @@ pub struct Report {
 }
 
 impl Report {
-    fn failed(source: String, reference: Option<String>, why: String) -> Report {
+    /// A report of a chart nothing was uploaded for.
+    fn idle(
+        source: String,
+        reference: Option<String>,
+        digest: Option<String>,
+        status: Status,
+    ) -> Report {
         Report {
             source,
             reference,
-            digest: None,
-            status: Status::Failed(why),
+            digest,
+            status,
             blobs_uploaded: 0,
             bytes_uploaded: 0,
         }
+    }
+
+    fn failed(source: String, reference: Option<String>, why: String) -> Report {
+        Report::idle(source, reference, None, Status::Failed(why))
+    }
+
+    fn would_push(source: String, reference: String, digest: Option<String>) -> Report {
+        Report::idle(source, Some(reference), digest, Status::WouldPush)
+    }
+
+    fn present(source: String, reference: String, digest: String) -> Report {
+        Report::idle(source, Some(reference), Some(digest), Status::Present)
     }
 }
 
@@ -185,13 +203,11 @@ pub fn push(
     for (p, r) in archives.iter().zip(&prepared) {
         if let Err(e) = r {
             invalid += 1;
-            let source = p.display().to_string();
-            // Chart errors already name the file.
-            let why = e.to_string();
-            let why = why
-                .strip_prefix(&format!("{source}: "))
-                .map_or(why.clone(), str::to_string);
-            progress(&Report::failed(source, None, why));
+            progress(&Report::failed(
+                p.display().to_string(),
+                None,
+                e.to_string(),
+            ));
         }
     }
     if invalid > 0 {
@@ -211,9 +227,17 @@ pub fn push(
     let client = client(settings, &target, o)?;
     Ok(parallel::map_with(&prepared, o.concurrency, |(path, c)| {
         let source = path.display().to_string();
-        let r = match reload(path, c) {
-            Ok(c) => push_one(&client, source, &c, o),
-            Err(why) => Report::failed(source, Some(c.reference.to_string()), why),
+        let r = if o.dry_run {
+            Report::would_push(
+                source,
+                c.reference.to_string(),
+                Some(c.artifact.manifest_digest.clone()),
+            )
+        } else {
+            match reload(path, c) {
+                Ok(c) => push_one(&client, source, &c, o.skip_existing),
+                Err(why) => Report::failed(source, Some(c.reference.to_string()), why),
+            }
         };
         progress(&r);
         r
@@ -253,19 +277,9 @@ fn check_duplicates(prepared: &[(PathBuf, Prepared)]) -> Result<(), OciPushError
     Ok(())
 }
 
-fn push_one(client: &Client, source: String, c: &Prepared, o: &Options) -> Report {
+fn push_one(client: &Client, source: String, c: &Prepared, skip_existing: bool) -> Report {
     let reference = c.reference.to_string();
-    if o.dry_run {
-        return Report {
-            source,
-            reference: Some(reference),
-            digest: Some(c.artifact.manifest_digest.clone()),
-            status: Status::WouldPush,
-            blobs_uploaded: 0,
-            bytes_uploaded: 0,
-        };
-    }
-    match push::push(client, &c.reference, &c.artifact, o.skip_existing) {
+    match push::push(client, &c.reference, &c.artifact, skip_existing) {
         Ok(p) => Report {
             source,
             reference: Some(reference),
@@ -288,7 +302,6 @@ fn push_one(client: &Client, source: String, c: &Prepared, o: &Options) -> Repor
 /// A classic repository to migrate: its index and how to fetch from it.
 struct Source {
     label: String,
-    base_url: String,
     entry: repofile::Entry,
 }
 
@@ -325,7 +338,6 @@ fn source(settings: &EnvSettings, spec: &str) -> Result<Source, OciPushError> {
         } else {
             format!("repository {spec}")
         },
-        base_url: format!("{}/", entry.url.trim_end_matches('/')),
         entry,
     })
 }
@@ -377,10 +389,13 @@ fn migrate_one(
         Err(e) => return fail(e.to_string()),
     };
     let existing = existing.map(|(bytes, digest)| (manifest::summarize(&bytes), digest));
-    let Some(url) = chart_url(src, cv) else {
+    let Some(raw) = cv.urls.as_ref().and_then(|u| u.first()) else {
         return fail("the index lists no download URL".into());
     };
-    let opts = fetch_options(src, &url);
+    let (url, opts) = match chartrepo::chart_download(&src.entry, raw) {
+        Ok(d) => d,
+        Err(why) => return fail(why),
+    };
     // The same archive is there: done, unless the repository has a .prov
     // the registry lacks. Only the .prov is fetched to find out.
     let mut prov = None;
@@ -389,24 +404,17 @@ fn migrate_one(
             && want.as_ref().is_some_and(|w| s.chart_digests.contains(w));
         if same_chart {
             if s.prov_digest.is_some() {
-                return present(label, shown, digest.clone());
+                return Report::present(label, shown, digest.clone());
             }
             match fetch_prov(&format!("{url}.prov"), &opts) {
-                Ok(None) => return present(label, shown, digest.clone()),
+                Ok(None) => return Report::present(label, shown, digest.clone()),
                 Ok(p) => prov = Some(p),
                 Err(e) => return fail(e),
             }
         }
     }
     if o.dry_run {
-        return Report {
-            source: label,
-            reference: Some(shown),
-            digest: None,
-            status: Status::WouldPush,
-            blobs_uploaded: 0,
-            bytes_uploaded: 0,
-        };
+        return Report::would_push(label, shown, None);
     }
     let data = match getter::get(&url, &opts) {
         Ok(d) => d,
@@ -434,7 +442,7 @@ fn migrate_one(
             ));
         }
         if prov.is_none() || s.prov_digest.is_some() {
-            return present(label, shown, digest.clone());
+            return Report::present(label, shown, digest.clone());
         }
     }
     let created = oci_chart::created_from_index(&cv.created)
@@ -449,55 +457,7 @@ fn migrate_one(
             c.metadata.name, c.metadata.version
         ));
     }
-    push_one(
-        client,
-        label,
-        &c,
-        &Options {
-            skip_existing: false,
-            ..o.clone()
-        },
-    )
-}
-
-fn present(source: String, reference: String, digest: String) -> Report {
-    Report {
-        source,
-        reference: Some(reference),
-        digest: Some(digest),
-        status: Status::Present,
-        blobs_uploaded: 0,
-        bytes_uploaded: 0,
-    }
-}
-
-/// The absolute URL of a version's archive (relative URLs resolve against
-/// the repository URL, as `helm pull` resolves them).
-fn chart_url(src: &Source, cv: &ChartVersion) -> Option<String> {
-    let raw = cv.urls.as_ref()?.first()?;
-    match reqwest::Url::parse(raw) {
-        Ok(u) => Some(u.to_string()),
-        Err(_) => reqwest::Url::parse(&src.base_url)
-            .and_then(|b| b.join(raw))
-            .ok()
-            .map(|u| u.to_string()),
-    }
-}
-
-/// Credentials go along only to the repository's own host, unless the
-/// repository says `pass_credentials_all`, as in Helm.
-fn fetch_options(src: &Source, url: &str) -> getter::Options {
-    let mut o = chartrepo::options(&src.entry);
-    let host = |u: &str| {
-        reqwest::Url::parse(u)
-            .ok()
-            .map(|u| (u.host_str().map(str::to_string), u.port_or_known_default()))
-    };
-    if !src.entry.pass_credentials_all && host(url) != host(&src.entry.url) {
-        o.username.clear();
-        o.password.clear();
-    }
-    o
+    push_one(client, label, &c, false)
 }
 
 /// The `.prov` beside an archive; a 404 means the repository has none.

@@ -28,10 +28,10 @@ pub struct Prepared {
 
 /// Loads `path` (and `path.prov` when present) as `helm push` does; the
 /// `created` annotation is the archive's modification time in the local
-/// time zone, whole seconds, as Helm writes it.
+/// time zone, whole seconds, as Helm writes it. Errors do not repeat the
+/// archive's path: the caller names it.
 pub fn from_file(path: &Path, target: &Target) -> Result<Prepared, RegistryError> {
-    let shown = path.display();
-    let fail = |why: String| RegistryError::Chart(format!("{shown}: {why}"));
+    let fail = |why: String| RegistryError::Chart(why);
     let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
     if meta.is_dir() {
         return Err(fail("is a folder; package it first (helm package)".into()));
@@ -44,10 +44,7 @@ pub fn from_file(path: &Path, target: &Target) -> Result<Prepared, RegistryError
         Err(e) => return Err(RegistryError::Chart(format!("{prov_path}: {e}"))),
     };
     let created = created_annotation(meta.modified().unwrap_or_else(|_| SystemTime::now()));
-    from_bytes(data, prov, &created, target).map_err(|e| match e {
-        RegistryError::Chart(m) => fail(m),
-        other => fail(other.to_string()),
-    })
+    from_bytes(data, prov, &created, target)
 }
 
 /// Builds the push of an archive held in memory, with an optional `.prov`

@@ -223,6 +223,26 @@ fn host_of(url: &str) -> Option<String> {
     })
 }
 
+/// Where to download an archive the index of `entry` lists at `raw`, and
+/// with which options: a relative URL resolves against the repository URL,
+/// and credentials go along only to the repository's own host unless
+/// `pass_credentials_all` is set, as in Helm.
+pub fn chart_download(entry: &Entry, raw: &str) -> Result<(String, getter::Options), String> {
+    let url = match reqwest::Url::parse(raw) {
+        Ok(u) => u.to_string(),
+        Err(_) => reqwest::Url::parse(&repo_base(&entry.url))
+            .and_then(|b| b.join(raw))
+            .map(|u| u.to_string())
+            .map_err(|e| format!("bad chart URL {raw:?}: {e}"))?,
+    };
+    let mut options = options(entry);
+    if !entry.pass_credentials_all && host_of(&url) != host_of(&entry.url) {
+        options.username.clear();
+        options.password.clear();
+    }
+    Ok((url, options))
+}
+
 /// Finds `chart` (at `version`, or the newest stable version) in repository
 /// `repo`, as `helm pull REPO/CHART --version V` does. Credentials go along
 /// only to the repository's own host unless `pass_credentials_all` is set.
@@ -266,22 +286,10 @@ pub fn locate(
         .as_ref()
         .and_then(|u| u.first())
         .ok_or_else(not_found)?;
-    let base = repo_base(&entry.url);
-    let url = match reqwest::Url::parse(raw) {
-        Ok(u) => u.to_string(),
-        Err(_) => reqwest::Url::parse(&base)
-            .and_then(|b| b.join(raw))
-            .map(|u| u.to_string())
-            .map_err(|e| LocateError::Index {
-                repo: repo.to_string(),
-                reason: format!("bad chart URL {raw:?}: {e}"),
-            })?,
-    };
-    let mut options = options(entry);
-    if !entry.pass_credentials_all && host_of(&url) != host_of(&entry.url) {
-        options.username.clear();
-        options.password.clear();
-    }
+    let (url, options) = chart_download(entry, raw).map_err(|reason| LocateError::Index {
+        repo: repo.to_string(),
+        reason,
+    })?;
     let file_name = url
         .split(['?', '#'])
         .next()
