@@ -281,27 +281,9 @@ impl FileServer {
         let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (root, stop2, reqs) = (root.to_path_buf(), stop.clone(), requests.clone());
         let expected = basic_auth.map(|(u, p)| {
-            use std::fmt::Write as _;
-            let raw = format!("{u}:{p}");
-            // Minimal base64 for the test's credentials.
-            const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-            let b = raw.as_bytes();
-            let mut s = String::new();
-            for c in b.chunks(3) {
-                let n = (c[0] as u32) << 16
-                    | (*c.get(1).unwrap_or(&0) as u32) << 8
-                    | *c.get(2).unwrap_or(&0) as u32;
-                for i in 0..4 {
-                    if i <= c.len() {
-                        s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-                    } else {
-                        s.push('=');
-                    }
-                }
-            }
-            let mut h = String::new();
-            write!(h, "Basic {s}").unwrap();
-            h
+            use base64::Engine;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+            format!("Basic {encoded}")
         });
         let handle = std::thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
