@@ -8,7 +8,7 @@
 //! Ports of the Go libraries Helm's output depends on sit beside them:
 //! [`yaml`] (yaml.v2 through sigs.k8s.io/yaml), [`json`] (encoding/json),
 //! [`semver`] (Masterminds/semver), [`gosort`] (sort.Sort), [`strconv`],
-//! [`gotime`] and [`urlutil`] (net/url as Helm joins URLs).
+//! [`gotime`], [`gobase64`] and [`urlutil`] (net/url as Helm joins URLs).
 
 pub mod chart;
 pub mod cli;
@@ -16,6 +16,7 @@ pub mod cmd;
 pub mod decode;
 pub mod fileutil;
 pub mod getter;
+pub mod gobase64;
 pub mod gosort;
 pub mod gotime;
 pub mod helmpath;

@@ -185,41 +185,7 @@ pub fn dearmor(armored: &[u8]) -> Option<Vec<u8>> {
         }
         b64.extend_from_slice(line);
     }
-    base64_std(&b64)
-}
-
-/// Go's `base64.StdEncoding` stream decoding: padding required, no stray
-/// characters (line breaks are removed by the line reader).
-fn base64_std(s: &[u8]) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    if !s.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let chunks = s.len() / 4;
-    for (k, q) in s.chunks(4).enumerate() {
-        let pad = q.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && k + 1 != chunks) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &q[..4 - pad] {
-            n = n << 6 | val(c)?;
-        }
-        n <<= 6 * pad as u32;
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
+    crate::gobase64::decode_std(&b64)
 }
 
 #[cfg(test)]
@@ -266,13 +232,5 @@ mod tests {
         ] {
             assert!(decode(bad.as_bytes()).is_none(), "{bad}");
         }
-    }
-
-    #[test]
-    fn base64_padding_rules() {
-        assert_eq!(base64_std(b"YQ=="), Some(b"a".to_vec()));
-        assert_eq!(base64_std(b"YWI="), Some(b"ab".to_vec()));
-        assert_eq!(base64_std(b"YQ==YQ=="), None);
-        assert_eq!(base64_std(b"YQ="), None);
     }
 }

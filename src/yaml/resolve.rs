@@ -2,8 +2,9 @@
 //!
 //! Ported from yaml.v2's resolve.go and the part of decode.go's `scalar()`
 //! that applies to an `interface{}` target, with the pieces of Go's strconv
-//! (`ParseInt`, `ParseUint`, `ParseFloat`), time (`Parse`) and
-//! encoding/base64 that resolution depends on. yaml.v2 is Copyright
+//! (`ParseInt`, `ParseUint`, `ParseFloat`) and time (`Parse`) that
+//! resolution depends on (encoding/base64 is in [`crate::gobase64`]).
+//! yaml.v2 is Copyright
 //! 2011-2016 Canonical Ltd., Apache License 2.0; the Go standard library is
 //! Copyright (c) 2009 The Go Authors, BSD-3-Clause licence.
 
@@ -111,7 +112,7 @@ pub(crate) fn resolve_tagged(tag: &str, s: &str) -> Result<Scalar, String> {
         NULL_TAG => Kind::Null,
         TIMESTAMP_TAG => Kind::Timestamp,
         BINARY_TAG => {
-            return decode_base64(s)
+            return crate::gobase64::decode_std(s.as_bytes())
                 .map(Scalar::Binary)
                 .ok_or_else(|| "!!binary value contains invalid base64 data".to_string())
         }
@@ -635,58 +636,6 @@ fn days_in(month: i64, year: i64) -> i64 {
     }
 }
 
-/// Go `base64.StdEncoding.DecodeString`: padding is required, line breaks
-/// (`\r`, `\n`) are ignored anywhere, trailing bits are not checked.
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let mut quad = [0u8; 4];
-    let mut n = 0;
-    let mut pad = 0;
-    for &c in s.as_bytes() {
-        if c == b'\n' || c == b'\r' {
-            continue;
-        }
-        if pad > 0 {
-            // Only the rest of the padding may follow the first '='.
-            if c != b'=' || n + pad >= 4 {
-                return None;
-            }
-            pad += 1;
-            continue;
-        }
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' if n >= 2 => {
-                pad = 1;
-                continue;
-            }
-            _ => return None,
-        };
-        quad[n] = v;
-        n += 1;
-        if n == 4 {
-            out.push(quad[0] << 2 | quad[1] >> 4);
-            out.push(quad[1] << 4 | quad[2] >> 2);
-            out.push(quad[2] << 6 | quad[3]);
-            n = 0;
-        }
-    }
-    match (n, pad) {
-        (0, 0) => {}
-        (2, 2) => out.push(quad[0] << 2 | quad[1] >> 4),
-        (3, 1) => {
-            out.push(quad[0] << 2 | quad[1] >> 4);
-            out.push(quad[1] << 4 | quad[2] >> 2);
-        }
-        _ => return None,
-    }
-    Some(out)
-}
-
 /// Turns `!!binary` bytes into text the way encoding/json does when
 /// sigs.k8s.io/yaml marshals them: each byte that does not start a valid
 /// UTF-8 sequence becomes U+FFFD.
@@ -889,17 +838,6 @@ mod tests {
             "2001-12-14t21:59:43.10-05:00",
         ] {
             assert!(!resolves_to_str(text), "{text}");
-        }
-    }
-
-    #[test]
-    fn base64_is_go_std_encoding() {
-        assert_eq!(decode_base64("").as_deref(), Some(&b""[..]));
-        assert_eq!(decode_base64("YQ==").as_deref(), Some(&b"a"[..]));
-        assert_eq!(decode_base64("YQ=\r\n=").as_deref(), Some(&b"a"[..]));
-        assert_eq!(decode_base64("YWI=").as_deref(), Some(&b"ab"[..]));
-        for bad in ["YQ", "YQ=", "Y===", "YQ==YQ==", "a GVs", "===="] {
-            assert_eq!(decode_base64(bad), None, "{bad}");
         }
     }
 
