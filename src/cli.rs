@@ -79,7 +79,7 @@ pub fn debug_enabled() -> bool {
 }
 
 /// Logs to stderr when HELM_DEBUG is on. Callers never pass secrets: URLs are
-/// logged through [`crate::urlutil::redact`].
+/// logged through [`crate::go::url::redact`].
 #[macro_export]
 macro_rules! debug {
     ($($arg:tt)*) => {

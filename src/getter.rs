@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::urlutil::redact;
+use crate::go::url::redact;
 
 /// How to reach a server.
 #[derive(Clone, Default)]

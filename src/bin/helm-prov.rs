@@ -81,7 +81,7 @@ fn read_passphrase(spec: &str) -> std::io::Result<String> {
 }
 
 fn json_str(s: &str) -> String {
-    let mut w = wharf::json::Writer::new(Vec::new());
+    let mut w = wharf::go::json::Writer::new(Vec::new());
     let _ = w.string(s);
     String::from_utf8(w.finish()).unwrap_or_default()
 }

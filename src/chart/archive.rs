@@ -181,7 +181,7 @@ fn normalise_name(raw: &str) -> Result<String, ArchiveError> {
     if n.starts_with('/') {
         return Err(ArchiveError::AbsolutePath);
     }
-    let n = crate::urlutil::clean(&n);
+    let n = crate::go::url::clean(&n);
     if n == "." {
         return Err(ArchiveError::OutsideBase(raw.to_string()));
     }

@@ -14,9 +14,9 @@ use thiserror::Error;
 
 use super::archive::{self, ArchiveError, Budget, BufferedFile};
 use super::metadata::{Metadata, ValidationError};
-use crate::decode::{match_field, Ctx, DecodeError, Origin};
-use crate::gotime;
-use crate::yaml::{self, LoadOptions, Value};
+use crate::go;
+use crate::go::unmarshal::{match_field, Ctx, DecodeError, Origin};
+use crate::go::yaml::{self, LoadOptions, Value};
 
 /// Subcharts nested deeper than this are refused (Helm has no limit).
 const MAX_DEPTH: usize = 16;
@@ -237,7 +237,7 @@ fn check_lock(file: &'static str, data: &[u8]) -> Result<(), LoadError> {
         match match_field(&k, &["generated", "digest", "dependencies"]) {
             Some("generated") => match val {
                 Value::Null => {}
-                Value::String(s) if gotime::canonical(&s).is_some() => {}
+                Value::String(s) if go::time::canonical(&s).is_some() => {}
                 other => {
                     return Err(file_err(
                         file,

@@ -1,16 +1,16 @@
 //! Chart metadata (`pkg/chart/metadata.go`, `dependency.go`).
 //!
 //! These are the fields an index entry repeats from `Chart.yaml`. Decoding
-//! follows Helm's lenient rules (see [`crate::decode`]), and [`Metadata::validate`]
+//! follows Helm's lenient rules (see [`crate::go::unmarshal`]), and [`Metadata::validate`]
 //! both checks and rewrites the strings exactly like Helm's `Validate`: Helm
 //! indexes the sanitised text, so a multi-line description becomes one line.
 
 use thiserror::Error;
 use unicode_general_category::{get_general_category, GeneralCategory as G};
 
-use crate::decode::{match_field, Ctx, DecodeError};
-use crate::semver;
-use crate::yaml::Value;
+use crate::go::semver;
+use crate::go::unmarshal::{match_field, Ctx, DecodeError};
+use crate::go::yaml::Value;
 
 /// A maintainer entry.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -387,7 +387,7 @@ fn is_print(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::Origin;
+    use crate::go::unmarshal::Origin;
 
     const YAML: Ctx = Ctx {
         origin: Origin::Yaml,

@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use crate::cli::EnvSettings;
 use crate::fileutil::{self, DirLock};
-use crate::gotime;
+use crate::go;
 use crate::repo::chartrepo::{self, SourceError};
 use crate::repo::check::{self, Problem};
 use crate::repo::directory::{self, Reuse, Skipped};
@@ -115,7 +115,7 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
     let started = std::time::Instant::now();
     let _lock = DirLock::acquire(&dir).map_err(io_err(&dir))?;
     fileutil::remove_stale_temps(&dir, "index.yaml");
-    let now = gotime::now();
+    let now = go::time::now();
     let out = dir.join("index.yaml");
     let mut report = BuildReport {
         index_path: out.clone(),
@@ -326,7 +326,7 @@ pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, Id
     if let Some(n) = o.keep_last {
         acc.keep_last(n);
     }
-    acc.generated = gotime::now();
+    acc.generated = go::time::now();
     report.entries = acc.len();
     write_index(&out, &acc, o.format)?;
     Ok(report)

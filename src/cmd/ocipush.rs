@@ -334,7 +334,7 @@ fn source(settings: &EnvSettings, spec: &str) -> Result<Source, OciPushError> {
     };
     Ok(Source {
         label: if is_url {
-            crate::urlutil::redact(spec)
+            crate::go::url::redact(spec)
         } else {
             format!("repository {spec}")
         },

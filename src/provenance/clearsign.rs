@@ -185,7 +185,7 @@ pub fn dearmor(armored: &[u8]) -> Option<Vec<u8>> {
         }
         b64.extend_from_slice(line);
     }
-    crate::gobase64::decode_std(&b64)
+    crate::go::base64::decode_std(&b64)
 }
 
 #[cfg(test)]

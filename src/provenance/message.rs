@@ -3,9 +3,9 @@
 //! `files:` map from the archive's file name to `sha256:<hex>`.
 
 use crate::chart::Metadata;
-use crate::decode::{Ctx, Origin};
+use crate::go::unmarshal::{Ctx, Origin};
+use crate::go::yaml::{self, Emitter, LoadOptions};
 use crate::repo::write::write_metadata_yaml;
-use crate::yaml::{self, Emitter, LoadOptions};
 
 /// Helm's `messageBlock`: the text to clearsign for an archive.
 pub fn message_block(md: &Metadata, file_name: &str, sha256_hex: &str) -> std::io::Result<Vec<u8>> {
@@ -45,7 +45,7 @@ pub fn parse_files(plaintext: &[u8]) -> Result<Vec<(String, String)>, String> {
         .map_err(|e| e.to_string())?
     {
         for (k, val) in entries {
-            match crate::decode::match_field(&k, &["files", "images"]) {
+            match crate::go::unmarshal::match_field(&k, &["files", "images"]) {
                 Some("files") => ctx
                     .string_map(val, "files", &mut files)
                     .map_err(|e| e.to_string())?,

@@ -415,7 +415,7 @@ impl Client {
                 return Ok(t.clone());
             }
         }
-        let shown = crate::urlutil::redact(realm);
+        let shown = crate::go::url::redact(realm);
         let params = [("service", service), ("scope", scope)];
         let req = match &self.credential {
             Credential::IdentityToken { token, .. } => self.http.post(realm).form(&[

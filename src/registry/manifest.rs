@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use crate::chart::Metadata;
-use crate::json;
+use crate::go::json;
 use crate::repo::write::metadata_json;
 
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -167,7 +167,7 @@ pub fn manifest_json(config: &Blob, layers: &[Blob], annotations: &[(String, Str
     let r: std::io::Result<()> = (|| {
         w.begin_object()?;
         w.key("schemaVersion")?;
-        w.value(&crate::yaml::Value::Int(2))?;
+        w.value(&crate::go::yaml::Value::Int(2))?;
         w.key("config")?;
         descriptor(&mut w, config)?;
         w.key("layers")?;
@@ -198,7 +198,7 @@ fn descriptor(w: &mut json::Writer<Vec<u8>>, b: &Blob) -> std::io::Result<()> {
     w.key("digest")?;
     w.string(&b.digest)?;
     w.key("size")?;
-    w.value(&crate::yaml::Value::Uint(b.size()))?;
+    w.value(&crate::go::yaml::Value::Uint(b.size()))?;
     w.end_object()
 }
 

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use super::RegistryError;
-use crate::urlutil;
+use crate::go;
 
 /// Where charts go: a registry host and a repository prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +51,7 @@ impl Target {
                 "the destination must not name a tag or digest; the chart's name and version are added to it",
             ));
         }
-        let path = urlutil::clean(&format!("/{path}"))
+        let path = go::url::clean(&format!("/{path}"))
             .trim_matches('/')
             .to_string();
         if !path.is_empty() {

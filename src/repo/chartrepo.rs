@@ -77,7 +77,7 @@ pub fn resolve(spec: &str, settings: &EnvSettings) -> Result<Source, SourceError
         let url = index_url(spec);
         let bytes = getter::get(&url, &getter::Options::default())?;
         return Ok(Source {
-            label: crate::urlutil::redact(&url),
+            label: crate::go::url::redact(&url),
             bytes,
             base_url: Some(repo_base(spec)),
         });
@@ -276,7 +276,7 @@ pub fn locate(
     let cv = match version {
         Some(v) => versions.iter().find(|c| c.metadata.version == v),
         None => versions.iter().find(|c| {
-            crate::semver::Version::parse(&c.metadata.version)
+            crate::go::semver::Version::parse(&c.metadata.version)
                 .is_ok_and(|v| v.prerelease().is_empty())
         }),
     }

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use super::directory::{find_archives, Archive};
 use super::index::IndexFile;
+use crate::go;
 use crate::parallel;
 use crate::provenance;
-use crate::urlutil;
 
 /// One disagreement between index and folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,7 @@ fn url_path(url: &str, base: Option<&str>) -> String {
         Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
         None => u,
     };
-    urlutil::percent_decode(u.trim_start_matches('/'))
+    go::url::percent_decode(u.trim_start_matches('/'))
 }
 
 /// Compares `index` with the archives in `dir`. `base_url` is the `--url`

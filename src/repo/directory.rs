@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use super::index::{ChartVersion, IndexFile};
 use crate::chart;
+use crate::go;
 use crate::parallel;
 use crate::provenance;
-use crate::urlutil;
 
 /// An archive found in the folder.
 #[derive(Debug, Clone)]
@@ -104,11 +104,11 @@ pub fn find_archives(dir: &Path) -> (Vec<Archive>, Vec<Skipped>) {
 
 /// The entry URL `IndexDirectory` and `MustAdd` compute.
 pub fn entry_url(base_url: &str, parent: &str, file_name: &str) -> String {
-    let parent_url = urlutil::url_join_or_path(base_url, parent);
+    let parent_url = go::url::url_join_or_path(base_url, parent);
     if parent_url.is_empty() {
         file_name.to_string()
     } else {
-        urlutil::url_join_or_path(&parent_url, file_name)
+        go::url::url_join_or_path(&parent_url, file_name)
     }
 }
 

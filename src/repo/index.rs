@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::chart::Metadata;
-use crate::gosort;
-use crate::semver::Version;
+use crate::go;
+use crate::go::semver::Version;
 
 /// One chart version in an index (`repo.ChartVersion`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -13,7 +13,7 @@ pub struct ChartVersion {
     pub metadata: Metadata,
     /// `None` is Go's nil slice, written as `urls: null`.
     pub urls: Option<Vec<String>>,
-    /// Canonical Go form (see [`crate::gotime`]); the zero time if absent.
+    /// Canonical Go form (see [`crate::go::time`]); the zero time if absent.
     pub created: String,
     pub removed: bool,
     pub digest: String,
@@ -131,13 +131,13 @@ pub fn sort_versions(versions: &mut Vec<ChartVersion>) {
         // ties differently. Only when the two disagree does it matter which
         // Helm is in use.
         let mut old = order.clone();
-        gosort::sort_go1_23(&mut old, reverse);
-        gosort::sort(&mut order, reverse);
+        go::sort::sort_go1_23(&mut old, reverse);
+        go::sort::sort(&mut order, reverse);
         if old != order && helm_uses_old_go_sort() {
             order = old;
         }
     } else {
-        gosort::sort(&mut order, reverse);
+        go::sort::sort(&mut order, reverse);
     }
     let mut slots: Vec<Option<ChartVersion>> =
         std::mem::take(versions).into_iter().map(Some).collect();

@@ -9,9 +9,9 @@ use thiserror::Error;
 
 use super::index::{ChartVersion, IndexFile};
 use crate::chart::metadata;
-use crate::decode::{match_field, Ctx, DecodeError, Origin};
-use crate::gotime;
-use crate::yaml::{self, LoadOptions, Value};
+use crate::go;
+use crate::go::unmarshal::{match_field, Ctx, DecodeError, Origin};
+use crate::go::yaml::{self, LoadOptions, Value};
 
 #[derive(Debug, Error)]
 pub enum LoadIndexError {
@@ -76,7 +76,7 @@ pub fn load_index(
         return Err(LoadIndexError::Empty);
     }
     let text = std::str::from_utf8(data).map_err(|_| LoadIndexError::NotUtf8)?;
-    let (value, ctx) = match crate::json::parse(text) {
+    let (value, ctx) = match crate::go::json::parse(text) {
         Some(v) => (
             v,
             Ctx {
@@ -340,7 +340,7 @@ fn decode_index(value: Value, ctx: Ctx) -> Result<(IndexFile, Vec<String>), Deco
 fn time(v: &Value, field: &str) -> Result<Option<String>, DecodeError> {
     match v {
         Value::Null => Ok(None),
-        Value::String(s) => gotime::canonical(s)
+        Value::String(s) => go::time::canonical(s)
             .map(Some)
             .ok_or_else(|| DecodeError::Type {
                 found: "string",
@@ -357,7 +357,7 @@ fn time(v: &Value, field: &str) -> Result<Option<String>, DecodeError> {
 
 fn decode_entry(v: Value, ctx: Ctx) -> Result<ChartVersion, DecodeError> {
     let mut cv = ChartVersion {
-        created: gotime::ZERO.to_string(),
+        created: go::time::ZERO.to_string(),
         ..Default::default()
     };
     let Some(entries) = ctx.object(v, "ChartVersion", "repo.ChartVersion")? else {
@@ -416,7 +416,7 @@ mod tests {
         let a = &l.index.entries["a"];
         assert_eq!(a[0].metadata.version, "2.0.0");
         assert_eq!(a[0].metadata.api_version, "v1");
-        assert_eq!(a[0].created, gotime::ZERO);
+        assert_eq!(a[0].created, go::time::ZERO);
         assert_eq!(a[0].urls, None);
         assert_eq!(a[1].urls.as_deref(), Some(&["a-1.tgz".to_string()][..]));
         assert_eq!(l.index.generated, "2020-01-01T00:00:00Z");

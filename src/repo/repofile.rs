@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::decode::{match_field, Ctx, DecodeError, Origin};
-use crate::yaml::{self, LoadOptions, Value};
+use crate::go::unmarshal::{match_field, Ctx, DecodeError, Origin};
+use crate::go::yaml::{self, LoadOptions, Value};
 
 /// One configured repository. Its `Debug` output never shows the password.
 #[derive(Clone, Default, PartialEq)]
@@ -26,7 +26,7 @@ impl fmt::Debug for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Entry")
             .field("name", &self.name)
-            .field("url", &crate::urlutil::redact(&self.url))
+            .field("url", &crate::go::url::redact(&self.url))
             .field("username", &self.username)
             .field(
                 "password",

@@ -15,9 +15,9 @@ use super::index::{ChartVersion, IndexFile};
 use super::load::ENTRY_FIELDS;
 use crate::chart::metadata::{self, DEPENDENCY_FIELDS, MAINTAINER_FIELDS};
 use crate::chart::{Dependency, Maintainer, Metadata};
-use crate::json;
-use crate::strconv;
-use crate::yaml::{natural_less, Emitter, Value};
+use crate::go::json;
+use crate::go::strconv;
+use crate::go::yaml::{natural_less, Emitter, Value};
 
 /// Entry keys in the order Helm's JSON writer uses: the embedded
 /// `chart.Metadata` fields, then `repo.ChartVersion`'s own.

@@ -10,8 +10,8 @@
 
 use thiserror::Error;
 
-use crate::strconv;
-use crate::yaml::Value;
+use crate::go::strconv;
+use crate::go::yaml::Value;
 
 /// Where the value came from, which decides scalar coercion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

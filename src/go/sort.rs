@@ -469,7 +469,7 @@ fn reverse_range<T, F: FnMut(&T, &T) -> bool>(data: &mut Data<'_, T, F>, a: isiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::semver::Version;
+    use crate::go::semver::Version;
 
     /// Helm's `ChartVersions.Less`: a version that fails to parse sorts first.
     fn helm_less(a: &str, b: &str) -> bool {

@@ -11,8 +11,8 @@ use std::io::{self, Write};
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::strconv;
-use crate::yaml::Value;
+use crate::go::strconv;
+use crate::go::yaml::Value;
 
 /// Parses `text` if it is valid JSON (Go's `json.Valid`), else `None`.
 pub fn parse(text: &str) -> Option<Value> {

@@ -917,7 +917,7 @@ fn map_key(node: Node) -> Result<Key, Error> {
 /// sigs.k8s.io/yaml: float keys are written with `FormatFloat(k, 'g', -1,
 /// 32)`, infinities and NaN in YAML spelling.
 fn float_key(f: f64) -> String {
-    let s = crate::strconv::format_float(f, 32);
+    let s = crate::go::strconv::format_float(f, 32);
     match s.as_str() {
         "+Inf" => ".inf".into(),
         "-Inf" => "-.inf".into(),
@@ -928,7 +928,7 @@ fn float_key(f: f64) -> String {
 
 /// Go's `%#v` of a float64 in yaml.v2's duplicate-key message.
 fn go_sharp_v_float(f: f64) -> String {
-    let s = crate::strconv::format_float(f, 64);
+    let s = crate::go::strconv::format_float(f, 64);
     if s.contains(['.', 'e', 'I', 'N']) {
         s
     } else {

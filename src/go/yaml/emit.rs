@@ -269,7 +269,7 @@ impl<W: Write> Emitter<W> {
     /// encode.go `floatv`: `strconv.FormatFloat(f, 'g', -1, 64)` with Go's
     /// infinities and NaN spelled the YAML way.
     pub fn float(&mut self, f: f64) -> io::Result<()> {
-        let s = crate::strconv::format_float(f, 64);
+        let s = crate::go::strconv::format_float(f, 64);
         let s = match s.as_str() {
             "+Inf" => ".inf",
             "-Inf" => "-.inf",
@@ -1651,9 +1651,9 @@ mod tests {
                     e.begin_mapping()?;
                     let mut keys: Vec<&(String, Value)> = m.iter().collect();
                     keys.sort_by(|a, b| {
-                        if crate::yaml::natural_less(&a.0, &b.0) {
+                        if crate::go::yaml::natural_less(&a.0, &b.0) {
                             std::cmp::Ordering::Less
-                        } else if crate::yaml::natural_less(&b.0, &a.0) {
+                        } else if crate::go::yaml::natural_less(&b.0, &a.0) {
                             std::cmp::Ordering::Greater
                         } else {
                             std::cmp::Ordering::Equal

@@ -3,7 +3,7 @@
 //! Ported from yaml.v2's resolve.go and the part of decode.go's `scalar()`
 //! that applies to an `interface{}` target, with the pieces of Go's strconv
 //! (`ParseInt`, `ParseUint`, `ParseFloat`) and time (`Parse`) that
-//! resolution depends on (encoding/base64 is in [`crate::gobase64`]).
+//! resolution depends on (encoding/base64 is in [`crate::go::base64`]).
 //! yaml.v2 is Copyright
 //! 2011-2016 Canonical Ltd., Apache License 2.0; the Go standard library is
 //! Copyright (c) 2009 The Go Authors, BSD-3-Clause licence.
@@ -112,7 +112,7 @@ pub(crate) fn resolve_tagged(tag: &str, s: &str) -> Result<Scalar, String> {
         NULL_TAG => Kind::Null,
         TIMESTAMP_TAG => Kind::Timestamp,
         BINARY_TAG => {
-            return crate::gobase64::decode_std(s.as_bytes())
+            return crate::go::base64::decode_std(s.as_bytes())
                 .map(Scalar::Binary)
                 .ok_or_else(|| "!!binary value contains invalid base64 data".to_string())
         }
