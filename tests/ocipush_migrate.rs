@@ -214,7 +214,7 @@ fn an_archive_the_index_contradicts_is_not_pushed() {
     let s = setup();
     let (reg, home, repo) = (&s.reg, &s.home, s.repo.as_path());
     let index = std::fs::read_to_string(repo.join("index.yaml")).unwrap();
-    let gamma = wharf::provenance::digest_file(&repo.join("gamma-2.0.0.tgz")).unwrap();
+    let gamma = wharf::chart::digest_file(&repo.join("gamma-2.0.0.tgz")).unwrap();
     std::fs::write(
         repo.join("index.yaml"),
         index.replace(&gamma, &"0".repeat(64)),

@@ -193,7 +193,7 @@ fn install_hook_downloads_and_verifies_the_release_archive() {
             .arg("helm-idx");
         c
     });
-    let sum = wharf::provenance::digest_file(&dir.join(&archive)).unwrap();
+    let sum = wharf::chart::digest_file(&dir.join(&archive)).unwrap();
     fs::write(
         dir.join(format!("{archive}.sha256")),
         format!("{sum}  {archive}\n"),
@@ -219,8 +219,8 @@ fn install_hook_downloads_and_verifies_the_release_archive() {
     );
     let installed = good.path().join("bin/helm-idx");
     assert_eq!(
-        wharf::provenance::digest_file(&installed).unwrap(),
-        wharf::provenance::digest_file(&root().join("target/release/helm-idx")).unwrap()
+        wharf::chart::digest_file(&installed).unwrap(),
+        wharf::chart::digest_file(&root().join("target/release/helm-idx")).unwrap()
     );
 
     // A checksum that does not match: nothing is installed.

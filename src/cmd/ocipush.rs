@@ -420,7 +420,7 @@ fn migrate_one(
         Ok(d) => d,
         Err(e) => return fail(e.to_string()),
     };
-    let actual = manifest::sha256_digest(&data);
+    let actual = crate::chart::sha256_digest(&data);
     if let Some(w) = &want {
         if *w != actual {
             return fail(format!(

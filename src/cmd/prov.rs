@@ -6,14 +6,15 @@ use sequoia_openpgp::crypto::Password;
 use thiserror::Error;
 
 use crate::chart;
+use crate::chart::digest;
 use crate::cli::EnvSettings;
 use crate::fileutil;
 use crate::getter;
 use crate::parallel;
 use crate::provenance::keyring::{self, KeyringError};
+use crate::provenance::message;
 use crate::provenance::sign::{self, SignError};
 use crate::provenance::verify::{self, Verification, VerifyError};
-use crate::provenance::{digest, message};
 use crate::repo::chartrepo;
 
 #[derive(Debug, Error)]

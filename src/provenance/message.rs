@@ -2,10 +2,10 @@
 //! the chart's metadata as YAML, the YAML document end marker `...`, and a
 //! `files:` map from the archive's file name to `sha256:<hex>`.
 
+use crate::chart::write_metadata_yaml;
 use crate::chart::Metadata;
 use crate::go::unmarshal::{Ctx, Origin};
 use crate::go::yaml::{self, Emitter, LoadOptions};
-use crate::repo::write::write_metadata_yaml;
 
 /// Helm's `messageBlock`: the text to clearsign for an archive.
 pub fn message_block(md: &Metadata, file_name: &str, sha256_hex: &str) -> std::io::Result<Vec<u8>> {

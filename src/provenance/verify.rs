@@ -21,7 +21,8 @@ use openpgp::KeyHandle;
 use sequoia_openpgp as openpgp;
 use thiserror::Error;
 
-use super::{clearsign, digest, message, mpi};
+use super::{clearsign, message, mpi};
+use crate::chart::digest;
 
 /// Verification options.
 #[derive(Debug, Clone, Copy, Default)]

@@ -90,7 +90,7 @@ pub fn check_provenance(prov: &[u8], md: &Metadata, archive: &[u8]) -> Result<()
         .ok_or_else(|| fail("not a provenance file (no PGP signed message found)".into()))?;
     let files = message::parse_files(&block.plaintext).map_err(fail)?;
     let expected = format!("{}-{}.tgz", md.name, md.version);
-    let actual = super::manifest::sha256_digest(archive);
+    let actual = crate::chart::sha256_digest(archive);
     match files.iter().find(|(name, _)| *name == expected) {
         Some((_, sum)) if *sum == actual => Ok(()),
         Some((_, sum)) => Err(fail(format!(
@@ -141,7 +141,7 @@ mod tests {
             ..Metadata::default()
         };
         let archive = b"archive bytes";
-        let sum = crate::provenance::digest(archive);
+        let sum = crate::chart::digest(archive);
         let good = prov_for(&format!("files:\n  a-1.0.0.tgz: sha256:{sum}"));
         check_provenance(&good, &md, archive).unwrap();
         let other = prov_for(&format!("files:\n  b-1.0.0.tgz: sha256:{sum}"));

@@ -221,7 +221,7 @@ impl Client {
                     let mut body = Vec::new();
                     r.read_to_end(&mut body)
                         .map_err(|e| Failure::Transient(e.to_string(), None))?;
-                    let digest = super::manifest::sha256_digest(&body);
+                    let digest = crate::chart::sha256_digest(&body);
                     Ok(Some((body, digest)))
                 }
                 StatusCode::NOT_FOUND => Ok(None),
@@ -241,7 +241,7 @@ impl Client {
     ) -> Result<(), RegistryError> {
         let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
         let data: Arc<[u8]> = manifest.into();
-        let expected = super::manifest::sha256_digest(manifest);
+        let expected = crate::chart::sha256_digest(manifest);
         self.retrying(&format!("push manifest {repo}:{tag}"), || {
             let r = self.call(
                 Method::PUT,

@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use crate::chart::Metadata;
+use crate::chart::{metadata_json, sha256_digest};
 use crate::go::json;
-use crate::repo::write::metadata_json;
 
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
@@ -68,11 +68,6 @@ impl Blob {
         self.data = data.into();
         Ok(())
     }
-}
-
-/// `sha256:<hex>` of `data`, the OCI digest form of Helm's chart digest.
-pub fn sha256_digest(data: &[u8]) -> String {
-    format!("sha256:{}", crate::provenance::digest(data))
 }
 
 /// Everything pushed for one chart.

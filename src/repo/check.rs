@@ -6,9 +6,9 @@ use std::path::Path;
 
 use super::directory::{find_archives, Archive};
 use super::index::IndexFile;
+use crate::chart;
 use crate::go;
 use crate::parallel;
-use crate::provenance;
 
 /// One disagreement between index and folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,7 @@ fn url_path(url: &str, base: Option<&str>) -> String {
 /// archive whose relative path ends its URL path.
 pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Problem> {
     let (archives, _) = find_archives(dir);
-    let digests = parallel::map(&archives, |a| provenance::digest_file(&a.path));
+    let digests = parallel::map(&archives, |a| chart::digest_file(&a.path));
     let rels: Vec<String> = archives.iter().map(rel).collect();
     let mut indexed = vec![false; archives.len()];
     let mut problems = Vec::new();

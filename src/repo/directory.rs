@@ -15,7 +15,6 @@ use super::index::{ChartVersion, IndexFile};
 use crate::chart;
 use crate::go;
 use crate::parallel;
-use crate::provenance;
 
 /// An archive found in the folder.
 #[derive(Debug, Clone)]
@@ -168,7 +167,7 @@ pub fn index_directory(dir: &Path, base_url: &str, reuse: &Reuse, created: &str)
 }
 
 fn examine(a: &Archive, reuse: &Reuse) -> Outcome {
-    let digest = match provenance::digest_file(&a.path) {
+    let digest = match chart::digest_file(&a.path) {
         Ok(d) => d,
         Err(e) => return Outcome::Skipped(format!("cannot read: {e}")),
     };
