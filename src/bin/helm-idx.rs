@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-use wharf::cli::{self, EnvSettings};
-use wharf::cmd::idx::{self, BuildOptions, Conflict, Format, MergeOptions};
+use wharf::cli::{self, output, EnvSettings, OutputFormat};
+use wharf::cmd::idx::{self, BuildOptions, Conflict, IndexFormat, MergeOptions};
 
 #[derive(Parser)]
 #[command(
@@ -21,6 +21,9 @@ struct Cli {
     /// Verbose output on stderr (also HELM_DEBUG=true)
     #[arg(long, global = true)]
     debug: bool,
+    /// Output format of the report
+    #[arg(short, long, global = true, value_enum, default_value_t)]
+    output: OutputFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -55,8 +58,8 @@ enum Command {
         #[arg(required = true)]
         sources: Vec<String>,
         /// Same chart version with a different digest in two sources
-        #[arg(long, value_enum, default_value_t = ConflictArg::Keep)]
-        conflict: ConflictArg,
+        #[arg(long, value_enum, default_value_t)]
+        conflict: Conflict,
         /// Write the index in JSON format
         #[arg(long)]
         json: bool,
@@ -74,40 +77,19 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ConflictArg {
-    Keep,
-    Replace,
-    Fail,
-}
-
-fn format(json: bool) -> Format {
+fn index_format(json: bool) -> IndexFormat {
     if json {
-        Format::Json
+        IndexFormat::Json
     } else {
-        Format::Yaml
+        IndexFormat::Yaml
     }
-}
-
-fn warn_all(warnings: &[String]) {
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-}
-
-/// Errors are reported on one line, whatever the wrapped library wrote.
-fn one_line(s: &str) -> String {
-    s.split('\n')
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn main() -> ExitCode {
     let args = Cli::parse();
     let settings = EnvSettings::from_env();
     cli::set_debug(args.debug || settings.debug);
+    let format = args.output;
     let result = match args.command {
         Command::Build {
             dir,
@@ -120,20 +102,11 @@ fn main() -> ExitCode {
             dir,
             url,
             merge,
-            format: format(json),
+            format: index_format(json),
             strict,
             keep_last,
         })
-        .map(|r| {
-            warn_all(&r.warnings);
-            wharf::debug!(
-                "wrote {} ({} entries; {} archives reused, {} loaded)",
-                r.index_path.display(),
-                r.entries,
-                r.reused,
-                r.loaded
-            );
-        }),
+        .and_then(|r| Ok(output::emit(format, &r, idx::print_build)?)),
         Command::Merge {
             out,
             sources,
@@ -144,36 +117,20 @@ fn main() -> ExitCode {
             &MergeOptions {
                 out,
                 sources,
-                conflict: match conflict {
-                    ConflictArg::Keep => Conflict::Keep,
-                    ConflictArg::Replace => Conflict::Replace,
-                    ConflictArg::Fail => Conflict::Fail,
-                },
-                format: format(json),
+                conflict,
+                format: index_format(json),
                 keep_last,
             },
             &settings,
         )
-        .map(|r| warn_all(&r.warnings)),
-        Command::Check { dir, url } => idx::check(&dir, url.as_deref()).and_then(|problems| {
-            for p in &problems {
-                println!("{p}");
-            }
-            if problems.is_empty() {
-                Ok(())
-            } else {
-                Err(idx::IdxError::Check(problems.len()))
-            }
+        .and_then(|r| Ok(output::emit(format, &r, idx::print_merge)?)),
+        Command::Check { dir, url } => idx::check(&dir, url.as_deref()).and_then(|r| {
+            output::emit(format, &r, idx::print_check)?;
+            r.into_result().map(drop)
         }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("Error: {}", one_line(&e.to_string()));
-            ExitCode::FAILURE
-        }
+        Err(e) => output::fail(&e),
     }
 }
-
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,20 +1,17 @@
 //! `helm ocipush`: push charts and their provenance to OCI registries, in
 //! bulk, and migrate classic repositories.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
-use wharf::cli::{self, EnvSettings};
-use wharf::cmd::ocipush::{self, Options, Report, Status};
+use wharf::cli::{self, output, EnvSettings, OutputFormat};
+use wharf::cmd::ocipush::{self, OciPushError, PushOptions, Report};
+use wharf::net::Secret;
 use wharf::registry::ClientOptions;
-
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -46,12 +43,6 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Output {
-    Text,
-    Json,
 }
 
 #[derive(Args, Clone)]
@@ -93,29 +84,20 @@ struct Common {
     #[arg(long, default_value_t = 5)]
     retries: u32,
     /// Output format
-    #[arg(short, long, value_enum, default_value_t = Output::Text)]
-    output: Output,
+    #[arg(short, long, value_enum, default_value_t)]
+    output: OutputFormat,
     /// Verbose output on stderr (also HELM_DEBUG=true)
     #[arg(long)]
     debug: bool,
 }
 
-const UNDERSCORE_NOTE: &str =
-    "OCI artifact references (e.g. tags) do not support the plus sign (+). To support
-storing semantic versions, Helm adopts the convention of changing plus (+) to
-an underscore (_) in chart version tags when pushing to a registry and back to
-a plus (+) when pulling from a registry.";
-
-fn options(c: &Common, target: String) -> Result<Options, String> {
-    let mut password = c.password.clone();
-    if c.password_stdin {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-        password = Some(s.trim_end_matches(['\r', '\n']).to_string());
-    }
-    Ok(Options {
+fn options(c: &Common, target: String) -> Result<PushOptions, OciPushError> {
+    let password = if c.password_stdin {
+        Some(ocipush::read_password_stdin()?)
+    } else {
+        c.password.clone().map(Secret::from)
+    };
+    Ok(PushOptions {
         target,
         client: ClientOptions {
             plain_http: c.plain_http,
@@ -134,69 +116,6 @@ fn options(c: &Common, target: String) -> Result<Options, String> {
     })
 }
 
-/// Helm's `Pushed:`/`Digest:` lines, and one line for every other outcome.
-fn print_text(r: &Report) {
-    let reference = r.reference.as_deref().unwrap_or("");
-    let digest = r.digest.as_deref().unwrap_or("");
-    match &r.status {
-        Status::Pushed => eprintln!("Pushed: {reference}\nDigest: {digest}"),
-        Status::Unchanged => eprintln!("Unchanged: {reference}\nDigest: {digest}"),
-        Status::Present => eprintln!("Present: {reference}\nDigest: {digest}"),
-        Status::Kept { existing } => {
-            eprintln!("Kept: {reference} holds {existing}, not overwritten (--skip-existing)")
-        }
-        Status::WouldPush => eprintln!("Would push: {} -> {reference}", r.source),
-        Status::Failed(why) if r.source.is_empty() => eprintln!("Error: {why}"),
-        Status::Failed(why) => eprintln!("Error: {}: {why}", r.source),
-    }
-}
-
-fn json_report(reports: &[Report]) -> String {
-    let items: Vec<serde_json::Value> = reports
-        .iter()
-        .map(|r| {
-            let mut o = serde_json::json!({
-                "source": r.source,
-                "ref": r.reference,
-                "digest": r.digest,
-                "status": r.status.name(),
-                "blobsUploaded": r.blobs_uploaded,
-                "bytesUploaded": r.bytes_uploaded,
-            });
-            if let Status::Failed(why) = &r.status {
-                o["error"] = why.clone().into();
-            }
-            o
-        })
-        .collect();
-    serde_json::to_string_pretty(&items).unwrap_or_default()
-}
-
-fn summary(reports: &[Report], took: Duration) -> String {
-    let count = |n: &str| reports.iter().filter(|r| r.status.name() == n).count();
-    let blobs: usize = reports.iter().map(|r| r.blobs_uploaded).sum();
-    let bytes: u64 = reports.iter().map(|r| r.bytes_uploaded).sum();
-    let mut parts = vec![format!("{} pushed", count("pushed"))];
-    for (n, label) in [
-        ("unchanged", "unchanged"),
-        ("present", "already present"),
-        ("kept", "kept"),
-        ("would-push", "would be pushed"),
-        ("failed", "failed"),
-    ] {
-        let c = count(n);
-        if c > 0 {
-            parts.push(format!("{c} {label}"));
-        }
-    }
-    format!(
-        "{} chart(s): {}; {blobs} blob(s), {bytes} bytes uploaded in {:.1}s",
-        reports.len(),
-        parts.join(", "),
-        took.as_secs_f64()
-    )
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = EnvSettings::from_env();
@@ -212,17 +131,14 @@ fn main() -> ExitCode {
     let destination = args.pop().unwrap_or_default();
     let opts = match options(&common, destination) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return output::fail(&e),
     };
-    let text = common.output == Output::Text;
+    let table = common.output == OutputFormat::Table;
     let out = Mutex::new(());
     let progress = |r: &Report| {
-        if text || matches!(r.status, Status::Failed(_)) {
+        if table || r.is_failure() {
             let _guard = out.lock();
-            print_text(r);
+            ocipush::print_progress(r);
         }
     };
     let start = Instant::now();
@@ -234,27 +150,15 @@ fn main() -> ExitCode {
     };
     let reports = match result {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return output::fail(&e),
     };
-    if text {
-        if reports.iter().any(|r| {
-            r.status == Status::Pushed && r.reference.as_deref().is_some_and(|x| x.contains('_'))
-        }) {
-            eprintln!("{UNDERSCORE_NOTE}");
-        }
-        if reports.len() > 1 || migrate {
-            eprintln!("{}", summary(&reports, start.elapsed()));
-        }
-    } else {
-        println!("{}", json_report(&reports));
+    let shown = output::emit(common.output, &reports, |r| {
+        ocipush::print_summary(r, migrate, start.elapsed())
+    });
+    if let Err(e) = shown {
+        return output::fail(&e);
     }
-    if reports
-        .iter()
-        .any(|r| matches!(r.status, Status::Failed(_)))
-    {
+    if reports.iter().any(Report::is_failure) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -1,13 +1,12 @@
 //! `helm prov`: sign and verify charts with OpenPGP provenance files.
 
-use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-use wharf::cli::{self, EnvSettings};
-use wharf::cmd::prov::{self, SignOptions, VerifyOptions};
+use wharf::cli::{self, output, EnvSettings, OutputFormat};
+use wharf::cmd::prov::{self, SignOptions, VerifyOptions, VerifyReport};
 
 #[derive(Parser)]
 #[command(
@@ -21,12 +20,6 @@ struct Cli {
     debug: bool,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Output {
-    Text,
-    Json,
 }
 
 #[derive(Subcommand)]
@@ -44,6 +37,9 @@ enum Command {
         /// File whose first line is the passphrase; - reads standard input
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<String>,
+        /// Output format
+        #[arg(short, long, value_enum, default_value_t)]
+        output: OutputFormat,
     },
     /// Verify charts (archives, folders of archives, or REPO/CHART) against their .prov files
     Verify {
@@ -62,28 +58,9 @@ enum Command {
         #[arg(short, long)]
         destination: Option<PathBuf>,
         /// Output format
-        #[arg(short, long, value_enum, default_value_t = Output::Text)]
-        output: Output,
+        #[arg(short, long, value_enum, default_value_t)]
+        output: OutputFormat,
     },
-}
-
-/// The first line of the passphrase file (Helm's rule), or of stdin for `-`.
-fn read_passphrase(spec: &str) -> std::io::Result<String> {
-    let mut line = String::new();
-    if spec == "-" {
-        std::io::stdin().lock().read_line(&mut line)?;
-    } else {
-        let mut s = String::new();
-        std::fs::File::open(spec)?.read_to_string(&mut s)?;
-        line = s.lines().next().unwrap_or("").to_string();
-    }
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-fn json_str(s: &str) -> String {
-    let mut w = wharf::go::json::Writer::new(Vec::new());
-    let _ = w.string(s);
-    String::from_utf8(w.finish()).unwrap_or_default()
 }
 
 fn main() -> ExitCode {
@@ -96,30 +73,30 @@ fn main() -> ExitCode {
             key,
             keyring,
             passphrase_file,
+            output: format,
         } => {
-            let passphrase = match passphrase_file.as_deref().map(read_passphrase).transpose() {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("Error: cannot read the passphrase: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match prov::sign(&SignOptions {
-                charts,
-                key,
-                keyring,
-                passphrase,
-            }) {
-                Ok(written) => {
-                    for w in written {
-                        wharf::debug!("wrote {}", w.display());
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("Error: {e}");
-                    ExitCode::FAILURE
-                }
+            let signed = passphrase_file
+                .as_deref()
+                .map(prov::read_passphrase)
+                .transpose()
+                .and_then(|passphrase| {
+                    prov::sign(&SignOptions {
+                        charts,
+                        key,
+                        keyring,
+                        passphrase,
+                    })
+                })
+                .and_then(|written| {
+                    Ok(output::emit(
+                        format,
+                        written.as_slice(),
+                        prov::print_signed,
+                    )?)
+                });
+            match signed {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => output::fail(&e),
             }
         }
         Command::Verify {
@@ -128,7 +105,7 @@ fn main() -> ExitCode {
             allow_weak,
             version,
             destination,
-            output,
+            output: format,
         } => {
             let outcomes = match prov::verify(
                 &VerifyOptions {
@@ -141,64 +118,18 @@ fn main() -> ExitCode {
                 &settings,
             ) {
                 Ok(o) => o,
-                Err(e) => {
-                    eprintln!("Error: {e}");
-                    return ExitCode::FAILURE;
-                }
+                Err(e) => return output::fail(&e),
             };
-            let many = outcomes.len() > 1;
-            let mut failed = false;
-            let mut json = Vec::new();
-            for o in &outcomes {
-                match &o.result {
-                    Ok(v) => {
-                        for w in &v.warnings {
-                            eprintln!("warning: {}: {w}", o.path.display());
-                        }
-                        if output == Output::Json {
-                            json.push(format!(
-                                "{{\"chart\": {}, \"verified\": true, \"signedBy\": [{}], \"fingerprint\": {}, \"signingKey\": {}, \"chartHash\": {}}}",
-                                json_str(&o.path.display().to_string()),
-                                v.signed_by.iter().map(|s| json_str(s)).collect::<Vec<_>>().join(", "),
-                                json_str(&v.fingerprint),
-                                json_str(&v.signing_key),
-                                json_str(&v.file_hash)
-                            ));
-                            continue;
-                        }
-                        if many {
-                            println!("{}:", o.path.display());
-                        }
-                        for s in &v.signed_by {
-                            println!("Signed by: {s}");
-                        }
-                        println!("Using Key With Fingerprint: {}", v.fingerprint);
-                        println!("Chart Hash Verified: {}", v.file_hash);
-                    }
-                    Err(e) => {
-                        failed = true;
-                        if output == Output::Json {
-                            json.push(format!(
-                                "{{\"chart\": {}, \"verified\": false, \"error\": {}}}",
-                                json_str(&o.path.display().to_string()),
-                                json_str(&e.to_string())
-                            ));
-                        }
-                        eprintln!("Error: {e}");
-                    }
-                }
+            let reports: Vec<VerifyReport> = outcomes.iter().map(VerifyReport::from).collect();
+            prov::print_verify_diagnostics(&reports);
+            if let Err(e) = output::emit(format, reports.as_slice(), prov::print_verify) {
+                return output::fail(&e);
             }
-            if output == Output::Json {
-                println!("[{}]", json.join(", "));
-            }
-            if failed {
-                ExitCode::FAILURE
-            } else {
+            if reports.iter().all(|r| r.verified) {
                 ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             }
         }
     }
 }
-
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;

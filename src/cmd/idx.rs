@@ -1,13 +1,13 @@
 //! `helm idx`: build, merge and check chart repository indexes.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use thiserror::Error;
 
-use crate::cli::EnvSettings;
+use crate::cli::{output, EnvSettings};
 use crate::fileutil::{self, DirLock};
 use crate::go;
 use crate::repo::chartrepo::{self, SourceError};
@@ -17,22 +17,22 @@ use crate::repo::{load_index, write, IndexFile, LoadIndexError, Strictness};
 
 #[derive(Debug, Error)]
 pub enum IdxError {
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Io { path: PathBuf, source: io::Error },
-    #[error("{0}: not a folder")]
+    #[error("{}: not a folder", .0.display())]
     NotADir(PathBuf),
-    #[error("merge failed: error loading {path}: {source}")]
+    #[error("merge failed: error loading {path}")]
     Merge {
         path: String,
         source: LoadIndexError,
     },
-    #[error("error loading {path}: {source}")]
+    #[error("error loading {path}")]
     Load {
         path: String,
         source: LoadIndexError,
     },
     #[error(
-        "cannot reuse {path}: {source} (move it away to rebuild the index from the archives alone)"
+        "cannot reuse {} (move it away to rebuild the index from the archives alone)", .path.display()
     )]
     Cache {
         path: PathBuf,
@@ -40,12 +40,14 @@ pub enum IdxError {
     },
     #[error("{} chart(s) cannot be indexed (--strict): {}", .0.len(), list_skipped(.0))]
     Strict(Vec<Skipped>),
-    #[error("{0}")]
+    #[error(transparent)]
     Source(#[from] SourceError),
     #[error("{} conflicting version(s) (--conflict fail): {}", .0.len(), .0.join("; "))]
     Conflicts(Vec<String>),
     #[error("{} problem(s) found", .0)]
     Check(usize),
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
 }
 
 fn list_skipped(s: &[Skipped]) -> String {
@@ -62,19 +64,19 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> IdxError + '_ {
     }
 }
 
-/// Output format of a written index.
+/// The file format of a written index (`--json`, as in `helm repo index`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
+pub enum IndexFormat {
     #[default]
     Yaml,
     Json,
 }
 
-fn write_index(path: &Path, index: &IndexFile, format: Format) -> Result<(), IdxError> {
+fn write_index(path: &Path, index: &IndexFile, format: IndexFormat) -> Result<(), IdxError> {
     fileutil::atomic_write(path, |w| {
         match format {
-            Format::Yaml => write::write_yaml(index, w)?,
-            Format::Json => write::write_json(index, w)?,
+            IndexFormat::Yaml => write::write_yaml(index, w)?,
+            IndexFormat::Json => write::write_json(index, w)?,
         };
         Ok(())
     })
@@ -91,13 +93,14 @@ pub struct BuildOptions {
     pub dir: PathBuf,
     pub url: String,
     pub merge: Option<PathBuf>,
-    pub format: Format,
+    pub format: IndexFormat,
     pub strict: bool,
     pub keep_last: Option<usize>,
 }
 
 /// What a build did.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BuildReport {
     pub index_path: PathBuf,
     pub entries: usize,
@@ -208,7 +211,7 @@ fn read_if_exists(p: &Path) -> Result<Option<Vec<u8>>, IdxError> {
 }
 
 /// What to do when sources disagree on a chart version's digest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Conflict {
     /// The first source's entry stays.
     #[default]
@@ -219,29 +222,21 @@ pub enum Conflict {
     Fail,
 }
 
-impl fmt::Display for Conflict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Conflict::Keep => "keep",
-            Conflict::Replace => "replace",
-            Conflict::Fail => "fail",
-        })
-    }
-}
-
 /// Options of `helm idx merge`.
 #[derive(Debug, Clone, Default)]
 pub struct MergeOptions {
     pub out: PathBuf,
     pub sources: Vec<String>,
     pub conflict: Conflict,
-    pub format: Format,
+    pub format: IndexFormat,
     pub keep_last: Option<usize>,
 }
 
 /// What a merge did.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MergeReport {
+    pub index_path: PathBuf,
     pub entries: usize,
     pub warnings: Vec<String>,
 }
@@ -257,7 +252,10 @@ pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, Id
     if let Some(name) = out.file_name() {
         fileutil::remove_stale_temps(&out_dir, &name.to_string_lossy());
     }
-    let mut report = MergeReport::default();
+    let mut report = MergeReport {
+        index_path: out.clone(),
+        ..MergeReport::default()
+    };
     let mut acc = IndexFile::new(String::new());
     let mut at: HashMap<(String, String), (String, usize)> = HashMap::new();
     let mut conflicts = Vec::new();
@@ -336,8 +334,24 @@ fn short(d: &str) -> &str {
     d.get(..12).unwrap_or(d)
 }
 
+/// What a check found (no problems when index and folder agree).
+#[derive(Debug, Default, Serialize)]
+pub struct CheckReport {
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    /// The report as the command's result: an error when anything disagrees.
+    pub fn into_result(self) -> Result<CheckReport, IdxError> {
+        match self.problems.len() {
+            0 => Ok(self),
+            n => Err(IdxError::Check(n)),
+        }
+    }
+}
+
 /// `helm idx check DIR`: the problems found (empty when all agree).
-pub fn check(dir: &Path, url: Option<&str>) -> Result<Vec<Problem>, IdxError> {
+pub fn check(dir: &Path, url: Option<&str>) -> Result<CheckReport, IdxError> {
     let path = dir.join("index.yaml");
     let bytes = std::fs::read(&path).map_err(io_err(&path))?;
     let label = path.display().to_string();
@@ -345,5 +359,38 @@ pub fn check(dir: &Path, url: Option<&str>) -> Result<Vec<Problem>, IdxError> {
         path: label,
         source,
     })?;
-    Ok(check::check(dir, &loaded.index, url))
+    Ok(CheckReport {
+        problems: check::check(dir, &loaded.index, url),
+    })
+}
+
+/// The table form of a build: its warnings; the counts go to the debug log,
+/// as `helm repo index` prints nothing on success.
+pub fn print_build(r: &BuildReport) {
+    print_warnings(&r.warnings);
+    crate::debug!(
+        "wrote {} ({} entries; {} archives reused, {} loaded)",
+        r.index_path.display(),
+        r.entries,
+        r.reused,
+        r.loaded
+    );
+}
+
+/// The table form of a merge: its warnings.
+pub fn print_merge(r: &MergeReport) {
+    print_warnings(&r.warnings);
+}
+
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        output::warn(w);
+    }
+}
+
+/// The table form of a check: one problem a line on stdout.
+pub fn print_check(report: &CheckReport) {
+    for p in &report.problems {
+        println!("{p}");
+    }
 }

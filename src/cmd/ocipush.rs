@@ -5,19 +5,22 @@
 //! uploaded; then charts go up in parallel on a bounded number of threads.
 //! A chart that fails does not stop the others; the run reports each one.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use serde::Serialize;
 use thiserror::Error;
 
-use crate::cli::EnvSettings;
-use crate::getter;
+use crate::cli::{render_error, EnvSettings};
+use crate::getter::{self, GetError, GetterOptions};
+use crate::net::{SafeUrl, Secret};
 use crate::parallel;
-use crate::registry::chart::{self as oci_chart, Prepared};
-use crate::registry::manifest::{self, CONFIG_MEDIA_TYPE};
-use crate::registry::push::{self, Outcome};
-use crate::registry::{credentials, Client, ClientOptions, Credential, RegistryError, Target};
-use crate::repo::{self, chartrepo, repofile, ChartVersion};
+use crate::registry::{
+    self, Client, ClientOptions, Credential, Prepared, PushOutcome, RegistryError, Target,
+    CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
+};
+use crate::repo::{self, chartrepo, repofile, ChartVersion, LoadIndexError};
 
 #[derive(Debug, Error)]
 pub enum OciPushError {
@@ -37,79 +40,67 @@ pub enum OciPushError {
     },
     #[error("{count} chart(s) cannot be pushed; nothing was uploaded")]
     Invalid { count: usize },
-    #[error("{0}")]
-    Source(String),
+    #[error("cannot read the password from standard input")]
+    PasswordStdin(#[source] std::io::Error),
+    #[error(transparent)]
+    RepoFile(#[from] repofile::RepoFileError),
+    #[error("{spec:?} is neither an http(s) URL nor a repository in {} (helm repo add it first)", .repositories.display())]
+    UnknownSource { spec: String, repositories: PathBuf },
+    #[error(transparent)]
+    Get(#[from] GetError),
+    #[error("index of {label}")]
+    Index {
+        label: String,
+        source: LoadIndexError,
+    },
 }
 
-/// Options shared by push and migrate. `Debug` hides the password.
-#[derive(Clone)]
-pub struct Options {
+/// Options shared by push and migrate.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
     pub target: String,
     pub client: ClientOptions,
     /// `--username`; with `password`, replaces stored credentials.
     pub username: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub skip_existing: bool,
     /// Charts in flight at once.
     pub concurrency: usize,
     pub dry_run: bool,
 }
 
-impl std::fmt::Debug for Options {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Options")
-            .field("target", &self.target)
-            .field("client", &self.client)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .field("skip_existing", &self.skip_existing)
-            .field("concurrency", &self.concurrency)
-            .field("dry_run", &self.dry_run)
-            .finish()
-    }
-}
-
 /// What happened to one chart.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     Pushed,
     /// The tag already held this manifest (`--skip-existing`).
     Unchanged,
-    /// The tag holds another manifest and was left alone.
-    Kept {
-        existing: String,
-    },
+    /// The tag holds another manifest (the report's digest) and was left alone.
+    Kept,
     /// Migrate: the registry already has this chart version.
     Present,
     /// `--dry-run`: would be pushed.
     WouldPush,
-    Failed(String),
-}
-
-impl Status {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Status::Pushed => "pushed",
-            Status::Unchanged => "unchanged",
-            Status::Kept { .. } => "kept",
-            Status::Present => "present",
-            Status::WouldPush => "would-push",
-            Status::Failed(_) => "failed",
-        }
-    }
+    Failed,
 }
 
 /// One chart's line in the report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     /// The archive path, or `NAME VERSION` for migrate.
     pub source: String,
     /// `HOST/REPO:TAG`, when the chart got that far.
+    #[serde(rename = "ref")]
     pub reference: Option<String>,
     pub digest: Option<String>,
     pub status: Status,
     pub blobs_uploaded: usize,
     pub bytes_uploaded: u64,
+    /// Why it failed, on one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Report {
@@ -127,11 +118,15 @@ impl Report {
             status,
             blobs_uploaded: 0,
             bytes_uploaded: 0,
+            error: None,
         }
     }
 
     fn failed(source: String, reference: Option<String>, why: String) -> Report {
-        Report::idle(source, reference, None, Status::Failed(why))
+        Report {
+            error: Some(why),
+            ..Report::idle(source, reference, None, Status::Failed)
+        }
     }
 
     fn would_push(source: String, reference: String, digest: Option<String>) -> Report {
@@ -140,6 +135,10 @@ impl Report {
 
     fn present(source: String, reference: String, digest: String) -> Report {
         Report::idle(source, Some(reference), Some(digest), Status::Present)
+    }
+
+    pub fn is_failure(&self) -> bool {
+        self.status == Status::Failed
     }
 }
 
@@ -171,18 +170,18 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, OciPushError> {
     Ok(out)
 }
 
-fn client(settings: &EnvSettings, target: &Target, o: &Options) -> Result<Client, RegistryError> {
+fn client(
+    settings: &EnvSettings,
+    target: &Target,
+    o: &PushOptions,
+) -> Result<Client, RegistryError> {
     let credential = match (&o.username, &o.password) {
         (Some(u), Some(p)) => Credential::Basic {
             username: u.clone(),
             password: p.clone(),
         },
-        (None, None) => credentials::lookup(&target.host, &settings.registry_config)?,
-        _ => {
-            return Err(RegistryError::Credentials(
-                "--username and a password (--password or --password-stdin) go together".into(),
-            ))
-        }
+        (None, None) => registry::lookup_credential(&target.host, &settings.registry_config)?,
+        _ => return Err(RegistryError::UsernameWithoutPassword),
     };
     Client::new(&target.host, credential, &o.client)
 }
@@ -193,12 +192,12 @@ fn client(settings: &EnvSettings, target: &Target, o: &Options) -> Result<Client
 pub fn push(
     settings: &EnvSettings,
     paths: &[PathBuf],
-    o: &Options,
+    o: &PushOptions,
     progress: Progress,
 ) -> Result<Vec<Report>, OciPushError> {
     let target = Target::parse(&o.target)?;
     let archives = expand(paths)?;
-    let prepared = parallel::map(&archives, |p| oci_chart::from_file(p, &target));
+    let prepared = parallel::map(&archives, |p| registry::prepare_file(p, &target));
     let mut invalid = 0;
     for (p, r) in archives.iter().zip(&prepared) {
         if let Err(e) = r {
@@ -206,7 +205,7 @@ pub fn push(
             progress(&Report::failed(
                 p.display().to_string(),
                 None,
-                e.to_string(),
+                render_error(e),
             ));
         }
     }
@@ -236,7 +235,7 @@ pub fn push(
         } else {
             match reload(path, c) {
                 Ok(c) => push_one(&client, source, &c, o.skip_existing),
-                Err(why) => Report::failed(source, Some(c.reference.to_string()), why),
+                Err(e) => Report::failed(source, Some(c.reference.to_string()), render_error(&e)),
             }
         };
         progress(&r);
@@ -244,20 +243,29 @@ pub fn push(
     }))
 }
 
+/// Why an archive checked before the upload cannot be uploaded.
+#[derive(Debug, Error)]
+enum ReloadError {
+    #[error("{}", .0.display())]
+    Read(PathBuf, #[source] std::io::Error),
+    #[error("{}", .0.display())]
+    Changed(PathBuf, #[source] registry::ContentChanged),
+}
+
 /// Reads an archive (and its `.prov`) again for upload, refusing content
 /// that changed since it was checked.
-fn reload(path: &Path, c: &Prepared) -> Result<Prepared, String> {
+fn reload(path: &Path, c: &Prepared) -> Result<Prepared, ReloadError> {
     let mut c = c.clone();
     for layer in &mut c.artifact.layers {
-        let file = if layer.media_type == manifest::PROV_LAYER_MEDIA_TYPE {
-            PathBuf::from(format!("{}.prov", path.display()))
+        let file = if layer.media_type == PROV_LAYER_MEDIA_TYPE {
+            registry::prov_path(path)
         } else {
             path.to_path_buf()
         };
-        let data = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let data = std::fs::read(&file).map_err(|e| ReloadError::Read(file.clone(), e))?;
         layer
             .reload(data)
-            .map_err(|why| format!("{}: {why}", file.display()))?;
+            .map_err(|e| ReloadError::Changed(file.clone(), e))?;
     }
     Ok(c)
 }
@@ -279,23 +287,24 @@ fn check_duplicates(prepared: &[(PathBuf, Prepared)]) -> Result<(), OciPushError
 
 fn push_one(client: &Client, source: String, c: &Prepared, skip_existing: bool) -> Report {
     let reference = c.reference.to_string();
-    match push::push(client, &c.reference, &c.artifact, skip_existing) {
+    match registry::push(client, &c.reference, &c.artifact, skip_existing) {
         Ok(p) => Report {
             source,
             reference: Some(reference),
             digest: Some(match &p.outcome {
-                Outcome::Kept { existing } => existing.clone(),
+                PushOutcome::Kept { existing } => existing.clone(),
                 _ => c.artifact.manifest_digest.clone(),
             }),
             status: match p.outcome {
-                Outcome::Pushed => Status::Pushed,
-                Outcome::Unchanged => Status::Unchanged,
-                Outcome::Kept { existing } => Status::Kept { existing },
+                PushOutcome::Pushed => Status::Pushed,
+                PushOutcome::Unchanged => Status::Unchanged,
+                PushOutcome::Kept { .. } => Status::Kept,
             },
             blobs_uploaded: p.blobs_uploaded,
             bytes_uploaded: p.bytes_uploaded,
+            error: None,
         },
-        Err(e) => Report::failed(source, Some(reference), e.to_string()),
+        Err(e) => Report::failed(source, Some(reference), render_error(&e)),
     }
 }
 
@@ -308,13 +317,12 @@ struct Source {
 /// Finds `spec` as a repository name in repositories.yaml, or takes it as a
 /// URL (using the credentials of a configured repository with that URL).
 fn source(settings: &EnvSettings, spec: &str) -> Result<Source, OciPushError> {
-    let repos = repofile::load(&settings.repository_config)
-        .map_err(|e| OciPushError::Source(e.to_string()))?;
+    let repos = repofile::load(&settings.repository_config)?;
     let is_url = spec.starts_with("http://") || spec.starts_with("https://");
     let trimmed = |u: &str| u.trim_end_matches('/').to_string();
     let found = repos.iter().find(|e| {
         if is_url {
-            trimmed(&e.url) == trimmed(spec)
+            trimmed(e.url.expose()) == trimmed(spec)
         } else {
             e.name == spec
         }
@@ -322,19 +330,19 @@ fn source(settings: &EnvSettings, spec: &str) -> Result<Source, OciPushError> {
     let entry = match (found, is_url) {
         (Some(e), _) => e.clone(),
         (None, true) => repofile::Entry {
-            url: spec.to_string(),
+            url: SafeUrl::from(spec),
             ..repofile::Entry::default()
         },
         (None, false) => {
-            return Err(OciPushError::Source(format!(
-            "{spec:?} is neither an http(s) URL nor a repository in {} (helm repo add it first)",
-            settings.repository_config.display()
-        )))
+            return Err(OciPushError::UnknownSource {
+                spec: spec.to_string(),
+                repositories: settings.repository_config.clone(),
+            })
         }
     };
     Ok(Source {
         label: if is_url {
-            crate::go::url::redact(spec)
+            SafeUrl::from(spec).to_string()
         } else {
             format!("repository {spec}")
         },
@@ -348,16 +356,20 @@ fn source(settings: &EnvSettings, spec: &str) -> Result<Source, OciPushError> {
 pub fn migrate(
     settings: &EnvSettings,
     spec: &str,
-    o: &Options,
+    o: &PushOptions,
     progress: Progress,
 ) -> Result<Vec<Report>, OciPushError> {
     let target = Target::parse(&o.target)?;
     let src = source(settings, spec)?;
-    let index_url = chartrepo::index_url(&src.entry.url);
-    let bytes = getter::get(&index_url, &chartrepo::options(&src.entry))
-        .map_err(|e| OciPushError::Source(e.to_string()))?;
-    let loaded = repo::load_index(&bytes, &src.label, repo::Strictness::Helm)
-        .map_err(|e| OciPushError::Source(format!("index of {}: {e}", src.label)))?;
+    let index_url = SafeUrl::from(chartrepo::index_url(src.entry.url.expose()));
+    let bytes = getter::get(&index_url, &chartrepo::options(&src.entry))?;
+    let loaded =
+        repo::load_index(&bytes, &src.label, repo::Strictness::Helm).map_err(|source| {
+            OciPushError::Index {
+                label: src.label.clone(),
+                source,
+            }
+        })?;
     let versions: Vec<&ChartVersion> = loaded.index.entries.values().flatten().collect();
     let client = client(settings, &target, o)?;
     Ok(parallel::map_with(&versions, o.concurrency, |cv| {
@@ -372,13 +384,13 @@ fn migrate_one(
     target: &Target,
     src: &Source,
     cv: &ChartVersion,
-    o: &Options,
+    o: &PushOptions,
 ) -> Report {
     let md = &cv.metadata;
     let label = format!("{} {}", md.name, md.version);
     let reference = match target.chart(&md.name, &md.version) {
         Ok(r) => r,
-        Err(e) => return Report::failed(label, None, e.to_string()),
+        Err(e) => return Report::failed(label, None, render_error(&e)),
     };
     let shown = reference.to_string();
     let fail = |why: String| Report::failed(label.clone(), Some(shown.clone()), why);
@@ -386,15 +398,15 @@ fn migrate_one(
     // What the registry holds decides whether anything needs to move.
     let existing = match client.get_manifest(&reference.repository, &reference.tag) {
         Ok(m) => m,
-        Err(e) => return fail(e.to_string()),
+        Err(e) => return fail(render_error(&e)),
     };
-    let existing = existing.map(|(bytes, digest)| (manifest::summarize(&bytes), digest));
+    let existing = existing.map(|(bytes, digest)| (registry::summarize(&bytes), digest));
     let Some(raw) = cv.urls.as_ref().and_then(|u| u.first()) else {
         return fail("the index lists no download URL".into());
     };
     let (url, opts) = match chartrepo::chart_download(&src.entry, raw) {
         Ok(d) => d,
-        Err(why) => return fail(why),
+        Err(e) => return fail(render_error(&e)),
     };
     // The same archive is there: done, unless the repository has a .prov
     // the registry lacks. Only the .prov is fetched to find out.
@@ -406,10 +418,10 @@ fn migrate_one(
             if s.prov_digest.is_some() {
                 return Report::present(label, shown, digest.clone());
             }
-            match fetch_prov(&format!("{url}.prov"), &opts) {
+            match fetch_prov(&url, &opts) {
                 Ok(None) => return Report::present(label, shown, digest.clone()),
                 Ok(p) => prov = Some(p),
-                Err(e) => return fail(e),
+                Err(e) => return fail(render_error(&e)),
             }
         }
     }
@@ -418,7 +430,7 @@ fn migrate_one(
     }
     let data = match getter::get(&url, &opts) {
         Ok(d) => d,
-        Err(e) => return fail(e.to_string()),
+        Err(e) => return fail(render_error(&e)),
     };
     let actual = crate::chart::sha256_digest(&data);
     if let Some(w) = &want {
@@ -430,9 +442,9 @@ fn migrate_one(
     }
     let prov = match prov {
         Some(p) => p,
-        None => match fetch_prov(&format!("{url}.prov"), &opts) {
+        None => match fetch_prov(&url, &opts) {
             Ok(p) => p,
-            Err(e) => return fail(e),
+            Err(e) => return fail(render_error(&e)),
         },
     };
     if let Some((Some(s), digest)) = &existing {
@@ -445,11 +457,11 @@ fn migrate_one(
             return Report::present(label, shown, digest.clone());
         }
     }
-    let created = oci_chart::created_from_index(&cv.created)
-        .unwrap_or_else(|| oci_chart::created_annotation(std::time::SystemTime::now()));
-    let c = match oci_chart::from_bytes(Arc::from(data), prov.map(Arc::from), &created, target) {
+    let created = registry::created_from_index(&cv.created)
+        .unwrap_or_else(|| registry::created_annotation(std::time::SystemTime::now()));
+    let c = match registry::prepare_bytes(Arc::from(data), prov.map(Arc::from), &created, target) {
         Ok(c) => c,
-        Err(e) => return fail(e.to_string()),
+        Err(e) => return fail(render_error(&e)),
     };
     if c.metadata.name != md.name || c.metadata.version != md.version {
         return fail(format!(
@@ -461,10 +473,81 @@ fn migrate_one(
 }
 
 /// The `.prov` beside an archive; a 404 means the repository has none.
-fn fetch_prov(url: &str, opts: &getter::Options) -> Result<Option<Vec<u8>>, String> {
-    match getter::get(url, opts) {
+fn fetch_prov(archive_url: &SafeUrl, opts: &GetterOptions) -> Result<Option<Vec<u8>>, GetError> {
+    let url = SafeUrl::from(format!("{}.prov", archive_url.expose()));
+    match getter::get(&url, opts) {
         Ok(p) => Ok(Some(p)),
-        Err(getter::GetError::Status { status, .. }) if status.starts_with("404") => Ok(None),
-        Err(e) => Err(e.to_string()),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
     }
+}
+
+/// Reads the registry password from standard input (`--password-stdin`),
+/// without its line ending.
+pub fn read_password_stdin() -> Result<Secret, OciPushError> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(OciPushError::PasswordStdin)?;
+    Ok(Secret::from(s.trim_end_matches(['\r', '\n'])))
+}
+
+const UNDERSCORE_NOTE: &str =
+    "OCI artifact references (e.g. tags) do not support the plus sign (+). To support
+storing semantic versions, Helm adopts the convention of changing plus (+) to
+an underscore (_) in chart version tags when pushing to a registry and back to
+a plus (+) when pulling from a registry.";
+
+/// Helm's `Pushed:`/`Digest:` lines on stderr, and one line for every other
+/// outcome; printed as each chart finishes.
+pub fn print_progress(r: &Report) {
+    let reference = r.reference.as_deref().unwrap_or("");
+    let digest = r.digest.as_deref().unwrap_or("");
+    let why = r.error.as_deref().unwrap_or("");
+    match r.status {
+        Status::Pushed => eprintln!("Pushed: {reference}\nDigest: {digest}"),
+        Status::Unchanged => eprintln!("Unchanged: {reference}\nDigest: {digest}"),
+        Status::Present => eprintln!("Present: {reference}\nDigest: {digest}"),
+        Status::Kept => {
+            eprintln!("Kept: {reference} holds {digest}, not overwritten (--skip-existing)")
+        }
+        Status::WouldPush => eprintln!("Would push: {} -> {reference}", r.source),
+        Status::Failed if r.source.is_empty() => eprintln!("Error: {why}"),
+        Status::Failed => eprintln!("Error: {}: {why}", r.source),
+    }
+}
+
+/// After the per-chart lines: Helm's note on `+` in tags when one was
+/// pushed, and a summary line for runs of more than one chart.
+pub fn print_summary(reports: &[Report], migrate: bool, took: std::time::Duration) {
+    if reports.iter().any(|r| {
+        r.status == Status::Pushed && r.reference.as_deref().is_some_and(|x| x.contains('_'))
+    }) {
+        eprintln!("{UNDERSCORE_NOTE}");
+    }
+    if reports.len() <= 1 && !migrate {
+        return;
+    }
+    let count = |s: Status| reports.iter().filter(|r| r.status == s).count();
+    let blobs: usize = reports.iter().map(|r| r.blobs_uploaded).sum();
+    let bytes: u64 = reports.iter().map(|r| r.bytes_uploaded).sum();
+    let mut parts = vec![format!("{} pushed", count(Status::Pushed))];
+    for (s, label) in [
+        (Status::Unchanged, "unchanged"),
+        (Status::Present, "already present"),
+        (Status::Kept, "kept"),
+        (Status::WouldPush, "would be pushed"),
+        (Status::Failed, "failed"),
+    ] {
+        let c = count(s);
+        if c > 0 {
+            parts.push(format!("{c} {label}"));
+        }
+    }
+    eprintln!(
+        "{} chart(s): {}; {blobs} blob(s), {bytes} bytes uploaded in {:.1}s",
+        reports.len(),
+        parts.join(", "),
+        took.as_secs_f64()
+    );
 }

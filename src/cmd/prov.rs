@@ -1,15 +1,18 @@
 //! `helm prov`: sign charts and verify them against their provenance files.
 
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use sequoia_openpgp::crypto::Password;
+use serde::Serialize;
 use thiserror::Error;
 
 use crate::chart;
 use crate::chart::digest;
-use crate::cli::EnvSettings;
+use crate::cli::{output, render_error, EnvSettings};
 use crate::fileutil;
 use crate::getter;
+use crate::net::{SafeUrl, Secret};
 use crate::parallel;
 use crate::provenance::keyring::{self, KeyringError};
 use crate::provenance::message;
@@ -19,6 +22,13 @@ use crate::repo::chartrepo;
 
 #[derive(Debug, Error)]
 pub enum ProvError {
+    #[error("cannot read the passphrase from {}", .path.display())]
+    Passphrase {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -53,7 +63,7 @@ pub struct SignOptions {
     pub key: Option<String>,
     pub keyring: Option<PathBuf>,
     /// The passphrase, already read (first line of the file or stdin).
-    pub passphrase: Option<String>,
+    pub passphrase: Option<Secret>,
 }
 
 /// Signs each chart, writing `CHART.tgz.prov` beside it; returns the files
@@ -67,7 +77,7 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
     };
     let certs = keyring::load(&ring_path)?;
     let cert = sign::select(&certs, o.key.as_deref()).map_err(ProvError::Key)?;
-    let mut password = o.passphrase.as_deref().map(Password::from);
+    let mut password = o.passphrase.as_ref().map(|p| Password::from(p.expose()));
     if !agent && password.is_none() && sign::needs_passphrase(cert) {
         // No passphrase file: ask on the terminal, as Helm does.
         password = Some(sign::prompt_passphrase(cert).map_err(ProvError::Key)?);
@@ -219,10 +229,11 @@ fn verify_remote(
     let spec = target.to_string_lossy();
     let (repo, chart) = spec.split_once('/').unwrap_or((&spec, ""));
     let loc = chartrepo::locate(settings, repo, chart, o.version.as_deref())
-        .map_err(|e| fail(e.to_string()))?;
-    let archive = getter::get(&loc.url, &loc.options).map_err(|e| fail(e.to_string()))?;
-    let prov = getter::get(&format!("{}.prov", loc.url), &loc.options)
-        .map_err(|e| fail(format!("failed to fetch provenance: {e}")))?;
+        .map_err(|e| fail(render_error(&e)))?;
+    let archive = getter::get(&loc.url, &loc.options).map_err(|e| fail(render_error(&e)))?;
+    let prov_url = SafeUrl::from(format!("{}.prov", loc.url.expose()));
+    let prov = getter::get(&prov_url, &loc.options)
+        .map_err(|e| fail(format!("failed to fetch provenance: {}", render_error(&e))))?;
     let v = verify::verify(&archive, &prov, &loc.file_name, certs, opts).map_err(|source| {
         ProvError::Verify {
             path: target.to_path_buf(),
@@ -277,4 +288,116 @@ fn verify_one(
             source,
         }
     })
+}
+
+/// One chart's verdict, as `-o json` prints it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyReport {
+    pub chart: String,
+    pub verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart_hash: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<&Outcome> for VerifyReport {
+    fn from(o: &Outcome) -> VerifyReport {
+        let chart = o.path.display().to_string();
+        match &o.result {
+            Ok(v) => VerifyReport {
+                chart,
+                verified: true,
+                signed_by: Some(v.signed_by.clone()),
+                fingerprint: Some(v.fingerprint.clone()),
+                signing_key: Some(v.signing_key.clone()),
+                chart_hash: Some(v.file_hash.clone()),
+                warnings: v.warnings.clone(),
+                error: None,
+            },
+            Err(e) => VerifyReport {
+                chart,
+                verified: false,
+                signed_by: None,
+                fingerprint: None,
+                signing_key: None,
+                chart_hash: None,
+                warnings: Vec::new(),
+                error: Some(render_error(e)),
+            },
+        }
+    }
+}
+
+/// `helm verify`'s lines on stdout for each verified chart (under the
+/// chart's name when there are several), warnings and errors on stderr.
+pub fn print_verify(reports: &[VerifyReport]) {
+    let many = reports.len() > 1;
+    for r in reports {
+        if !r.verified {
+            continue;
+        }
+        if many {
+            println!("{}:", r.chart);
+        }
+        for s in r.signed_by.iter().flatten() {
+            println!("Signed by: {s}");
+        }
+        println!(
+            "Using Key With Fingerprint: {}",
+            r.fingerprint.as_deref().unwrap_or("")
+        );
+        println!(
+            "Chart Hash Verified: {}",
+            r.chart_hash.as_deref().unwrap_or("")
+        );
+    }
+}
+
+/// Warnings and errors of a verification, on stderr in either format.
+pub fn print_verify_diagnostics(reports: &[VerifyReport]) {
+    for r in reports {
+        for w in &r.warnings {
+            output::warn(format!("{}: {w}", r.chart));
+        }
+        if let Some(e) = &r.error {
+            eprintln!("Error: {e}");
+        }
+    }
+}
+
+/// The first line of the passphrase file (Helm's rule), or of stdin for `-`.
+pub fn read_passphrase(spec: &str) -> Result<Secret, ProvError> {
+    let fail = |source| ProvError::Passphrase {
+        path: PathBuf::from(spec),
+        source,
+    };
+    let mut line = String::new();
+    if spec == "-" {
+        std::io::stdin().lock().read_line(&mut line).map_err(fail)?;
+    } else {
+        let mut s = String::new();
+        std::fs::File::open(spec)
+            .and_then(|mut f| f.read_to_string(&mut s))
+            .map_err(fail)?;
+        line = s.lines().next().unwrap_or("").to_string();
+    }
+    Ok(Secret::from(line.trim_end_matches(['\r', '\n'])))
+}
+
+/// The table form of a signing run: nothing but the debug log, as `helm
+/// package --sign` prints nothing about the signature.
+pub fn print_signed(written: &[PathBuf]) {
+    for w in written {
+        crate::debug!("wrote {}", w.display());
+    }
 }

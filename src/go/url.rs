@@ -288,33 +288,6 @@ pub fn url_join_or_path(base: &str, p: &str) -> String {
     url_join(base, &[p]).unwrap_or_else(|_| path_join(&[base, p]))
 }
 
-/// A URL fit for logs and messages: any password in it is masked and the
-/// query string (where tokens travel) is dropped.
-pub fn redact(url: &str) -> String {
-    let (no_frag, _) = url.split_once('#').unwrap_or((url, ""));
-    let (no_query, had_query) = match no_frag.split_once('?') {
-        Some((u, _)) => (u, true),
-        None => (no_frag, false),
-    };
-    let mut out = match no_query.split_once("://") {
-        Some((scheme, rest)) => {
-            let (auth, path) = match rest.find('/') {
-                Some(i) => (&rest[..i], &rest[i..]),
-                None => (rest, ""),
-            };
-            match auth.rfind('@') {
-                Some(i) => format!("{scheme}://***@{}{path}", &auth[i + 1..]),
-                None => no_query.to_string(),
-            }
-        }
-        None => no_query.to_string(),
-    };
-    if had_query {
-        out.push_str("?***");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,14 +363,5 @@ mod tests {
     fn lenient_decoding_keeps_malformed_escapes() {
         assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
         assert_eq!(percent_decode("plain"), "plain");
-    }
-
-    #[test]
-    fn redact_hides_secrets() {
-        assert_eq!(
-            redact("https://u:secret@h/p/index.yaml?token=abc"),
-            "https://***@h/p/index.yaml?***"
-        );
-        assert_eq!(redact("https://h/p"), "https://h/p");
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::chart::write_metadata_yaml;
 use crate::chart::Metadata;
-use crate::go::unmarshal::{Ctx, Origin};
+use crate::go::unmarshal::{Ctx, DecodeError, Origin};
 use crate::go::yaml::{self, Emitter, LoadOptions};
 
 /// Helm's `messageBlock`: the text to clearsign for an archive.
@@ -22,37 +22,46 @@ pub fn message_block(md: &Metadata, file_name: &str, sha256_hex: &str) -> std::i
     e.finish()
 }
 
+/// Why the signed text is not a message block Helm can read.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error("message block must have at least two parts")]
+    Parts,
+    #[error("files: not UTF-8")]
+    NotUtf8,
+    #[error(transparent)]
+    Yaml(#[from] yaml::Error),
+    #[error("json: unsupported value: {0}")]
+    NonFinite(String),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
 /// Helm 4's `parseMessageBlock`: the `files:` map of the second part. The
 /// first part (metadata) is not interpreted, as in Helm 4.
-pub fn parse_files(plaintext: &[u8]) -> Result<Vec<(String, String)>, String> {
+pub fn parse_files(plaintext: &[u8]) -> Result<Vec<(String, String)>, MessageError> {
     let sep = b"\n...\n";
     let parts: Vec<&[u8]> = split(plaintext, sep);
     if parts.len() < 2 {
-        return Err("message block must have at least two parts".into());
+        return Err(MessageError::Parts);
     }
-    let text = std::str::from_utf8(parts[1]).map_err(|_| "files: not UTF-8".to_string())?;
-    let v = yaml::load(text, LoadOptions::default()).map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(parts[1]).map_err(|_| MessageError::NotUtf8)?;
+    let v = yaml::load(text, LoadOptions::default())?;
     if let Some(bad) = v.non_finite() {
-        return Err(format!("json: unsupported value: {bad}"));
+        return Err(MessageError::NonFinite(bad.to_string()));
     }
     let ctx = Ctx {
         origin: Origin::Yaml,
         strict: false,
     };
     let mut files = None;
-    if let Some(entries) = ctx
-        .object(v, "SumCollection", "provenance.SumCollection")
-        .map_err(|e| e.to_string())?
-    {
+    if let Some(entries) = ctx.object(v, "SumCollection", "provenance.SumCollection")? {
         for (k, val) in entries {
             match crate::go::unmarshal::match_field(&k, &["files", "images"]) {
-                Some("files") => ctx
-                    .string_map(val, "files", &mut files)
-                    .map_err(|e| e.to_string())?,
+                Some("files") => ctx.string_map(val, "files", &mut files)?,
                 Some(_) => {
                     let mut images = None;
-                    ctx.string_map(val, "images", &mut images)
-                        .map_err(|e| e.to_string())?;
+                    ctx.string_map(val, "images", &mut images)?;
                 }
                 None => {}
             }

@@ -12,3 +12,5 @@ pub mod mpi;
 pub mod sign;
 #[cfg(feature = "prov")]
 pub mod verify;
+
+pub use message::MessageError;

@@ -47,7 +47,7 @@ pub struct Verification {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error)]
 pub enum VerifyError {
     #[error("signature block not found")]
     NoSignature,
@@ -61,8 +61,8 @@ pub enum VerifyError {
     BadKey { key: String, reason: String },
     #[error("weak cryptography refused: {0} (use --allow-weak to accept it)")]
     Weak(String),
-    #[error("{0}")]
-    MessageBlock(String),
+    #[error(transparent)]
+    MessageBlock(#[from] message::MessageError),
     #[error("provenance does not contain a SHA for a file named {0:?}")]
     NoSum(String),
     #[error("sha256 sum does not match for {file}: {want:?} != {got:?}")]
@@ -84,7 +84,7 @@ pub fn verify(
     let block = clearsign::decode(prov).ok_or(VerifyError::NoSignature)?;
     let mut v = check_signature(&block, keyring, opts)?;
     let sum = format!("sha256:{}", digest(archive));
-    let sums = message::parse_files(&block.plaintext).map_err(VerifyError::MessageBlock)?;
+    let sums = message::parse_files(&block.plaintext)?;
     match sums.iter().find(|(k, _)| k == file_name) {
         None => return Err(VerifyError::NoSum(file_name.to_string())),
         Some((_, want)) if *want != sum => {

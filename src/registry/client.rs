@@ -30,6 +30,7 @@ use reqwest::{Method, StatusCode};
 use super::credentials::Credential;
 use super::manifest::{Blob, MANIFEST_MEDIA_TYPE};
 use super::RegistryError;
+use crate::net::{self, describe, HttpOptions, SafeUrl};
 
 /// How to reach the registry.
 #[derive(Debug, Clone)]
@@ -108,39 +109,18 @@ impl Client {
         credential: Credential,
         opts: &ClientOptions,
     ) -> Result<Client, RegistryError> {
-        let tls = |why: String| RegistryError::Tls(why);
         let cert_and_key = match (&opts.cert_file, &opts.key_file) {
             (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
             (None, None) => None,
-            _ => {
-                return Err(tls(
-                    "--cert-file and --key-file must be given together".into()
-                ))
-            }
+            _ => return Err(RegistryError::CertWithoutKey),
         };
-        let files = crate::getter::read_tls_files(opts.ca_file.as_deref(), cert_and_key)
-            .map_err(|e| tls(e.to_string()))?;
-        let mut b = reqwest::blocking::Client::builder()
-            .user_agent(concat!("helm-wharf/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(30))
-            .timeout(Duration::from_secs(600))
-            .pool_max_idle_per_host(32)
-            .danger_accept_invalid_certs(opts.insecure_skip_tls_verify);
-        if let Some(ca) = &opts.ca_file {
-            if files.roots.is_empty() {
-                return Err(tls(format!("{}: no PEM certificate found", ca.display())));
-            }
-            b = b.tls_built_in_root_certs(false);
-            for c in files.roots {
-                b = b.add_root_certificate(c);
-            }
-        }
-        if let Some(id) = files.identity {
-            b = b.identity(id);
-        }
-        let http = b
-            .build()
-            .map_err(|e| tls(format!("cannot set up TLS: {}", e.without_url())))?;
+        let http = net::client(&HttpOptions {
+            insecure_skip_tls_verify: opts.insecure_skip_tls_verify,
+            ca_file: opts.ca_file.as_deref(),
+            ca_only: true,
+            cert_and_key,
+            max_idle_per_host: Some(32),
+        })?;
         let scheme = if opts.plain_http { "http" } else { "https" };
         Ok(Client {
             http,
@@ -389,7 +369,7 @@ impl Client {
             None => Ok((req, false)),
             Some(Challenge::Basic) => match &self.credential {
                 Credential::Basic { username, password } => {
-                    Ok((req.basic_auth(username, Some(password)), true))
+                    Ok((req.basic_auth(username, Some(password.expose())), true))
                 }
                 Credential::Anonymous => Err(self.denied(false).into()),
                 _ => Err(self
@@ -407,7 +387,7 @@ impl Client {
     /// A bearer token for `scope`, from the cache or the token service.
     fn token(&self, realm: &str, service: &str, scope: &str) -> Result<String, Failure> {
         if let Credential::RegistryToken(t) = &self.credential {
-            return Ok(t.clone());
+            return Ok(t.expose().to_string());
         }
         let mut st = self.auth.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((t, until)) = st.tokens.get(scope) {
@@ -415,12 +395,12 @@ impl Client {
                 return Ok(t.clone());
             }
         }
-        let shown = crate::go::url::redact(realm);
+        let shown = SafeUrl::from(realm);
         let params = [("service", service), ("scope", scope)];
         let req = match &self.credential {
             Credential::IdentityToken { token, .. } => self.http.post(realm).form(&[
                 ("grant_type", "refresh_token"),
-                ("refresh_token", token.as_str()),
+                ("refresh_token", token.expose()),
                 ("client_id", "helm-wharf"),
                 ("service", service),
                 ("scope", scope),
@@ -429,7 +409,7 @@ impl Client {
                 .http
                 .get(realm)
                 .query(&params)
-                .basic_auth(username, Some(password)),
+                .basic_auth(username, Some(password.expose())),
             _ => self.http.get(realm).query(&params),
         };
         let mut resp = req.send().map_err(|e| {
@@ -482,18 +462,20 @@ impl Client {
     }
 
     fn denied(&self, sent_credentials: bool) -> RegistryError {
-        RegistryError::Auth(if sent_credentials {
-            format!(
-                "{}: the registry refused the credentials ({})",
-                self.host,
-                self.credential.kind()
-            )
-        } else {
-            format!(
-                "{}: the registry requires credentials; run `helm registry login {}` or pass --username and --password-stdin",
-                self.host, self.host
-            )
-        })
+        RegistryError::Auth {
+            host: self.host.clone(),
+            message: if sent_credentials {
+                format!(
+                    "the registry refused the credentials ({})",
+                    self.credential.kind()
+                )
+            } else {
+                format!(
+                    "the registry requires credentials; run `helm registry login {}` or pass --username and --password-stdin",
+                    self.host
+                )
+            },
+        }
     }
 
     /// An error for an unexpected answer, with the registry's own error
@@ -514,10 +496,10 @@ impl Client {
             })
             .unwrap_or_default();
         if status == StatusCode::FORBIDDEN {
-            return RegistryError::Auth(format!(
-                "{}: access denied while {doing}{detail}",
-                self.host
-            ));
+            return RegistryError::Auth {
+                host: self.host.clone(),
+                message: format!("access denied while {doing}{detail}"),
+            };
         }
         self.error(&format!("{doing}: {status}{detail}"))
     }
@@ -528,28 +510,6 @@ fn scheme_name(c: &Challenge) -> &'static str {
         Challenge::Basic => "basic",
         Challenge::Bearer { .. } => "bearer token",
     }
-}
-
-/// A reqwest error without its URL (which may carry an upload state).
-fn describe(e: &reqwest::Error) -> String {
-    let mut s = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "cannot connect".to_string()
-    } else {
-        "connection failed".to_string()
-    };
-    let mut src = std::error::Error::source(e);
-    let mut last = None;
-    while let Some(inner) = src {
-        last = Some(inner.to_string());
-        src = inner.source();
-    }
-    if let Some(l) = last {
-        s.push_str(": ");
-        s.push_str(&l);
-    }
-    s
 }
 
 fn retry_after(h: &HeaderMap) -> Option<Duration> {

@@ -7,7 +7,6 @@
 //! `username`/`password`, `identitytoken`, `registrytoken`), and the
 //! credential programs named by `credHelpers` and `credsStore`.
 
-use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,36 +14,24 @@ use std::process::{Command, Stdio};
 use base64::Engine;
 
 use super::RegistryError;
+use crate::net::Secret;
 
-/// A credential for one registry. `Debug` never shows secrets.
-#[derive(Clone, PartialEq, Eq, Default)]
+/// A credential for one registry. Its secrets never print.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Credential {
     #[default]
     Anonymous,
     Basic {
         username: String,
-        password: String,
+        password: Secret,
     },
     /// An OAuth2 refresh token (`identitytoken`), traded for access tokens.
     IdentityToken {
         username: String,
-        token: String,
+        token: Secret,
     },
     /// A bearer access token used as is (`registrytoken`).
-    RegistryToken(String),
-}
-
-impl fmt::Debug for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Credential::Anonymous => f.write_str("Anonymous"),
-            Credential::Basic { username, .. } => write!(f, "Basic({username}, ***)"),
-            Credential::IdentityToken { username, .. } => {
-                write!(f, "IdentityToken({username}, ***)")
-            }
-            Credential::RegistryToken(_) => f.write_str("RegistryToken(***)"),
-        }
-    }
+    RegistryToken(Secret),
 }
 
 impl Credential {
@@ -96,18 +83,20 @@ pub fn lookup_in(host: &str, file: &Path) -> Result<Credential, RegistryError> {
     let text = match std::fs::read(file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Credential::Anonymous),
-        Err(e) => {
-            return Err(RegistryError::Credentials(format!(
-                "cannot read {}: {e}",
-                file.display()
-            )))
+        Err(source) => {
+            return Err(RegistryError::CredentialsRead {
+                path: file.to_path_buf(),
+                source,
+            })
         }
     };
-    let bad = |why: String| RegistryError::Credentials(format!("{}: {why}", file.display()));
     let cfg: serde_json::Value = if text.iter().all(u8::is_ascii_whitespace) {
         serde_json::Value::Object(Default::default())
     } else {
-        serde_json::from_slice(&text).map_err(|e| bad(format!("invalid JSON: {e}")))?
+        serde_json::from_slice(&text).map_err(|source| RegistryError::CredentialsJson {
+            path: file.to_path_buf(),
+            source,
+        })?
     };
     let key = server_address(host);
     let helper = cfg
@@ -129,7 +118,11 @@ pub fn lookup_in(host: &str, file: &Path) -> Result<Credential, RegistryError> {
             .map(|(_, v)| v)
     });
     match entry {
-        Some(e) => parse_entry(e).map_err(|why| bad(format!("entry for {key}: {why}"))),
+        Some(e) => parse_entry(e).map_err(|problem| RegistryError::CredentialsEntry {
+            path: file.to_path_buf(),
+            key,
+            problem,
+        }),
         None => Ok(Credential::Anonymous),
     }
 }
@@ -154,31 +147,43 @@ fn to_hostname(key: &str) -> String {
     k.split('/').next().unwrap_or(k).to_string()
 }
 
-fn parse_entry(e: &serde_json::Value) -> Result<Credential, String> {
+/// What is wrong with an `auths` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EntryProblem {
+    #[error("\"auth\" is not base64")]
+    NotBase64,
+    #[error("\"auth\" is not UTF-8")]
+    NotUtf8,
+    #[error("\"auth\" is not user:password")]
+    NoColon,
+}
+
+fn parse_entry(e: &serde_json::Value) -> Result<Credential, EntryProblem> {
     let field = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let (mut username, mut password) = (field("username"), field("password"));
     let auth = field("auth");
     if !auth.is_empty() {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(auth.trim())
-            .map_err(|_| "\"auth\" is not base64".to_string())?;
-        let raw = String::from_utf8(raw).map_err(|_| "\"auth\" is not UTF-8".to_string())?;
-        let (u, p) = raw
-            .split_once(':')
-            .ok_or_else(|| "\"auth\" is not user:password".to_string())?;
+            .map_err(|_| EntryProblem::NotBase64)?;
+        let raw = String::from_utf8(raw).map_err(|_| EntryProblem::NotUtf8)?;
+        let (u, p) = raw.split_once(':').ok_or(EntryProblem::NoColon)?;
         (username, password) = (u.to_string(), p.to_string());
     }
     let identity = field("identitytoken");
     let registry_token = field("registrytoken");
     Ok(if !registry_token.is_empty() {
-        Credential::RegistryToken(registry_token)
+        Credential::RegistryToken(Secret::from(registry_token))
     } else if !identity.is_empty() {
         Credential::IdentityToken {
             username,
-            token: identity,
+            token: Secret::from(identity),
         }
     } else if !username.is_empty() || !password.is_empty() {
-        Credential::Basic { username, password }
+        Credential::Basic {
+            username,
+            password: Secret::from(password),
+        }
     } else {
         Credential::Anonymous
     })
@@ -189,18 +194,29 @@ fn parse_entry(e: &serde_json::Value) -> Result<Credential, String> {
 fn from_helper(helper: &str, server: &str) -> Result<Credential, RegistryError> {
     let program = format!("docker-credential-{helper}");
     crate::debug!("asking {program} for {server}");
-    let fail = |why: String| RegistryError::Credentials(format!("{program}: {why}"));
+    let fail = |problem: String| RegistryError::Helper {
+        program: program.clone(),
+        problem,
+    };
     let mut child = Command::new(&program)
         .arg("get")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| fail(format!("cannot run it: {e}")))?;
+        .map_err(|source| RegistryError::HelperRun {
+            program: program.clone(),
+            source,
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(server.as_bytes());
     }
-    let out = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|source| RegistryError::HelperRun {
+            program: program.clone(),
+            source,
+        })?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stdout).trim().to_string();
         if msg.contains("credentials not found") || out.stdout.is_empty() {
@@ -216,14 +232,14 @@ fn from_helper(helper: &str, server: &str) -> Result<Credential, RegistryError> 
     Ok(if user == "<token>" {
         Credential::IdentityToken {
             username: String::new(),
-            token: secret,
+            token: Secret::from(secret),
         }
     } else if user.is_empty() && secret.is_empty() {
         Credential::Anonymous
     } else {
         Credential::Basic {
             username: user,
-            password: secret,
+            password: Secret::from(secret),
         }
     })
 }
@@ -254,7 +270,7 @@ mod tests {
         );
         let basic = |u: &str, p: &str| Credential::Basic {
             username: u.into(),
-            password: p.into(),
+            password: Secret::from(p),
         };
         assert_eq!(
             lookup_in("127.0.0.1:5001", &p).unwrap(),
@@ -265,12 +281,12 @@ mod tests {
             lookup_in("tok.example", &p).unwrap(),
             Credential::IdentityToken {
                 username: String::new(),
-                token: "refresh".into()
+                token: Secret::from("refresh")
             }
         );
         assert_eq!(
             lookup_in("rt.example", &p).unwrap(),
-            Credential::RegistryToken("access".into())
+            Credential::RegistryToken(Secret::from("access"))
         );
         assert_eq!(lookup_in("docker.io", &p).unwrap(), basic("hub", "hubpw"));
         assert_eq!(lookup_in("other:1", &p).unwrap(), Credential::Anonymous);
@@ -291,7 +307,7 @@ mod tests {
     fn debug_hides_secrets() {
         let c = Credential::Basic {
             username: "u".into(),
-            password: "hunter2".into(),
+            password: Secret::from("hunter2"),
         };
         assert!(!format!("{c:?}").contains("hunter2"));
     }

@@ -57,17 +57,25 @@ impl Blob {
     }
 
     /// Puts the content back, if it is still the content described.
-    pub fn reload(&mut self, data: Vec<u8>) -> Result<(), String> {
+    pub fn reload(&mut self, data: Vec<u8>) -> Result<(), ContentChanged> {
         let digest = sha256_digest(&data);
         if digest != self.digest {
-            return Err(format!(
-                "changed since it was checked ({digest}, was {})",
-                self.digest
-            ));
+            return Err(ContentChanged {
+                actual: digest,
+                expected: self.digest.clone(),
+            });
         }
         self.data = data.into();
         Ok(())
     }
+}
+
+/// A file that no longer holds what was checked before the upload began.
+#[derive(Debug, thiserror::Error)]
+#[error("changed since it was checked ({actual}, was {expected})")]
+pub struct ContentChanged {
+    pub actual: String,
+    pub expected: String,
 }
 
 /// Everything pushed for one chart.
@@ -318,7 +326,11 @@ mod tests {
         b.release();
         assert!(b.data.is_empty());
         assert_eq!(b.size(), 5);
-        assert!(b.reload(b"other".to_vec()).unwrap_err().contains("changed"));
+        assert!(b
+            .reload(b"other".to_vec())
+            .unwrap_err()
+            .to_string()
+            .contains("changed"));
         b.reload(b"chart".to_vec()).unwrap();
         assert_eq!(&*b.data, b"chart");
     }

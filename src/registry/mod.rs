@@ -1,37 +1,78 @@
 //! OCI registries (`pkg/registry`): what `helm push` stores for a chart and
 //! how it gets there.
 //!
-//! [`manifest`] builds Helm's artifact byte for byte, [`reference`] turns a
-//! target and a chart into a repository and tag, [`credentials`] finds what
-//! `helm registry login` stored, [`client`] speaks the distribution API, and
-//! [`chart`] and [`push`] put them together for one archive.
+//! `manifest` builds Helm's artifact byte for byte, `reference` turns a
+//! target and a chart into a repository and tag, `credentials` finds what
+//! `helm registry login` stored, `client` speaks the distribution API, and
+//! `push` loads an archive as `helm push` does and uploads it.
 
-pub mod chart;
-pub mod client;
-pub mod credentials;
-pub mod manifest;
-pub mod push;
-pub mod reference;
+mod client;
+mod credentials;
+mod manifest;
+mod push;
+mod reference;
+
+use std::path::PathBuf;
 
 use thiserror::Error;
 
 pub use client::{Client, ClientOptions};
-pub use credentials::Credential;
-pub use manifest::Artifact;
-pub use reference::{Reference, Target};
+pub use credentials::{lookup as lookup_credential, Credential, EntryProblem};
+pub use manifest::{
+    summarize, Artifact, Blob, ContentChanged, Summary, CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
+};
+pub use push::{
+    check_provenance, created_annotation, created_from_index, prepare_bytes, prepare_file,
+    prov_path, push, Prepared, PushOutcome, Pushed,
+};
+pub use reference::{NameProblem, Reference, ReferenceProblem, Target};
 
 #[derive(Debug, Error)]
 pub enum RegistryError {
-    #[error("invalid reference {0}")]
-    Reference(String),
-    #[error("registry credentials: {0}")]
-    Credentials(String),
-    #[error("{0}")]
-    Tls(String),
+    #[error("invalid reference {reference:?}: {problem}")]
+    Reference {
+        reference: String,
+        problem: ReferenceProblem,
+    },
+    #[error("invalid reference chart name {name:?} cannot be an OCI repository name: {reason}")]
+    ChartName { name: String, reason: NameProblem },
+    #[error("invalid reference chart version {version:?} cannot be an OCI tag: tags are at most 128 characters of a-z, A-Z, 0-9, '.', '_' and '-'")]
+    Tag { version: String },
+    #[error("registry credentials: cannot read {}", .path.display())]
+    CredentialsRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("registry credentials: {}: invalid JSON", .path.display())]
+    CredentialsJson {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("registry credentials: {}: entry for {key}: {problem}", .path.display())]
+    CredentialsEntry {
+        path: PathBuf,
+        key: String,
+        problem: EntryProblem,
+    },
+    #[error("registry credentials: {program}: cannot run it")]
+    HelperRun {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("registry credentials: {program}: {problem}")]
+    Helper { program: String, problem: String },
+    #[error("registry credentials: --username and a password (--password or --password-stdin) go together")]
+    UsernameWithoutPassword,
+    #[error("--cert-file and --key-file must be given together")]
+    CertWithoutKey,
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
+    /// The registry answered something a push cannot go on from.
     #[error("{host}: {message}")]
     Http { host: String, message: String },
-    #[error("{0}")]
-    Auth(String),
-    #[error("{0}")]
-    Chart(String),
+    /// The registry refused or asked for credentials.
+    #[error("{host}: {message}")]
+    Auth { host: String, message: String },
+    #[error(transparent)]
+    Chart(#[from] push::PrepareError),
 }

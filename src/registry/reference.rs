@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use thiserror::Error;
+
 use super::RegistryError;
 use crate::go;
 
@@ -38,24 +40,25 @@ impl Target {
     /// Parses `oci://HOST[:PORT][/PATH]`. The path may not carry a tag or a
     /// digest: Helm adds the chart name and version itself.
     pub fn parse(s: &str) -> Result<Target, RegistryError> {
-        let bad = |why: &str| RegistryError::Reference(format!("{s:?}: {why}"));
+        let bad = |problem: ReferenceProblem| RegistryError::Reference {
+            reference: s.to_string(),
+            problem,
+        };
         let rest = s
             .strip_prefix("oci://")
-            .ok_or_else(|| bad("the destination must start with oci://"))?;
+            .ok_or_else(|| bad(ReferenceProblem::NoScheme))?;
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
         if !valid_host(host) {
-            return Err(bad("invalid registry host (want HOST or HOST:PORT)"));
+            return Err(bad(ReferenceProblem::Host));
         }
         if path.contains(':') || path.contains('@') {
-            return Err(bad(
-                "the destination must not name a tag or digest; the chart's name and version are added to it",
-            ));
+            return Err(bad(ReferenceProblem::TagOrDigest));
         }
         let path = go::url::clean(&format!("/{path}"))
             .trim_matches('/')
             .to_string();
         if !path.is_empty() {
-            check_repository(&path).map_err(|why| bad(&why))?;
+            check_repository(&path).map_err(bad)?;
         }
         Ok(Target {
             host: host.to_string(),
@@ -66,16 +69,15 @@ impl Target {
     /// The reference `helm push` uses for a chart: `PATH/NAME:VERSION` with
     /// `+` replaced by `_`.
     pub fn chart(&self, name: &str, version: &str) -> Result<Reference, RegistryError> {
-        check_component(name).map_err(|why| {
-            RegistryError::Reference(format!(
-                "chart name {name:?} cannot be an OCI repository name: {why}"
-            ))
+        check_component(name).map_err(|reason| RegistryError::ChartName {
+            name: name.to_string(),
+            reason,
         })?;
         let tag = tag_for_version(version);
         if !valid_tag(&tag) {
-            return Err(RegistryError::Reference(format!(
-                "chart version {version:?} cannot be an OCI tag: tags are at most 128 characters of a-z, A-Z, 0-9, '.', '_' and '-'"
-            )));
+            return Err(RegistryError::Tag {
+                version: version.to_string(),
+            });
         }
         let repository = if self.path.is_empty() {
             name.to_string()
@@ -132,24 +134,55 @@ fn valid_host(h: &str) -> bool {
     port_ok && name_ok
 }
 
+/// What is wrong with an `oci://` destination.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ReferenceProblem {
+    #[error("the destination must start with oci://")]
+    NoScheme,
+    #[error("invalid registry host (want HOST or HOST:PORT)")]
+    Host,
+    #[error("the destination must not name a tag or digest; the chart's name and version are added to it")]
+    TagOrDigest,
+    #[error("path component {component:?}: {reason}")]
+    Component {
+        component: String,
+        reason: NameProblem,
+    },
+}
+
+/// Why a name cannot be a repository path component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum NameProblem {
+    #[error("empty")]
+    Empty,
+    #[error("upper case is not allowed; {RULE}")]
+    UpperCase,
+    #[error("{RULE}")]
+    Grammar,
+}
+
+const RULE: &str =
+    "use lower-case letters and digits, joined by '.', '_', '__' or '-' (no upper case, no separator at either end)";
+
 /// distribution's repository grammar: `/`-separated components.
-fn check_repository(path: &str) -> Result<(), String> {
+fn check_repository(path: &str) -> Result<(), ReferenceProblem> {
     for c in path.split('/') {
-        check_component(c).map_err(|why| format!("path component {c:?}: {why}"))?;
+        check_component(c).map_err(|reason| ReferenceProblem::Component {
+            component: c.to_string(),
+            reason,
+        })?;
     }
     Ok(())
 }
 
 /// One path component: `[a-z0-9]+` groups joined by `.`, `_`, `__` or runs of
 /// `-` (distribution/reference `pathComponent`).
-fn check_component(c: &str) -> Result<(), String> {
-    const RULE: &str =
-        "use lower-case letters and digits, joined by '.', '_', '__' or '-' (no upper case, no separator at either end)";
+fn check_component(c: &str) -> Result<(), NameProblem> {
     if c.is_empty() {
-        return Err("empty".into());
+        return Err(NameProblem::Empty);
     }
     if c.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Err(format!("upper case is not allowed; {RULE}"));
+        return Err(NameProblem::UpperCase);
     }
     let b = c.as_bytes();
     let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
@@ -160,7 +193,7 @@ fn check_component(c: &str) -> Result<(), String> {
             i += 1;
         }
         if i == start {
-            return Err(RULE.into());
+            return Err(NameProblem::Grammar);
         }
         if i == b.len() {
             return Ok(());
@@ -179,10 +212,10 @@ fn check_component(c: &str) -> Result<(), String> {
                     i += 1;
                 }
             }
-            _ => return Err(RULE.into()),
+            _ => return Err(NameProblem::Grammar),
         }
         if i == sep || i == b.len() {
-            return Err(RULE.into());
+            return Err(NameProblem::Grammar);
         }
     }
 }

@@ -14,7 +14,8 @@ use thiserror::Error;
 use super::index::IndexFile;
 use super::repofile::{self, Entry};
 use crate::cli::EnvSettings;
-use crate::getter::{self, GetError};
+use crate::getter::{self, GetError, GetterOptions};
+use crate::net::SafeUrl;
 
 /// A resolved index source.
 #[derive(Debug)]
@@ -75,9 +76,10 @@ fn repo_base(url: &str) -> String {
 pub fn resolve(spec: &str, settings: &EnvSettings) -> Result<Source, SourceError> {
     if spec.starts_with("http://") || spec.starts_with("https://") {
         let url = index_url(spec);
-        let bytes = getter::get(&url, &getter::Options::default())?;
+        let url = SafeUrl::from(url);
+        let bytes = getter::get(&url, &GetterOptions::default())?;
         return Ok(Source {
-            label: crate::go::url::redact(&url),
+            label: url.to_string(),
             bytes,
             base_url: Some(repo_base(spec)),
         });
@@ -111,25 +113,29 @@ pub fn resolve(spec: &str, settings: &EnvSettings) -> Result<Source, SourceError
         return Ok(Source {
             label: cached.display().to_string(),
             bytes,
-            base_url: Some(repo_base(&entry.url)),
+            base_url: Some(repo_base(entry.url.expose())),
         });
     }
-    let bytes = getter::get(&index_url(&entry.url), &options(entry))?;
+    let bytes = getter::get(
+        &SafeUrl::from(index_url(entry.url.expose())),
+        &options(entry),
+    )?;
     Ok(Source {
         label: format!("repository {spec}"),
         bytes,
-        base_url: Some(repo_base(&entry.url)),
+        base_url: Some(repo_base(entry.url.expose())),
     })
 }
 
 /// HTTP options from a repositories.yaml entry.
-pub fn options(e: &Entry) -> getter::Options {
-    getter::Options {
+pub fn options(e: &Entry) -> GetterOptions {
+    let path = |s: &str| (!s.is_empty()).then(|| std::path::PathBuf::from(s));
+    GetterOptions {
         username: e.username.clone(),
         password: e.password.clone(),
-        ca_file: e.ca_file.clone(),
-        cert_file: e.cert_file.clone(),
-        key_file: e.key_file.clone(),
+        ca_file: path(&e.ca_file),
+        cert_file: path(&e.cert_file),
+        key_file: path(&e.key_file),
         insecure_skip_tls_verify: e.insecure_skip_tls_verify,
     }
 }
@@ -190,12 +196,12 @@ mod tests {
 #[derive(Debug)]
 pub struct Located {
     /// Absolute URL of the archive.
-    pub url: String,
+    pub url: SafeUrl,
     /// The archive's file name.
     pub file_name: String,
     pub version: String,
     /// Credentials and TLS settings to fetch it with.
-    pub options: getter::Options,
+    pub options: GetterOptions,
 }
 
 #[derive(Debug, Error)]
@@ -208,6 +214,8 @@ pub enum LocateError {
     NoRepo(String, String),
     #[error("index of repository {repo}: {reason}")]
     Index { repo: String, reason: String },
+    #[error(transparent)]
+    ChartUrl(#[from] ChartUrlError),
     #[error("chart {chart:?} {version} not found in repository {repo}")]
     NoChart {
         repo: String,
@@ -223,24 +231,34 @@ fn host_of(url: &str) -> Option<String> {
     })
 }
 
+/// A chart URL in an index that cannot be resolved.
+#[derive(Debug, Error)]
+#[error("bad chart URL {url}")]
+pub struct ChartUrlError {
+    url: SafeUrl,
+    source: url::ParseError,
+}
+
 /// Where to download an archive the index of `entry` lists at `raw`, and
 /// with which options: a relative URL resolves against the repository URL,
 /// and credentials go along only to the repository's own host unless
 /// `pass_credentials_all` is set, as in Helm.
-pub fn chart_download(entry: &Entry, raw: &str) -> Result<(String, getter::Options), String> {
+pub fn chart_download(entry: &Entry, raw: &str) -> Result<(SafeUrl, GetterOptions), ChartUrlError> {
     let url = match reqwest::Url::parse(raw) {
         Ok(u) => u.to_string(),
-        Err(_) => reqwest::Url::parse(&repo_base(&entry.url))
+        Err(_) => reqwest::Url::parse(&repo_base(entry.url.expose()))
             .and_then(|b| b.join(raw))
             .map(|u| u.to_string())
-            .map_err(|e| format!("bad chart URL {raw:?}: {e}"))?,
+            .map_err(|source| ChartUrlError {
+                url: SafeUrl::from(raw),
+                source,
+            })?,
     };
     let mut options = options(entry);
-    if !entry.pass_credentials_all && host_of(&url) != host_of(&entry.url) {
-        options.username.clear();
-        options.password.clear();
+    if !entry.pass_credentials_all && host_of(&url) != host_of(entry.url.expose()) {
+        options = options.without_credentials();
     }
-    Ok((url, options))
+    Ok((SafeUrl::from(url), options))
 }
 
 /// Finds `chart` (at `version`, or the newest stable version) in repository
@@ -286,11 +304,9 @@ pub fn locate(
         .as_ref()
         .and_then(|u| u.first())
         .ok_or_else(not_found)?;
-    let (url, options) = chart_download(entry, raw).map_err(|reason| LocateError::Index {
-        repo: repo.to_string(),
-        reason,
-    })?;
+    let (url, options) = chart_download(entry, raw)?;
     let file_name = url
+        .expose()
         .split(['?', '#'])
         .next()
         .and_then(|u| u.rsplit('/').next())

@@ -11,7 +11,12 @@ use crate::go;
 use crate::parallel;
 
 /// One disagreement between index and folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(
+    tag = "problem",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Problem {
     /// An entry whose archive is not in the folder.
     Missing {

@@ -1,43 +1,26 @@
 //! The user's repositories.yaml (`pkg/repo/repo.go`: `repo.File`, `Entry`).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
 use crate::go::unmarshal::{match_field, Ctx, DecodeError, Origin};
 use crate::go::yaml::{self, LoadOptions, Value};
+use crate::net::{SafeUrl, Secret};
 
-/// One configured repository. Its `Debug` output never shows the password.
-#[derive(Clone, Default, PartialEq)]
+/// One configured repository. Its password and any credentials in its URL
+/// never print.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Entry {
     pub name: String,
-    pub url: String,
+    pub url: SafeUrl,
     pub username: String,
-    pub password: String,
+    pub password: Secret,
     pub cert_file: String,
     pub key_file: String,
     pub ca_file: String,
     pub insecure_skip_tls_verify: bool,
     pub pass_credentials_all: bool,
-}
-
-impl fmt::Debug for Entry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Entry")
-            .field("name", &self.name)
-            .field("url", &crate::go::url::redact(&self.url))
-            .field("username", &self.username)
-            .field(
-                "password",
-                &if self.password.is_empty() { "" } else { "***" },
-            )
-            .field("cert_file", &self.cert_file)
-            .field("key_file", &self.key_file)
-            .field("ca_file", &self.ca_file)
-            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
-            .finish()
-    }
 }
 
 #[derive(Debug, Error)]
@@ -121,9 +104,9 @@ fn decode(v: Value) -> Result<Vec<Entry>, DecodeError> {
                 let s = ctx.string(fv, f)?.unwrap_or_default();
                 match f {
                     "name" => e.name = s,
-                    "url" => e.url = s,
+                    "url" => e.url = SafeUrl::from(s),
                     "username" => e.username = s,
-                    "password" => e.password = s,
+                    "password" => e.password = Secret::from(s),
                     "certFile" => e.cert_file = s,
                     "keyFile" => e.key_file = s,
                     _ => e.ca_file = s,
@@ -152,7 +135,7 @@ mod tests {
         assert_eq!(repos.len(), 1);
         assert_eq!(repos[0].name, "stable");
         assert_eq!(repos[0].ca_file, "/ca.pem");
-        assert_eq!(repos[0].password, "hunter2");
+        assert_eq!(repos[0].password.expose(), "hunter2");
         assert!(!format!("{:?}", repos[0]).contains("hunter2"));
     }
 

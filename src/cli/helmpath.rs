@@ -5,7 +5,6 @@
 //! very files Helm would: `$HELM_*_HOME`, else `$XDG_*_HOME/helm`, else the
 //! operating system's default, exactly in that order.
 
-use std::env;
 use std::path::PathBuf;
 
 /// The three roots Helm distinguishes.
@@ -34,15 +33,9 @@ impl Home {
     }
 }
 
-/// `helmpath.ConfigPath` / `CachePath` / `DataPath` with `elem` joined below.
-pub fn path(home: Home, elem: &str) -> PathBuf {
-    path_with(home, elem, &|name| {
-        env::var_os(name).filter(|v| !v.is_empty())
-    })
-}
-
-/// [`path`] with an injectable environment, so tests need not touch the
-/// process environment (which is shared between test threads).
+/// `helmpath.ConfigPath` / `CachePath` / `DataPath` with `elem` joined
+/// below, reading the environment through `getenv` so that tests need not
+/// touch the process environment (which is shared between test threads).
 pub fn path_with(
     home: Home,
     elem: &str,

@@ -8,9 +8,8 @@
 use std::env;
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::helmpath::{self, Home};
+use super::helmpath::{self, Home};
 
 /// Helm's settings as seen by a plugin.
 #[derive(Debug, Clone)]
@@ -64,29 +63,6 @@ impl EnvSettings {
 /// errors) is false, as Helm ignores the error.
 fn parse_bool(s: &str) -> bool {
     matches!(s, "1" | "t" | "T" | "TRUE" | "true" | "True")
-}
-
-static DEBUG: AtomicBool = AtomicBool::new(false);
-
-/// Turns verbose logging on or off for the whole process.
-pub fn set_debug(on: bool) {
-    DEBUG.store(on, Ordering::Relaxed);
-}
-
-/// Whether `HELM_DEBUG` logging is on.
-pub fn debug_enabled() -> bool {
-    DEBUG.load(Ordering::Relaxed)
-}
-
-/// Logs to stderr when HELM_DEBUG is on. Callers never pass secrets: URLs are
-/// logged through [`crate::go::url::redact`].
-#[macro_export]
-macro_rules! debug {
-    ($($arg:tt)*) => {
-        if $crate::cli::debug_enabled() {
-            eprintln!("[debug] {}", format!($($arg)*));
-        }
-    };
 }
 
 #[cfg(test)]

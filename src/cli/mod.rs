@@ -1,0 +1,12 @@
+//! What a plugin shares with the Helm that runs it (`pkg/cli`): the settings
+//! Helm exports as `HELM_*` variables, Helm's paths (`pkg/helmpath`), the
+//! `HELM_DEBUG` log, and the one output module every plugin prints through.
+
+mod debug;
+mod environment;
+mod helmpath;
+pub mod output;
+
+pub use debug::{debug_enabled, set_debug};
+pub use environment::EnvSettings;
+pub use output::{render_error, OutputFormat};

@@ -1,0 +1,115 @@
+//! What every plugin prints: reports as a table (the text Helm's own commands
+//! print) or as JSON, warnings, and errors.
+//!
+//! Reports are plain structs deriving `Serialize`; `-o json` writes them
+//! pretty-printed with keys in declaration order, so every command's JSON
+//! looks the same and stays stable between releases. Errors are typed all the
+//! way up and rendered here, once: the error and its `source()` chain on one
+//! line, which is what a user reads and what a script can grep.
+
+use std::error::Error;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+/// `-o table|json`, as Helm's commands spell it (`text` is accepted too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable lines, in Helm's wording where Helm has a command.
+    #[default]
+    #[value(alias = "text")]
+    Table,
+    /// One pretty-printed JSON document on stdout.
+    Json,
+}
+
+/// The report could not be written to stdout.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the report to standard output")]
+pub struct OutputError(#[source] io::Error);
+
+/// Writes `report` as pretty JSON and a newline on stdout.
+pub fn print_json<T: Serialize + ?Sized>(report: &T) -> Result<(), OutputError> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, report)
+        .map_err(io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(OutputError)
+}
+
+/// Prints `report` in `format`: JSON, or the command's own table form.
+pub fn emit<T: Serialize + ?Sized>(
+    format: OutputFormat,
+    report: &T,
+    table: impl FnOnce(&T),
+) -> Result<(), OutputError> {
+    match format {
+        OutputFormat::Json => print_json(report),
+        OutputFormat::Table => {
+            table(report);
+            Ok(())
+        }
+    }
+}
+
+/// `warning: ...` on stderr.
+pub fn warn(message: impl std::fmt::Display) {
+    eprintln!("warning: {message}");
+}
+
+/// An error and its causes on one line: `what: why: deeper why`.
+///
+/// Errors of this crate never repeat their source in their own message, so
+/// each cause appears once; a foreign error that does repeat its source (some
+/// libraries do) is not printed twice. Line breaks inside any message are
+/// folded, so a library's multi-line text stays one line.
+pub fn render_error(e: &(dyn Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        let text = one_line(&err.to_string());
+        let repeated = parts.last().is_some_and(|last| last.contains(&text));
+        if !text.is_empty() && !repeated {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
+}
+
+fn one_line(s: &str) -> String {
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Prints `Error: ...` (Helm's prefix) and returns the failure exit code.
+pub fn fail(e: &(dyn Error + 'static)) -> ExitCode {
+    eprintln!("Error: {}", render_error(e));
+    ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read {0}")]
+    struct Outer(&'static str, #[source] io::Error);
+
+    #[test]
+    fn chain_on_one_line_without_repeats() {
+        let e = Outer("x.tgz", io::Error::other("disk\non fire"));
+        assert_eq!(render_error(&e), "cannot read x.tgz: disk on fire");
+
+        #[derive(Debug, thiserror::Error)]
+        #[error("wrapper: {0}")]
+        struct Repeats(#[source] io::Error);
+        let e = Repeats(io::Error::other("inner"));
+        assert_eq!(render_error(&e), "wrapper: inner");
+    }
+}

@@ -1,0 +1,45 @@
+//! The HTTP(S) getter (`pkg/getter/httpgetter.go`): basic credentials and
+//! TLS files from the repository's entry in repositories.yaml.
+
+use std::io::Read;
+
+use super::{GetError, Getter, GetterOptions};
+use crate::net::{self, HttpOptions, SafeUrl};
+
+pub(super) struct HttpGetter;
+
+impl Getter for HttpGetter {
+    fn get(&self, url: &SafeUrl, o: &GetterOptions) -> Result<Vec<u8>, GetError> {
+        crate::debug!("GET {url}");
+        let client = net::client(&HttpOptions {
+            insecure_skip_tls_verify: o.insecure_skip_tls_verify,
+            ca_file: o.ca_file.as_deref(),
+            cert_and_key: o.cert_file.as_deref().zip(o.key_file.as_deref()),
+            ..HttpOptions::default()
+        })?;
+        let mut req = client.get(url.expose());
+        if o.has_credentials() {
+            req = req.basic_auth(&o.username, Some(o.password.expose()));
+        }
+        let fetch = |source: reqwest::Error| GetError::Fetch {
+            url: url.clone(),
+            source: source.without_url(),
+        };
+        let mut resp = req.send().map_err(fetch)?;
+        let status = resp.status();
+        crate::debug!("GET {url}: {status}");
+        if !status.is_success() {
+            return Err(GetError::Status {
+                url: url.clone(),
+                status,
+            });
+        }
+        let mut body = Vec::new();
+        resp.read_to_end(&mut body)
+            .map_err(|source| GetError::Read {
+                url: url.clone(),
+                source,
+            })?;
+        Ok(body)
+    }
+}

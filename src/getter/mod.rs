@@ -1,0 +1,122 @@
+//! Getters (`pkg/getter`): fetching a URL into memory, with the getter
+//! chosen by the URL's scheme as Helm's `getter.Providers.ByScheme` does.
+//!
+//! Chart repositories, `helm ocipush migrate` and `helm prov verify
+//! REPO/CHART` all download through [`get`], so a scheme added here (object
+//! storage, say) works for every one of them at once.
+
+mod http;
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::net::{NetError, SafeUrl, Secret};
+
+/// What a getter needs besides the URL: the credentials and TLS files of the
+/// repository the URL belongs to (Helm's `getter.Option`s).
+#[derive(Debug, Clone, Default)]
+pub struct GetterOptions {
+    pub username: String,
+    pub password: Secret,
+    pub ca_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    pub insecure_skip_tls_verify: bool,
+}
+
+impl GetterOptions {
+    /// Whether basic credentials are set.
+    pub fn has_credentials(&self) -> bool {
+        !self.username.is_empty() || !self.password.is_empty()
+    }
+
+    /// The same options without credentials, for a host they do not belong to.
+    pub fn without_credentials(&self) -> GetterOptions {
+        GetterOptions {
+            username: String::new(),
+            password: Secret::default(),
+            ..self.clone()
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum GetError {
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error("could not find protocol handler for: {scheme} ({url})")]
+    Scheme { url: SafeUrl, scheme: String },
+    #[error("failed to fetch {url}")]
+    Fetch {
+        url: SafeUrl,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("failed to fetch {url}: {status}")]
+    Status {
+        url: SafeUrl,
+        status: reqwest::StatusCode,
+    },
+    #[error("failed to read {url}")]
+    Read {
+        url: SafeUrl,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl GetError {
+    /// Whether the server said the file does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, GetError::Status { status, .. } if *status == reqwest::StatusCode::NOT_FOUND)
+    }
+}
+
+/// Fetches one URL into memory.
+pub trait Getter: Sync {
+    fn get(&self, url: &SafeUrl, options: &GetterOptions) -> Result<Vec<u8>, GetError>;
+}
+
+/// A getter and the schemes it serves (Helm's `getter.Provider`).
+struct Provider {
+    schemes: &'static [&'static str],
+    getter: &'static dyn Getter,
+}
+
+static PROVIDERS: &[Provider] = &[Provider {
+    schemes: &["http", "https"],
+    getter: &http::HttpGetter,
+}];
+
+/// The getter for `scheme`, if any (`Providers.ByScheme`).
+pub fn by_scheme(scheme: &str) -> Option<&'static dyn Getter> {
+    PROVIDERS
+        .iter()
+        .find(|p| p.schemes.contains(&scheme))
+        .map(|p| p.getter)
+}
+
+/// Fetches `url` with the getter its scheme names.
+pub fn get(url: &SafeUrl, options: &GetterOptions) -> Result<Vec<u8>, GetError> {
+    let scheme = url.scheme();
+    let getter = by_scheme(&scheme).ok_or_else(|| GetError::Scheme {
+        url: url.clone(),
+        scheme,
+    })?;
+    getter.get(url, options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn getters_are_chosen_by_scheme() {
+        assert!(by_scheme("https").is_some());
+        assert!(by_scheme("http").is_some());
+        let e = get(&SafeUrl::from("ftp://u:pw@h/x"), &GetterOptions::default()).unwrap_err();
+        assert!(matches!(e, GetError::Scheme { .. }));
+        assert!(!e.to_string().contains("pw"), "{e}");
+    }
+}
