@@ -293,11 +293,33 @@ fn merge_command_files_urls_and_repositories() {
         ],
     );
 
-    // A URL source without credentials is refused by the server.
+    // The repository's URL (with or without a trailing slash) gets the
+    // credentials of its repositories.yaml entry, as its name does.
+    for url in [server.url.clone(), format!("{}/", server.url)] {
+        let o = idx(&home)
+            .env("HELM_DEBUG", "true")
+            .arg("merge")
+            .arg(&target)
+            .arg(&url)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{url}: {err}");
+        assert!(!err.contains("s3cr3t-pass"), "secret leaked: {err}");
+        let merged = fs::read_to_string(&target).unwrap();
+        assert!(
+            merged.contains(&format!("- {}/y-2.0.0.tgz", server.url)),
+            "{merged}"
+        );
+    }
+
+    // A URL no entry has gets no credentials, and the server refuses it.
+    let other = server.url.replace("127.0.0.1", "localhost");
+    assert_ne!(other, server.url);
     let o = idx(&home)
         .arg("merge")
         .arg(&target)
-        .arg(&server.url)
+        .arg(&other)
         .output()
         .unwrap();
     assert!(!o.status.success());

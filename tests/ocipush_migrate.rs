@@ -100,6 +100,12 @@ fn a_classic_repository_migrates_completely_and_pulls_back_identical() {
     );
     let target = format!("oci://{}/mig", reg.host);
 
+    // The repository's URL is the same source as its name: the entry's
+    // credentials reach the password-protected index.
+    let by_url = migrate(home, &format!("{}/", server.url), &target, &["--dry-run"]);
+    assert!(by_url.status.success(), "{}", output_text(&by_url));
+    assert_eq!(reports(&by_url).len(), VERSIONS.len());
+
     // --dry-run lists everything and moves nothing.
     let dry = migrate(home, "classic", &target, &["--dry-run"]);
     assert!(dry.status.success(), "{}", output_text(&dry));

@@ -10,10 +10,10 @@ use thiserror::Error;
 use crate::cli::{output, EnvSettings};
 use crate::fileutil::{self, DirLock};
 use crate::go;
-use crate::repo::chartrepo::{self, SourceError};
 use crate::repo::check::{self, Problem};
 use crate::repo::directory::{self, Reuse, Skipped};
 use crate::repo::{load_index, write, IndexFile, LoadIndexError, Strictness};
+use crate::repo::{RepoSource, SourceError};
 
 #[derive(Debug, Error)]
 pub enum IdxError {
@@ -260,18 +260,16 @@ pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, Id
     let mut at: HashMap<(String, String), (String, usize)> = HashMap::new();
     let mut conflicts = Vec::new();
     for spec in &o.sources {
-        let src = chartrepo::resolve(spec, settings)?;
-        let loaded = load_index(&src.bytes, &src.label, Strictness::Helm).map_err(|source| {
-            IdxError::Load {
+        let src = RepoSource::resolve(spec, settings)?;
+        let bytes = src.read_index()?;
+        let loaded =
+            load_index(&bytes, &src.label, Strictness::Helm).map_err(|source| IdxError::Load {
                 path: src.label.clone(),
                 source,
-            }
-        })?;
+            })?;
         report.warnings.extend(loaded.warnings);
         let mut idx = loaded.index;
-        if let Some(base) = &src.base_url {
-            chartrepo::absolutize_urls(&mut idx, base);
-        }
+        src.absolutize(&mut idx);
         let mut own: std::collections::HashSet<(String, String)> = Default::default();
         for versions in idx.entries.into_values() {
             for cv in versions {

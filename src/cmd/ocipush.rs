@@ -20,7 +20,7 @@ use crate::registry::{
     self, Client, ClientOptions, Credential, Prepared, PushOutcome, RegistryError, Target,
     CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
 };
-use crate::repo::{self, chartrepo, repofile, ChartVersion, LoadIndexError};
+use crate::repo::{ChartVersion, Download, RepoSource, SourceError};
 
 #[derive(Debug, Error)]
 pub enum OciPushError {
@@ -43,16 +43,9 @@ pub enum OciPushError {
     #[error("cannot read the password from standard input")]
     PasswordStdin(#[source] std::io::Error),
     #[error(transparent)]
-    RepoFile(#[from] repofile::RepoFileError),
-    #[error("{spec:?} is neither an http(s) URL nor a repository in {} (helm repo add it first)", .repositories.display())]
-    UnknownSource { spec: String, repositories: PathBuf },
-    #[error(transparent)]
-    Get(#[from] GetError),
-    #[error("index of {label}")]
-    Index {
-        label: String,
-        source: LoadIndexError,
-    },
+    Source(#[from] SourceError),
+    #[error("{0}: an index file names no repository to download charts from; give the repository's name or URL")]
+    NotARepository(String),
 }
 
 /// Options shared by push and migrate.
@@ -308,48 +301,6 @@ fn push_one(client: &Client, source: String, c: &Prepared, skip_existing: bool) 
     }
 }
 
-/// A classic repository to migrate: its index and how to fetch from it.
-struct Source {
-    label: String,
-    entry: repofile::Entry,
-}
-
-/// Finds `spec` as a repository name in repositories.yaml, or takes it as a
-/// URL (using the credentials of a configured repository with that URL).
-fn source(settings: &EnvSettings, spec: &str) -> Result<Source, OciPushError> {
-    let repos = repofile::load(&settings.repository_config)?;
-    let is_url = spec.starts_with("http://") || spec.starts_with("https://");
-    let trimmed = |u: &str| u.trim_end_matches('/').to_string();
-    let found = repos.iter().find(|e| {
-        if is_url {
-            trimmed(e.url.expose()) == trimmed(spec)
-        } else {
-            e.name == spec
-        }
-    });
-    let entry = match (found, is_url) {
-        (Some(e), _) => e.clone(),
-        (None, true) => repofile::Entry {
-            url: SafeUrl::from(spec),
-            ..repofile::Entry::default()
-        },
-        (None, false) => {
-            return Err(OciPushError::UnknownSource {
-                spec: spec.to_string(),
-                repositories: settings.repository_config.clone(),
-            })
-        }
-    };
-    Ok(Source {
-        label: if is_url {
-            SafeUrl::from(spec).to_string()
-        } else {
-            format!("repository {spec}")
-        },
-        entry,
-    })
-}
-
 /// `helm ocipush migrate SOURCE oci://HOST/PATH`: every version in the
 /// source's index.yaml, downloaded (digest checked) with its `.prov`, and
 /// pushed. Versions the registry already holds are not downloaded again.
@@ -360,17 +311,13 @@ pub fn migrate(
     progress: Progress,
 ) -> Result<Vec<Report>, OciPushError> {
     let target = Target::parse(&o.target)?;
-    let src = source(settings, spec)?;
-    let index_url = SafeUrl::from(chartrepo::index_url(src.entry.url.expose()));
-    let bytes = getter::get(&index_url, &chartrepo::options(&src.entry))?;
-    let loaded =
-        repo::load_index(&bytes, &src.label, repo::Strictness::Helm).map_err(|source| {
-            OciPushError::Index {
-                label: src.label.clone(),
-                source,
-            }
-        })?;
-    let versions: Vec<&ChartVersion> = loaded.index.entries.values().flatten().collect();
+    // A migration copies what the repository serves now, not Helm's cache.
+    let src = RepoSource::resolve(spec, settings)?.fresh();
+    if !src.is_repository() {
+        return Err(OciPushError::NotARepository(spec.to_string()));
+    }
+    let (index, _) = src.load_index()?;
+    let versions: Vec<&ChartVersion> = index.entries.values().flatten().collect();
     let client = client(settings, &target, o)?;
     Ok(parallel::map_with(&versions, o.concurrency, |cv| {
         let r = migrate_one(&client, &target, &src, cv, o);
@@ -382,7 +329,7 @@ pub fn migrate(
 fn migrate_one(
     client: &Client,
     target: &Target,
-    src: &Source,
+    src: &RepoSource,
     cv: &ChartVersion,
     o: &PushOptions,
 ) -> Report {
@@ -401,10 +348,12 @@ fn migrate_one(
         Err(e) => return fail(render_error(&e)),
     };
     let existing = existing.map(|(bytes, digest)| (registry::summarize(&bytes), digest));
-    let Some(raw) = cv.urls.as_ref().and_then(|u| u.first()) else {
+    if cv.urls.as_ref().is_none_or(|u| u.is_empty()) {
         return fail("the index lists no download URL".into());
-    };
-    let (url, opts) = match chartrepo::chart_download(&src.entry, raw) {
+    }
+    let Download {
+        url, options: opts, ..
+    } = match src.download(cv) {
         Ok(d) => d,
         Err(e) => return fail(render_error(&e)),
     };

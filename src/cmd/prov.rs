@@ -18,7 +18,7 @@ use crate::provenance::keyring::{self, KeyringError};
 use crate::provenance::message;
 use crate::provenance::sign::{self, SignError};
 use crate::provenance::verify::{self, Verification, VerifyError};
-use crate::repo::chartrepo;
+use crate::repo::RepoSource;
 
 #[derive(Debug, Error)]
 pub enum ProvError {
@@ -228,7 +228,8 @@ fn verify_remote(
     };
     let spec = target.to_string_lossy();
     let (repo, chart) = spec.split_once('/').unwrap_or((&spec, ""));
-    let loc = chartrepo::locate(settings, repo, chart, o.version.as_deref())
+    let (_, loc) = RepoSource::named(repo, settings)
+        .and_then(|src| src.locate(chart, o.version.as_deref()))
         .map_err(|e| fail(render_error(&e)))?;
     let archive = getter::get(&loc.url, &loc.options).map_err(|e| fail(render_error(&e)))?;
     let prov_url = SafeUrl::from(format!("{}.prov", loc.url.expose()));
