@@ -3,6 +3,8 @@
 
 pub mod clearsign;
 #[cfg(feature = "prov")]
+pub mod keybox;
+#[cfg(feature = "prov")]
 pub mod keyring;
 pub mod message;
 #[cfg(feature = "prov")]
@@ -35,6 +37,18 @@ pub fn digest_file(path: &Path) -> io::Result<String> {
 /// `provenance.Digest` of bytes held in memory.
 pub fn digest(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
+}
+
+/// The digest of `parts` in turn with one of Sequoia's hash algorithms, for
+/// the checksums and key fingerprints of GnuPG's own formats; `None` when the
+/// crypto backend lacks the algorithm.
+#[cfg(feature = "prov")]
+fn hash(algo: sequoia_openpgp::types::HashAlgorithm, parts: &[&[u8]]) -> Option<Vec<u8>> {
+    let mut ctx = algo.context().ok()?.for_digest();
+    for p in parts {
+        ctx.update(p);
+    }
+    ctx.into_digest().ok()
 }
 
 fn hex(bytes: &[u8]) -> String {
