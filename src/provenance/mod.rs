@@ -1,6 +1,8 @@
 //! Provenance (`pkg/provenance`): chart digests and the text of `.prov`
 //! files, and with the `prov` feature, signing and verifying them.
 
+#[cfg(feature = "prov")]
+pub mod agent;
 pub mod clearsign;
 #[cfg(feature = "prov")]
 pub mod keybox;
