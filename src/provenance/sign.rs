@@ -20,6 +20,7 @@ use openpgp::types::{HashAlgorithm, SignatureType};
 use sequoia_openpgp as openpgp;
 use thiserror::Error;
 
+use super::agent::{AgentError, AgentSigner};
 use super::keyring::user_ids;
 
 #[derive(Debug, Error)]
@@ -41,8 +42,17 @@ pub enum SignError {
     WrongPassphrase(String),
     #[error("signing failed: {0}")]
     Sign(String),
-    #[error("gpg-agent: {0}")]
-    Agent(String),
+    #[error("{0}")]
+    Agent(AgentError),
+}
+
+impl From<AgentError> for SignError {
+    fn from(e: AgentError) -> Self {
+        match e {
+            AgentError::WrongPassphrase(fpr) => SignError::WrongPassphrase(fpr),
+            e => SignError::Agent(e),
+        }
+    }
 }
 
 fn fpr(c: &Cert) -> String {
@@ -135,7 +145,7 @@ pub fn keypair(cert: &Cert, passphrase: Option<&Password>) -> Result<KeyPair, Si
         .map_err(|e| SignError::Sign(e.to_string()))
 }
 
-/// The key pair that signs for `cert` through the user's gpg-agent, which
+/// The signer that signs for `cert` through the user's gpg-agent, which
 /// holds the secret: the signing-capable (sub)key valid now. A passphrase,
 /// when given, is handed to the agent (loopback pinentry); otherwise the agent
 /// asks through its own pinentry if the key needs one.
@@ -143,7 +153,7 @@ pub fn agent_keypair(
     cert: &Cert,
     gnupg_home: &std::path::Path,
     passphrase: Option<&Password>,
-) -> Result<sequoia_gpg_agent::KeyPair, SignError> {
+) -> Result<AgentSigner, SignError> {
     let policy = StandardPolicy::new();
     let valid = cert
         .with_policy(&policy, None)
@@ -156,17 +166,22 @@ pub fn agent_keypair(
         .for_signing()
         .next()
         .ok_or_else(|| SignError::NoSigningKey(fpr(cert)))?;
-    let ctx = sequoia_gpg_agent::gnupg::Context::with_homedir(gnupg_home)
-        .map_err(|e| SignError::Agent(e.to_string()))?;
-    let mut kp = sequoia_gpg_agent::KeyPair::new_for_gnupg_context(&ctx, ka.key())
-        .map_err(|e| SignError::Agent(e.to_string()))?
-        .with_cert(&valid);
-    if let Some(pw) = passphrase {
-        kp = kp
-            .with_password(pw.clone())
-            .set_pinentry_mode(sequoia_gpg_agent::PinentryMode::Loopback);
-    }
-    Ok(kp)
+    // gpg names the key by its primary user ID in the pinentry.
+    let uid = valid
+        .primary_userid()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+        .ok()
+        .or_else(|| user_ids(cert).into_iter().next())
+        .unwrap_or_default();
+    let primary = (ka.key().fingerprint() != cert.fingerprint()).then(|| cert.keyid());
+    Ok(AgentSigner::new(
+        ka.key().clone(),
+        fpr(cert),
+        &uid,
+        primary,
+        gnupg_home,
+        passphrase.cloned(),
+    )?)
 }
 
 /// Whether signing for `cert` from an exported keyring needs a passphrase.
@@ -207,13 +222,15 @@ pub fn clearsign<S>(body: &[u8], signer: S) -> Result<Vec<u8>, SignError>
 where
     S: openpgp::crypto::Signer + Send + Sync,
 {
-    let err = |e: openpgp::anyhow::Error| {
-        SignError::Sign(
+    // What the agent refused (a wrong passphrase above all) keeps its kind.
+    let err = |e: openpgp::anyhow::Error| match e.downcast::<AgentError>() {
+        Ok(e) => SignError::from(e),
+        Err(e) => SignError::Sign(
             e.chain()
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>()
                 .join(": "),
-        )
+        ),
     };
     let mut out = Vec::new();
     {
