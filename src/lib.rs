@@ -13,11 +13,11 @@
 pub mod chart;
 pub mod cli;
 pub mod cmd;
-pub mod fileutil;
-pub mod getter;
-pub mod go;
+mod fileutil;
+mod getter;
+mod go;
 pub mod net;
-pub mod parallel;
+mod parallel;
 pub mod provenance;
 pub mod registry;
 pub mod repo;

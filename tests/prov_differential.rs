@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use common::*;
-use wharf::provenance::{keyring, verify};
+use wharf::provenance;
 
 /// xorshift64*: a fixed seed keeps the mutations the same on every run.
 struct Rng(u64);
@@ -136,13 +136,13 @@ fn mutations_get_helm_4s_verdict_where_helm_3_agrees() {
                     .success()
                 };
                 let (h3, h4) = (helm_ok(Helm::V3), helm_ok(Helm::V4));
-                let certs = keyring::load(ring).unwrap();
-                let ours = verify::verify(
+                let certs = provenance::load_keyring(ring).unwrap();
+                let ours = provenance::verify(
                     &fs::read(&chart).unwrap(),
                     prov,
                     "demo-0.1.0.tgz",
                     &certs,
-                    verify::Options::default(),
+                    provenance::Policy::default(),
                 )
                 .is_ok();
                 results.lock().unwrap().push((what.clone(), h3, h4, ours));

@@ -2,13 +2,14 @@
 //! every layer above needs from a chart: its metadata as Helm serialises it
 //! and its digest.
 
-pub mod archive;
-pub mod digest;
-pub mod encode;
-pub mod loader;
-pub mod metadata;
+mod archive;
+mod digest;
+pub(crate) mod encode;
+mod loader;
+mod metadata;
 
 pub use digest::{digest, digest_file, sha256_digest};
 pub use encode::{metadata_json, write_metadata_yaml};
 pub use loader::{load_bytes, load_file, LoadError};
+pub(crate) use metadata::FIELDS as METADATA_FIELDS;
 pub use metadata::{Dependency, Maintainer, Metadata, ValidationError};

@@ -10,10 +10,10 @@ use thiserror::Error;
 use crate::cli::{output, EnvSettings};
 use crate::fileutil::{self, DirLock};
 use crate::go;
-use crate::repo::check::{self, Problem};
-use crate::repo::directory::{self, Reuse, Skipped};
-use crate::repo::{load_index, write, IndexFile, LoadIndexError, Strictness};
-use crate::repo::{RepoSource, SourceError};
+use crate::repo::{
+    self, load_index, IndexFile, LoadIndexError, Problem, RepoSource, Reuse, Skipped, SourceError,
+    Strictness,
+};
 
 #[derive(Debug, Error)]
 pub enum IdxError {
@@ -75,8 +75,8 @@ pub enum IndexFormat {
 fn write_index(path: &Path, index: &IndexFile, format: IndexFormat) -> Result<(), IdxError> {
     fileutil::atomic_write(path, |w| {
         match format {
-            IndexFormat::Yaml => write::write_yaml(index, w)?,
-            IndexFormat::Json => write::write_json(index, w)?,
+            IndexFormat::Yaml => repo::write_yaml(index, w)?,
+            IndexFormat::Json => repo::write_json(index, w)?,
         };
         Ok(())
     })
@@ -170,9 +170,9 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
 
     let mut reuse = Reuse::new();
     for index in cache.iter().chain(merged.iter()) {
-        directory::reuse_from(index, &mut reuse);
+        repo::reuse_from(index, &mut reuse);
     }
-    let d = directory::index_directory(&dir, &o.url, &reuse, &now);
+    let d = repo::index_directory(&dir, &o.url, &reuse, &now);
     drop(reuse);
     drop(cache);
     crate::debug!("{:?}: indexed {}", started.elapsed(), dir.display());
@@ -358,7 +358,7 @@ pub fn check(dir: &Path, url: Option<&str>) -> Result<CheckReport, IdxError> {
         source,
     })?;
     Ok(CheckReport {
-        problems: check::check(dir, &loaded.index, url),
+        problems: repo::check(dir, &loaded.index, url),
     })
 }
 

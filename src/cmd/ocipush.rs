@@ -16,6 +16,7 @@ use crate::cli::{render_error, EnvSettings};
 use crate::getter::{self, GetError, GetterOptions};
 use crate::net::{SafeUrl, Secret};
 use crate::parallel;
+use crate::provenance;
 use crate::registry::{
     self, Client, ClientOptions, Credential, Prepared, PushOutcome, RegistryError, Target,
     CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
@@ -251,7 +252,7 @@ fn reload(path: &Path, c: &Prepared) -> Result<Prepared, ReloadError> {
     let mut c = c.clone();
     for layer in &mut c.artifact.layers {
         let file = if layer.media_type == PROV_LAYER_MEDIA_TYPE {
-            registry::prov_path(path)
+            provenance::prov_path(path)
         } else {
             path.to_path_buf()
         };

@@ -4,21 +4,18 @@ use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use sequoia_openpgp::crypto::Password;
+use sequoia_openpgp::Cert;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::chart;
-use crate::chart::digest;
+use crate::chart::{self, digest};
 use crate::cli::{output, render_error, EnvSettings};
 use crate::fileutil;
-use crate::getter;
+use crate::getter::{self, GetError};
 use crate::net::{SafeUrl, Secret};
 use crate::parallel;
-use crate::provenance::keyring::{self, KeyringError};
-use crate::provenance::message;
-use crate::provenance::sign::{self, SignError};
-use crate::provenance::verify::{self, Verification, VerifyError};
-use crate::repo::RepoSource;
+use crate::provenance::{self, KeyringError, Policy, SignError, Verification, VerifyError};
+use crate::repo::{RepoSource, SourceError};
 
 #[derive(Debug, Error)]
 pub enum ProvError {
@@ -29,30 +26,42 @@ pub enum ProvError {
     },
     #[error(transparent)]
     Output(#[from] output::OutputError),
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Keyring(#[from] KeyringError),
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Sign { path: PathBuf, source: SignError },
-    #[error("{0}")]
+    #[error(transparent)]
     Key(SignError),
-    #[error("{path}: {reason}")]
-    Chart { path: PathBuf, reason: String },
-    #[error("{path}: unpacked charts cannot be verified")]
+    #[error("{}", .path.display())]
+    Chart {
+        path: PathBuf,
+        source: chart::LoadError,
+    },
+    #[error("{}", .target.display())]
+    Locate {
+        target: PathBuf,
+        source: SourceError,
+    },
+    #[error("{}", .target.display())]
+    Download { target: PathBuf, source: GetError },
+    #[error("{}: failed to fetch provenance", .target.display())]
+    DownloadProv { target: PathBuf, source: GetError },
+    #[error("{}: unpacked charts cannot be verified", .path.display())]
     Unpacked { path: PathBuf },
-    #[error("{path}: chart must be a tgz file")]
+    #[error("{}: chart must be a tgz file", .path.display())]
     NotTgz { path: PathBuf },
-    #[error("{path}: could not load provenance file {prov}: {source}")]
+    #[error("{}: could not load provenance file {}", .path.display(), .prov.display())]
     NoProv {
         path: PathBuf,
         prov: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Verify { path: PathBuf, source: VerifyError },
 }
 
@@ -73,19 +82,19 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
     // from the GnuPG home and the secret held by gpg-agent.
     let (ring_path, agent) = match &o.keyring {
         Some(p) => (p.clone(), false),
-        None => (keyring::default_keyring(), true),
+        None => (provenance::default_keyring(), true),
     };
-    let certs = keyring::load(&ring_path)?;
-    let cert = sign::select(&certs, o.key.as_deref()).map_err(ProvError::Key)?;
+    let certs = provenance::load_keyring(&ring_path)?;
+    let cert = provenance::select_key(&certs, o.key.as_deref()).map_err(ProvError::Key)?;
     let mut password = o.passphrase.as_ref().map(|p| Password::from(p.expose()));
-    if !agent && password.is_none() && sign::needs_passphrase(cert) {
+    if !agent && password.is_none() && provenance::needs_passphrase(cert) {
         // No passphrase file: ask on the terminal, as Helm does.
-        password = Some(sign::prompt_passphrase(cert).map_err(ProvError::Key)?);
+        password = Some(provenance::prompt_passphrase(cert).map_err(ProvError::Key)?);
     }
     // The agent's key is chosen once; each chart is one request to it.
     let signer = if agent {
         Some(
-            sign::agent_keypair(cert, &keyring::gnupg_home(), password.as_ref())
+            provenance::agent_keypair(cert, &provenance::gnupg_home(), password.as_ref())
                 .map_err(ProvError::Key)?,
         )
     } else {
@@ -98,24 +107,24 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
             source,
         };
         let archive = std::fs::read(path).map_err(io)?;
-        let md = chart::load_bytes(&archive).map_err(|e| ProvError::Chart {
+        let md = chart::load_bytes(&archive).map_err(|source| ProvError::Chart {
             path: path.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         let name = file_name(path);
-        let body = message::message_block(&md, &name, &digest(&archive)).map_err(io)?;
+        let body = provenance::message_block(&md, &name, &digest(&archive)).map_err(io)?;
         let sign_err = |source| ProvError::Sign {
             path: path.clone(),
             source,
         };
         let prov = match &signer {
-            Some(signer) => sign::clearsign(&body, signer.clone()).map_err(sign_err)?,
+            Some(signer) => provenance::clearsign(&body, signer.clone()).map_err(sign_err)?,
             None => {
-                let kp = sign::keypair(cert, password.as_ref()).map_err(sign_err)?;
-                sign::clearsign(&body, kp).map_err(sign_err)?
+                let kp = provenance::keypair(cert, password.as_ref()).map_err(sign_err)?;
+                provenance::clearsign(&body, kp).map_err(sign_err)?
             }
         };
-        let out = prov_path(path);
+        let out = provenance::prov_path(path);
         fileutil::atomic_write(&out, |w| w.write_all(&prov)).map_err(|source| ProvError::Io {
             path: out.clone(),
             source,
@@ -131,12 +140,6 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn prov_path(p: &Path) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(".prov");
-    PathBuf::from(s)
-}
-
 /// Options of `helm prov verify`.
 #[derive(Debug, Default)]
 pub struct VerifyOptions {
@@ -150,9 +153,9 @@ pub struct VerifyOptions {
     pub destination: Option<PathBuf>,
 }
 
-/// The outcome for one chart.
+/// The verdict on one chart.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct Verdict {
     pub path: PathBuf,
     pub result: Result<Verification, ProvError>,
 }
@@ -188,19 +191,22 @@ fn is_tgz(p: &Path) -> bool {
 }
 
 /// Verifies every target, in parallel.
-pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Outcome>, ProvError> {
-    let ring_path = o.keyring.clone().unwrap_or_else(keyring::default_keyring);
-    let certs = keyring::load(&ring_path)?;
-    let opts = verify::Options {
+pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>, ProvError> {
+    let ring_path = o
+        .keyring
+        .clone()
+        .unwrap_or_else(provenance::default_keyring);
+    let certs = provenance::load_keyring(&ring_path)?;
+    let policy = Policy {
         allow_weak: o.allow_weak,
     };
     let list = charts(&o.targets);
-    Ok(parallel::map(&list, |path| Outcome {
+    Ok(parallel::map(&list, |path| Verdict {
         path: path.clone(),
         result: if is_repo_ref(path) {
-            verify_remote(path, o, settings, &certs, opts)
+            verify_remote(path, o, settings, &certs, policy)
         } else {
-            verify_one(path, &certs, opts)
+            verify_one(path, &certs, policy)
         },
     }))
 }
@@ -217,28 +223,33 @@ fn verify_remote(
     target: &Path,
     o: &VerifyOptions,
     settings: &EnvSettings,
-    certs: &[sequoia_openpgp::Cert],
-    opts: verify::Options,
+    certs: &[Cert],
+    policy: Policy,
 ) -> Result<Verification, ProvError> {
-    let fail = |reason: String| ProvError::Chart {
-        path: target.to_path_buf(),
-        reason,
-    };
     let spec = target.to_string_lossy();
     let (repo, chart) = spec.split_once('/').unwrap_or((&spec, ""));
     let (_, loc) = RepoSource::named(repo, settings)
         .and_then(|src| src.locate(chart, o.version.as_deref()))
-        .map_err(|e| fail(render_error(&e)))?;
-    let archive = getter::get(&loc.url, &loc.options).map_err(|e| fail(render_error(&e)))?;
-    let prov_url = SafeUrl::from(format!("{}.prov", loc.url.expose()));
-    let prov = getter::get(&prov_url, &loc.options)
-        .map_err(|e| fail(format!("failed to fetch provenance: {}", render_error(&e))))?;
-    let v = verify::verify(&archive, &prov, &loc.file_name, certs, opts).map_err(|source| {
-        ProvError::Verify {
-            path: target.to_path_buf(),
+        .map_err(|source| ProvError::Locate {
+            target: target.to_path_buf(),
             source,
-        }
+        })?;
+    let archive = getter::get(&loc.url, &loc.options).map_err(|source| ProvError::Download {
+        target: target.to_path_buf(),
+        source,
     })?;
+    let prov_url = SafeUrl::from(format!("{}.prov", loc.url.expose()));
+    let prov = getter::get(&prov_url, &loc.options).map_err(|source| ProvError::DownloadProv {
+        target: target.to_path_buf(),
+        source,
+    })?;
+    let v =
+        provenance::verify(&archive, &prov, &loc.file_name, certs, policy).map_err(|source| {
+            ProvError::Verify {
+                path: target.to_path_buf(),
+                source,
+            }
+        })?;
     if let Some(dest) = &o.destination {
         for (name, data) in [
             (loc.file_name.clone(), &archive),
@@ -256,11 +267,7 @@ fn verify_remote(
     Ok(v)
 }
 
-fn verify_one(
-    path: &Path,
-    certs: &[sequoia_openpgp::Cert],
-    opts: verify::Options,
-) -> Result<Verification, ProvError> {
+fn verify_one(path: &Path, certs: &[Cert], policy: Policy) -> Result<Verification, ProvError> {
     if path.is_dir() {
         return Err(ProvError::Unpacked {
             path: path.to_path_buf(),
@@ -275,13 +282,13 @@ fn verify_one(
         path: path.to_path_buf(),
         source,
     })?;
-    let prov_file = prov_path(path);
+    let prov_file = provenance::prov_path(path);
     let prov = std::fs::read(&prov_file).map_err(|source| ProvError::NoProv {
         path: path.to_path_buf(),
         prov: prov_file.clone(),
         source,
     })?;
-    verify::verify(&archive, &prov, &file_name(path), certs, opts).map_err(|source| {
+    provenance::verify(&archive, &prov, &file_name(path), certs, policy).map_err(|source| {
         ProvError::Verify {
             path: path.to_path_buf(),
             source,
@@ -309,8 +316,8 @@ pub struct VerifyReport {
     pub error: Option<String>,
 }
 
-impl From<&Outcome> for VerifyReport {
-    fn from(o: &Outcome) -> VerifyReport {
+impl From<&Verdict> for VerifyReport {
+    fn from(o: &Verdict) -> VerifyReport {
         let chart = o.path.display().to_string();
         match &o.result {
             Ok(v) => VerifyReport {

@@ -140,26 +140,6 @@ impl Version {
     pub fn prerelease(&self) -> &str {
         &self.pre
     }
-
-    /// The build metadata without its leading `+` (empty if none).
-    pub fn metadata(&self) -> &str {
-        &self.metadata
-    }
-
-    /// The major number (leading zeros in the input are accepted).
-    pub fn major(&self) -> u64 {
-        self.major
-    }
-
-    /// The minor number (leading zeros in the input are accepted).
-    pub fn minor(&self) -> u64 {
-        self.minor
-    }
-
-    /// The patch number (leading zeros in the input are accepted).
-    pub fn patch(&self) -> u64 {
-        self.patch
-    }
 }
 
 /// Consumes `[0-9]+` at `*i`, returning the digits (ASCII, hence valid UTF-8).
@@ -340,11 +320,11 @@ mod tests {
             let got = Version::parse(input)
                 .map(|v| {
                     (
-                        v.major(),
-                        v.minor(),
-                        v.patch(),
+                        v.major,
+                        v.minor,
+                        v.patch,
                         v.prerelease().to_owned(),
-                        v.metadata().to_owned(),
+                        v.metadata.clone(),
                     )
                 })
                 .map_err(|e| e.to_string());
@@ -477,7 +457,7 @@ mod tests {
         let (Ok(a), Ok(b)) = (Version::parse("1.0.0+a"), Version::parse("1.0.0+b")) else {
             panic!("unparsable");
         };
-        assert_eq!(a.metadata(), "a");
+        assert_eq!(a.metadata, "a");
         assert_ne!(a, b);
         assert_eq!(a.compare(&b), Equal);
         assert_eq!(compare_pre_part("1", "01"), Less);

@@ -1,23 +1,47 @@
 //! Provenance (`pkg/provenance`): the text of `.prov` files (Helm's message
 //! block inside an OpenPGP cleartext signature), and with the `prov` feature,
 //! keyrings, signing and verifying.
+//!
+//! The text needs no cryptography, so `registry` can check a `.prov` against
+//! its archive without the OpenPGP stack; everything that touches keys sits
+//! behind the `prov` feature.
 
 #[cfg(feature = "prov")]
-pub mod agent;
-pub mod clearsign;
+mod agent;
+mod clearsign;
 #[cfg(feature = "prov")]
-pub mod keybox;
+mod keybox;
 #[cfg(feature = "prov")]
-pub mod keyring;
-pub mod message;
+mod keyring;
+mod message;
 #[cfg(feature = "prov")]
-pub mod mpi;
+mod mpi;
 #[cfg(feature = "prov")]
-pub mod sign;
+mod sign;
 #[cfg(feature = "prov")]
-pub mod verify;
+mod verify;
 
-pub use message::MessageError;
+use std::path::{Path, PathBuf};
+
+pub use clearsign::{decode as decode_clearsigned, Block};
+#[cfg(feature = "prov")]
+pub use keyring::{
+    default_keyring, gnupg_home, load as load_keyring, parse as parse_keyring, KeyringError,
+};
+pub use message::{message_block, parse_files, MessageError};
+#[cfg(feature = "prov")]
+pub use sign::{
+    agent_keypair, clearsign, keypair, needs_passphrase, prompt_passphrase, select_key, SignError,
+};
+#[cfg(feature = "prov")]
+pub use verify::{verify, Policy, Verification, VerifyError};
+
+/// `CHART.tgz.prov`, the provenance file beside `CHART.tgz`.
+pub fn prov_path(archive: &Path) -> PathBuf {
+    let mut s = archive.as_os_str().to_owned();
+    s.push(".prov");
+    PathBuf::from(s)
+}
 
 /// The digest of `parts` in turn with one of Sequoia's hash algorithms, for
 /// the checksums and key fingerprints of GnuPG's own formats; `None` when the

@@ -77,7 +77,7 @@ fn hex_id(s: &str) -> Option<String> {
 }
 
 /// Picks the certificate `selector` names among `certs`.
-pub fn select<'a>(certs: &'a [Cert], selector: Option<&str>) -> Result<&'a Cert, SignError> {
+pub fn select_key<'a>(certs: &'a [Cert], selector: Option<&str>) -> Result<&'a Cert, SignError> {
     let secret: Vec<&Cert> = certs.iter().collect();
     let Some(sel) = selector.filter(|s| !s.is_empty()) else {
         return match secret.as_slice() {
@@ -274,18 +274,18 @@ mod tests {
             "rsa@example.com",
             "Helm RSA",
         ] {
-            assert_eq!(fpr(select(&certs, Some(sel)).unwrap()), rsa, "{sel}");
+            assert_eq!(fpr(select_key(&certs, Some(sel)).unwrap()), rsa, "{sel}");
         }
         assert!(matches!(
-            select(&certs, Some("example.com")),
+            select_key(&certs, Some("example.com")),
             Err(SignError::Ambiguous { .. })
         ));
         assert!(matches!(
-            select(&certs, Some("nobody")),
+            select_key(&certs, Some("nobody")),
             Err(SignError::NotFound(_))
         ));
         assert!(matches!(
-            select(&certs, None),
+            select_key(&certs, None),
             Err(SignError::NoSelector(_))
         ));
     }
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn two_user_ids_on_one_key_are_not_ambiguous() {
         let certs = ring("rsa-2uids.sec.gpg");
-        assert!(select(&certs, Some("example.com")).is_ok());
+        assert!(select_key(&certs, Some("example.com")).is_ok());
     }
 
     #[test]

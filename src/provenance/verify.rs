@@ -24,9 +24,9 @@ use thiserror::Error;
 use super::{clearsign, message, mpi};
 use crate::chart::digest;
 
-/// Verification options.
+/// What verification accepts beyond the standard policy.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub struct Policy {
     /// Accept SHA-1 signatures and RSA keys under 2048 bits.
     pub allow_weak: bool,
 }
@@ -79,7 +79,7 @@ pub fn verify(
     prov: &[u8],
     file_name: &str,
     keyring: &[Cert],
-    opts: Options,
+    opts: Policy,
 ) -> Result<Verification, VerifyError> {
     let block = clearsign::decode(prov).ok_or(VerifyError::NoSignature)?;
     let mut v = check_signature(&block, keyring, opts)?;
@@ -101,7 +101,7 @@ pub fn verify(
     Ok(v)
 }
 
-fn policy(opts: Options) -> StandardPolicy<'static> {
+fn standard_policy(opts: Policy) -> StandardPolicy<'static> {
     let mut p = StandardPolicy::new();
     if opts.allow_weak {
         p.accept_hash(HashAlgorithm::SHA1);
@@ -248,10 +248,10 @@ fn chain(e: &openpgp::anyhow::Error) -> String {
 fn check_signature(
     block: &clearsign::Block,
     keyring: &[Cert],
-    opts: Options,
+    opts: Policy,
 ) -> Result<Verification, VerifyError> {
     let sig = mpi::normalize(&block.signature);
-    let policy = policy(opts);
+    let policy = standard_policy(opts);
     let now = SystemTime::now();
     let helper = Helper {
         keyring,
@@ -296,7 +296,7 @@ mod tests {
         prov_path.push(".prov");
         let prov = std::fs::read(prov_path).unwrap();
         let name = tgz.file_name().unwrap().to_str().unwrap();
-        verify(&archive, &prov, name, &ring(ring_name), Options::default())
+        verify(&archive, &prov, name, &ring(ring_name), Policy::default())
     }
 
     #[test]

@@ -22,8 +22,8 @@ pub use manifest::{
     summarize, Artifact, Blob, ContentChanged, Summary, CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
 };
 pub use push::{
-    check_provenance, created_annotation, created_from_index, prepare_bytes, prepare_file,
-    prov_path, push, Prepared, PushOutcome, Pushed,
+    check_provenance, created_annotation, created_from_index, prepare_bytes, prepare_file, push,
+    Prepared, PushOutcome, Pushed,
 };
 pub use reference::{NameProblem, Reference, ReferenceProblem, Target};
 

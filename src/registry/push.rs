@@ -24,7 +24,7 @@ use super::manifest::Artifact;
 use super::reference::{Reference, Target};
 use super::RegistryError;
 use crate::chart::{self, Metadata};
-use crate::provenance::{clearsign, message, MessageError};
+use crate::provenance::{self, MessageError};
 
 /// Why an archive cannot be pushed.
 #[derive(Debug, Error)]
@@ -74,7 +74,7 @@ pub fn prepare_file(path: &Path, target: &Target) -> Result<Prepared, RegistryEr
         return Err(PrepareError::Folder.into());
     }
     let data: Arc<[u8]> = std::fs::read(path).map_err(PrepareError::Read)?.into();
-    let prov_path = prov_path(path);
+    let prov_path = provenance::prov_path(path);
     let prov = match std::fs::read(&prov_path) {
         Ok(p) => Some(Arc::<[u8]>::from(p)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -88,13 +88,6 @@ pub fn prepare_file(path: &Path, target: &Target) -> Result<Prepared, RegistryEr
     };
     let created = created_annotation(meta.modified().unwrap_or_else(|_| SystemTime::now()));
     prepare_bytes(data, prov, &created, target)
-}
-
-/// `CHART.tgz.prov` beside `CHART.tgz`.
-pub fn prov_path(archive: &Path) -> PathBuf {
-    let mut s = archive.as_os_str().to_owned();
-    s.push(".prov");
-    PathBuf::from(s)
 }
 
 /// Builds the push of an archive held in memory, with an optional `.prov`
@@ -135,8 +128,8 @@ pub fn created_from_index(created: &str) -> Option<String> {
 /// Checks that `prov` records `<name>-<version>.tgz` with the archive's
 /// SHA-256: the file name `helm pull --verify` saves the chart under.
 pub fn check_provenance(prov: &[u8], md: &Metadata, archive: &[u8]) -> Result<(), PrepareError> {
-    let block = clearsign::decode(prov).ok_or(PrepareError::NotProvenance)?;
-    let files = message::parse_files(&block.plaintext).map_err(PrepareError::Message)?;
+    let block = provenance::decode_clearsigned(prov).ok_or(PrepareError::NotProvenance)?;
+    let files = provenance::parse_files(&block.plaintext).map_err(PrepareError::Message)?;
     let expected = format!("{}-{}.tgz", md.name, md.version);
     let actual = chart::sha256_digest(archive);
     match files.iter().find(|(name, _)| *name == expected) {

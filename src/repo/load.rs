@@ -8,7 +8,7 @@
 use thiserror::Error;
 
 use super::index::{ChartVersion, IndexFile};
-use crate::chart::metadata;
+use crate::chart::METADATA_FIELDS;
 use crate::go;
 use crate::go::unmarshal::{match_field, Ctx, DecodeError, Origin};
 use crate::go::yaml::{self, LoadOptions, Value};
@@ -390,7 +390,7 @@ fn decode_entry(v: Value, ctx: Ctx) -> Result<ChartVersion, DecodeError> {
                     }
                 }
             }
-        } else if let Some(f) = match_field(&k, metadata::FIELDS) {
+        } else if let Some(f) = match_field(&k, METADATA_FIELDS) {
             cv.metadata.decode_field(f, val, ctx)?;
         } else {
             ctx.unknown(&k)?;

@@ -1,13 +1,21 @@
-//! Chart repositories (`pkg/repo`): index files, repositories.yaml, cache.
+//! Chart repositories (`pkg/repo`): the index model and its order, loading
+//! and writing index files byte for byte as Helm does, indexing a folder of
+//! archives, checking a folder against its index, the user's
+//! repositories.yaml, and resolving "a repository" to an index and its
+//! downloads.
 
-pub mod check;
-pub mod directory;
-pub mod index;
-pub mod load;
-pub mod repofile;
+mod check;
+mod directory;
+mod index;
+mod load;
+mod repofile;
 mod source;
-pub mod write;
+mod write;
 
+pub use check::{check, Problem};
+pub use directory::{index_directory, reuse_from, DirIndex, Reuse, Skipped};
 pub use index::{ChartVersion, IndexFile};
 pub use load::{load_index, LoadIndexError, Loaded, Strictness};
-pub use source::{index_url, Download, RepoSource, SourceError};
+pub use repofile::RepoFileError;
+pub use source::{Download, RepoSource, SourceError};
+pub use write::{write_json, write_yaml};

@@ -17,7 +17,7 @@ use crate::chart::encode::{
     json_fields, json_string_map, json_strs, metadata_field, natural_sorted, non_empty, ordering,
     yaml_field, yaml_string_map, yaml_strs, Field,
 };
-use crate::chart::metadata;
+use crate::chart::METADATA_FIELDS;
 use crate::go::json;
 use crate::go::yaml::Emitter;
 
@@ -26,7 +26,7 @@ use crate::go::yaml::Emitter;
 fn entry_keys() -> &'static [&'static str] {
     static K: OnceLock<Vec<&'static str>> = OnceLock::new();
     K.get_or_init(|| {
-        metadata::FIELDS
+        METADATA_FIELDS
             .iter()
             .chain(ENTRY_FIELDS)
             .copied()

@@ -12,8 +12,8 @@
 use std::io::{self, Write};
 
 use super::resolve;
-use super::sorter;
-use super::Value;
+#[cfg(test)]
+use super::{sorter, Value};
 
 /// yaml.v2 never calls `yaml_emitter_set_indent`, so libyaml's default of 2
 /// applies (`yaml_emitter_emit_stream_start`).
@@ -288,6 +288,7 @@ impl<W: Write> Emitter<W> {
     /// order (yaml.v2 `mapv` sorts a Go map's keys with `keyList`).
     ///
     /// [`natural_less`]: super::natural_less
+    #[cfg(test)]
     pub fn value(&mut self, v: &Value) -> io::Result<()> {
         match v {
             Value::Null => self.null(),

@@ -120,6 +120,7 @@ fn in_table(table: &[(u32, u32)], c: u32) -> bool {
 /// (insertion sort for small maps, merge sort otherwise) because
 /// `natural_less` is not a total order on pathological keys (wrapping digit
 /// runs), and the standard library sorts may panic on such comparators.
+#[cfg(test)]
 pub(crate) fn sorted_entries<V>(entries: &[(String, V)]) -> Vec<&(String, V)> {
     let mut v: Vec<&(String, V)> = entries.iter().collect();
     if v.len() <= 16 {
@@ -149,6 +150,7 @@ pub(crate) fn sorted_entries<V>(entries: &[(String, V)]) -> Vec<&(String, V)> {
 }
 
 /// Stable bottom-up merge sort by key.
+#[cfg(test)]
 fn merge_sort<V>(v: &mut Vec<&(String, V)>) {
     let n = v.len();
     let mut tmp: Vec<&(String, V)> = Vec::with_capacity(n);
