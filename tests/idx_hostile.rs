@@ -187,3 +187,82 @@ fn alias_bombs_and_duplicate_keys_in_an_index_are_refused() {
         cases[0].1
     );
 }
+
+/// Annotation keys of long digit runs (some wrapping around int64), on
+/// which yaml.v2's key comparison is not a total order: a standard sort may
+/// abort on them. Helm indexes such a chart; so must every command here.
+fn digit_run_keys(n: usize, mut seed: u64) -> Vec<String> {
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    (0..n)
+        .map(|_| {
+            let len = 1 + (next() % 25) as usize;
+            let mut k: String = (0..len)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            if next() % 3 == 0 {
+                k.insert(0, 'k');
+            }
+            k
+        })
+        .collect()
+}
+
+#[test]
+fn keys_without_a_total_order_are_indexed_signed_and_pushed() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    for (i, seed) in [11u64, 3, 7].into_iter().enumerate() {
+        let mut yaml = format!("apiVersion: v2\nname: keys{i}\nversion: 1.0.0\nannotations:\n");
+        for (j, k) in digit_run_keys(21 + 40 * i, seed).iter().enumerate() {
+            yaml.push_str(&format!("  \"{k}\": \"v{j}\"\n"));
+        }
+        write_chart(d.path(), &format!("keys{i}-1.0.0.tgz"), &yaml);
+    }
+    for _ in 0..2 {
+        let out = idx(&home).arg("build").arg(d.path()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !err.contains("panicked"), "{err}");
+    }
+    let first = fs::read_to_string(d.path().join("index.yaml")).unwrap();
+    for i in 0..3 {
+        assert!(first.contains(&format!("keys{i}:")), "{first}");
+    }
+    // Deterministic: a fresh build writes the same bytes but for times.
+    fs::remove_file(d.path().join("index.yaml")).unwrap();
+    ok({
+        let mut c = idx(&home);
+        c.arg("build").arg(d.path());
+        c
+    });
+    let again = fs::read_to_string(d.path().join("index.yaml")).unwrap();
+    assert_eq!(mask_times(&first), mask_times(&again));
+    // Helm indexes the same folder (in some order of its own).
+    let helm_dir = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        let f = format!("keys{i}-1.0.0.tgz");
+        fs::copy(d.path().join(&f), helm_dir.path().join(&f)).unwrap();
+    }
+    home.helm_ok(
+        Helm::V4,
+        &["repo", "index", helm_dir.path().to_str().unwrap()],
+    );
+    let helm = fs::read_to_string(helm_dir.path().join("index.yaml")).unwrap();
+    assert_eq!(helm.lines().count(), first.lines().count());
+    // Signing and pushing sort the same maps.
+    let mut c = home.command(env!("CARGO_BIN_EXE_helm-prov"));
+    c.arg("sign")
+        .arg(d.path().join("keys2-1.0.0.tgz"))
+        .arg("--keyring")
+        .arg(fixtures().join("prov/keys/rsa.sec.gpg"))
+        .args(["--key", "rsa@example.com"]);
+    ok(c);
+    let mut c = ocipush(&home);
+    c.arg(d.path())
+        .args(["oci://127.0.0.1:1/x", "--plain-http", "--dry-run"]);
+    ok(c);
+}

@@ -15,22 +15,13 @@ use super::metadata::{self, DEPENDENCY_FIELDS, MAINTAINER_FIELDS};
 use super::{Dependency, Maintainer, Metadata};
 use crate::go::json;
 use crate::go::strconv;
-use crate::go::yaml::{natural_less, Emitter, Value};
+use crate::go::yaml::{sort_natural, Emitter, Value};
 
+/// Field names in yaml.v2's key order.
 pub(crate) fn natural_sorted(keys: &[&'static str]) -> Vec<&'static str> {
     let mut v = keys.to_vec();
-    v.sort_by(|a, b| ordering(a, b));
+    sort_natural(&mut v, |k| k);
     v
-}
-
-pub(crate) fn ordering(a: &str, b: &str) -> std::cmp::Ordering {
-    if natural_less(a, b) {
-        std::cmp::Ordering::Less
-    } else if natural_less(b, a) {
-        std::cmp::Ordering::Greater
-    } else {
-        std::cmp::Ordering::Equal
-    }
 }
 
 fn yaml_dependency_keys() -> &'static [&'static str] {
@@ -133,7 +124,7 @@ pub(crate) fn yaml_string_map<W: Write>(
     map: &[(String, String)],
 ) -> io::Result<()> {
     let mut pairs: Vec<&(String, String)> = map.iter().collect();
-    pairs.sort_by(|a, b| ordering(&a.0, &b.0));
+    sort_natural(&mut pairs, |p| p.0.as_str());
     e.begin_mapping()?;
     for (k, v) in pairs {
         e.str(k)?;
@@ -258,7 +249,7 @@ fn yaml_via_json<W: Write>(e: &mut Emitter<W>, v: &Value) -> io::Result<()> {
         }
         Value::Map(m) => {
             let mut pairs: Vec<&(String, Value)> = m.iter().collect();
-            pairs.sort_by(|a, b| ordering(&a.0, &b.0));
+            sort_natural(&mut pairs, |p| p.0.as_str());
             e.begin_mapping()?;
             for (k, v) in pairs {
                 e.str(k)?;

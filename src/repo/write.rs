@@ -14,12 +14,12 @@ use std::sync::OnceLock;
 use super::index::{ChartVersion, IndexFile};
 use super::load::ENTRY_FIELDS;
 use crate::chart::encode::{
-    json_fields, json_string_map, json_strs, metadata_field, natural_sorted, non_empty, ordering,
-    yaml_field, yaml_string_map, yaml_strs, Field,
+    json_fields, json_string_map, json_strs, metadata_field, natural_sorted, non_empty, yaml_field,
+    yaml_string_map, yaml_strs, Field,
 };
 use crate::chart::METADATA_FIELDS;
 use crate::go::json;
-use crate::go::yaml::Emitter;
+use crate::go::yaml::{sort_natural, Emitter};
 
 /// Entry keys in the order Helm's JSON writer uses: the embedded
 /// `chart.Metadata` fields, then `repo.ChartVersion`'s own.
@@ -66,7 +66,7 @@ pub fn write_yaml<W: Write>(index: &IndexFile, out: W) -> io::Result<W> {
     if !index.annotations.is_empty() {
         top.push("annotations");
     }
-    top.sort_by(|a, b| ordering(a, b));
+    sort_natural(&mut top, |k| k);
     for key in top {
         e.str(key)?;
         match key {
@@ -77,7 +77,7 @@ pub fn write_yaml<W: Write>(index: &IndexFile, out: W) -> io::Result<W> {
             _ => {
                 e.begin_mapping()?;
                 let mut names: Vec<&String> = index.entries.keys().collect();
-                names.sort_by(|a, b| ordering(a, b));
+                sort_natural(&mut names, |n| n.as_str());
                 for name in names {
                     e.str(name)?;
                     e.begin_sequence()?;

@@ -287,7 +287,7 @@ impl<W: Write> Emitter<W> {
     /// A whole generic value; mapping keys are emitted in [`natural_less`]
     /// order (yaml.v2 `mapv` sorts a Go map's keys with `keyList`).
     ///
-    /// [`natural_less`]: super::natural_less
+    /// [`natural_less`]: super::sorter::natural_less
     #[cfg(test)]
     pub fn value(&mut self, v: &Value) -> io::Result<()> {
         match v {
@@ -1651,15 +1651,7 @@ mod tests {
                 Value::Map(m) => {
                     e.begin_mapping()?;
                     let mut keys: Vec<&(String, Value)> = m.iter().collect();
-                    keys.sort_by(|a, b| {
-                        if crate::go::yaml::natural_less(&a.0, &b.0) {
-                            std::cmp::Ordering::Less
-                        } else if crate::go::yaml::natural_less(&b.0, &a.0) {
-                            std::cmp::Ordering::Greater
-                        } else {
-                            std::cmp::Ordering::Equal
-                        }
-                    });
+                    sorter::sort_natural(&mut keys, |k| k.0.as_str());
                     for (k, x) in keys {
                         e.str(k)?;
                         stream(e, x)?;

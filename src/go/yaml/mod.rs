@@ -16,5 +16,5 @@ mod value;
 
 pub use emit::Emitter;
 pub use load::{load, Error, LoadOptions};
-pub use sorter::natural_less;
+pub use sorter::sort_natural;
 pub use value::Value;

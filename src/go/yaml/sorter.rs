@@ -111,31 +111,44 @@ fn in_table(table: &[(u32, u32)], c: u32) -> bool {
         .is_ok()
 }
 
-/// Map entries in the order yaml.v2 emits a Go map: sorted by
-/// [`natural_less`], and, since a Go map cannot hold a key twice, only the
-/// last entry of a repeated key (the one a Go map assignment would keep).
+/// Sorts `items` by the string `key` gives them, in yaml.v2's key order
+/// ([`natural_less`]): the one sort for every mapping Helm writes through
+/// yaml.v2 (chart names, annotations, any user-controlled keys).
 ///
-/// Go sorts the keys of a map, whose iteration order is random, so only the
-/// order itself matters, not the algorithm. The sorts here are hand-written
-/// (insertion sort for small maps, merge sort otherwise) because
-/// `natural_less` is not a total order on pathological keys (wrapping digit
-/// runs), and the standard library sorts may panic on such comparators.
-#[cfg(test)]
-pub(crate) fn sorted_entries<V>(entries: &[(String, V)]) -> Vec<&(String, V)> {
-    let mut v: Vec<&(String, V)> = entries.iter().collect();
-    if v.len() <= 16 {
+/// `natural_less` is not a total order on pathological keys (digit runs that
+/// wrap around `int64`, zeros after a non-zero digit), and the standard
+/// library's sorts may panic on such a comparator ("does not correctly
+/// implement a total order"), so one hostile chart would abort a whole run.
+/// The sorts here are hand-written (insertion sort for small inputs, merge
+/// sort otherwise): stable, they never panic, and they give the same result
+/// for the same input. On such keys Helm's own order is not even stable from
+/// run to run (sigs.k8s.io/yaml passes the map through a Go map first), so any
+/// order Helm can produce is correct; on every key set where the comparison
+/// is consistent, the order is exactly Helm's.
+pub fn sort_natural<T: Copy>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
+    let less = |a: &T, b: &T| natural_less(key(a), key(b));
+    if items.len() <= 16 {
         // Stable insertion sort; no scratch buffer for the common small map.
-        for i in 1..v.len() {
+        for i in 1..items.len() {
             let mut j = i;
-            while j > 0 && natural_less(&v[j].0, &v[j - 1].0) {
-                v.swap(j, j - 1);
+            while j > 0 && less(&items[j], &items[j - 1]) {
+                items.swap(j, j - 1);
                 j -= 1;
             }
         }
     } else {
-        merge_sort(&mut v);
+        merge_sort(items, less);
     }
-    // Keep the last of each run of equal keys (the sorts are stable).
+}
+
+/// Map entries in the order yaml.v2 emits a Go map: sorted by
+/// [`sort_natural`], and, since a Go map cannot hold a key twice, only the
+/// last entry of a repeated key (the one a Go map assignment would keep).
+#[cfg(test)]
+pub(crate) fn sorted_entries<V>(entries: &[(String, V)]) -> Vec<&(String, V)> {
+    let mut v: Vec<&(String, V)> = entries.iter().collect();
+    sort_natural(&mut v, |e| e.0.as_str());
+    // Keep the last of each run of equal keys (the sort is stable).
     let mut kept = 0;
     for i in 0..v.len() {
         if kept > 0 && v[kept - 1].0 == v[i].0 {
@@ -149,11 +162,11 @@ pub(crate) fn sorted_entries<V>(entries: &[(String, V)]) -> Vec<&(String, V)> {
     v
 }
 
-/// Stable bottom-up merge sort by key.
-#[cfg(test)]
-fn merge_sort<V>(v: &mut Vec<&(String, V)>) {
+/// Stable bottom-up merge sort: takes from the right run only when strictly
+/// less, so equal (or incomparable) items keep their order.
+fn merge_sort<T: Copy>(v: &mut Vec<T>, less: impl Fn(&T, &T) -> bool) {
     let n = v.len();
-    let mut tmp: Vec<&(String, V)> = Vec::with_capacity(n);
+    let mut tmp: Vec<T> = Vec::with_capacity(n);
     let mut width = 1;
     while width < n {
         tmp.clear();
@@ -163,8 +176,7 @@ fn merge_sort<V>(v: &mut Vec<&(String, V)>) {
             let end = (start + 2 * width).min(n);
             let (mut i, mut j) = (start, mid);
             while i < mid && j < end {
-                // Take from the right run only when strictly less.
-                if natural_less(&v[j].0, &v[i].0) {
+                if less(&v[j], &v[i]) {
                     tmp.push(v[j]);
                     j += 1;
                 } else {
@@ -964,5 +976,61 @@ mod tests {
         // 2^64 + 5 wraps to 5 in Go's int64 arithmetic.
         assert!(natural_less("18446744073709551621", "6"));
         assert!(!natural_less("6", "18446744073709551621"));
+    }
+
+    /// Keys of long digit runs, some wrapping around `int64`, a few behind a
+    /// letter: the class on which `natural_less` is not a total order.
+    fn digit_run_keys(n: usize, mut seed: u64) -> Vec<String> {
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        (0..n)
+            .map(|_| {
+                let len = 1 + (next() % 25) as usize;
+                let mut k: String = (0..len)
+                    .map(|_| char::from(b'0' + (next() % 10) as u8))
+                    .collect();
+                if next() % 3 == 0 {
+                    k.insert(0, 'k');
+                }
+                k
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_that_are_not_totally_ordered_sort_without_panic_and_deterministically() {
+        for (n, seed) in [(21, 11), (40, 3), (200, 7), (2000, 5)] {
+            let keys = digit_run_keys(n, seed);
+            // The class really is hostile: some three keys are intransitive
+            // or incomparable-yet-unequal, so a standard sort may panic.
+            let broken = keys.iter().any(|a| {
+                keys.iter().any(|b| {
+                    natural_less(a, b)
+                        && keys
+                            .iter()
+                            .any(|c| natural_less(b, c) && !natural_less(a, c))
+                })
+            });
+            if n <= 200 {
+                assert!(broken, "{n} keys, seed {seed}: comparison is consistent");
+            }
+            let sort = || {
+                let mut v: Vec<&str> = keys.iter().map(String::as_str).collect();
+                sort_natural(&mut v, |k| k);
+                v
+            };
+            let first = sort();
+            assert_eq!(first.len(), keys.len());
+            assert_eq!(first, sort(), "not deterministic");
+            let mut expected: Vec<&str> = keys.iter().map(String::as_str).collect();
+            expected.sort_unstable();
+            let mut got = first.clone();
+            got.sort_unstable();
+            assert_eq!(got, expected, "keys lost or duplicated");
+        }
     }
 }
