@@ -3,7 +3,7 @@
 //!
 //! The log goes to stderr like Helm's `--debug` output. Anything that could
 //! carry a secret reaches it only as a type that cannot print one
-//! ([`crate::net::Secret`], [`crate::net::SafeUrl`]).
+//! (`net::Secret`, `net::SafeUrl`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
