@@ -9,6 +9,10 @@
 #      - a source build with `cargo build --release --locked`, where cargo exists.
 # 2. Registers each plugin of the pack (plugins/<name>) beside this one in
 #    Helm's plugin folder, as a symlink, so `helm <name>` works on Helm 3 and 4.
+#
+# Removing them is the delete hook in plugin.yaml, the one place that rule
+# lives: Helm 3 and 4 both delete the plugin folder before they run that hook,
+# so it cannot call anything inside the folder.
 set -eu
 
 dir=${HELM_PLUGIN_DIR:-$(cd "$(dirname "$0")" && pwd)}
@@ -17,14 +21,13 @@ release_base=${HELM_WHARF_RELEASE_URL:-https://github.com/helm-wharf/helm-wharf/
 say() { printf 'helm-wharf: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-version=$(sed -n 's/^version: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$dir/plugin.yaml")
+[ -f "$dir/scripts/lib.sh" ] || die "$dir/scripts/lib.sh is missing: reinstall the plugin"
+. "$dir/scripts/lib.sh"
+
+version=$(wharf_version "$dir")
 [ -n "$version" ] || die "cannot read the version from $dir/plugin.yaml"
 
-names=""
-for p in "$dir"/plugins/*/plugin.yaml; do
-  [ -f "$p" ] || continue
-  names="$names $(basename "$(dirname "$p")")"
-done
+names=$(wharf_plugins "$dir" | tr '\n' ' ')
 [ -n "$names" ] || die "no plugins found under $dir/plugins"
 
 have_all() { # have_all FOLDER
@@ -38,16 +41,6 @@ install_from() { # install_from FOLDER
     chmod 0755 "$dir/bin/.helm-$n.new"
     mv -f "$dir/bin/.helm-$n.new" "$dir/bin/helm-$n"
   done
-}
-
-platform() {
-  os=$(uname -s | tr '[:upper:]' '[:lower:]')
-  arch=$(uname -m)
-  case "$arch" in
-    x86_64 | amd64) arch=amd64 ;;
-    aarch64 | arm64) arch=arm64 ;;
-  esac
-  echo "${os}_${arch}"
 }
 
 fetch() { # fetch URL FILE
@@ -69,7 +62,7 @@ sha256_of() {
 }
 
 download() {
-  archive="helm-wharf_${version}_$(platform).tar.gz"
+  archive="helm-wharf_${version}_$(wharf_platform).tar.gz"
   url="$release_base/v$version/$archive"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
@@ -88,17 +81,6 @@ download() {
   install_from "$tmp/x"
 }
 
-if [ "${1:-}" = "--uninstall" ]; then
-  parent=$(dirname "$dir")
-  for n in $names; do
-    link="$parent/$n"
-    if [ -L "$link" ] && [ "$(readlink "$link")" = "$dir/plugins/$n" ]; then
-      rm -f "$link"
-    fi
-  done
-  exit 0
-fi
-
 if have_all "$dir/target/release"; then
   install_from "$dir/target/release"
 elif download; then
@@ -108,7 +90,7 @@ elif command -v cargo >/dev/null 2>&1; then
   (cd "$dir" && cargo build --release --locked) || die "cargo build failed"
   install_from "$dir/target/release"
 else
-  die "no release binaries in $dir/target/release, no release archive for $(platform) at $release_base/v$version, and no cargo to build from source: install Rust (https://rustup.rs) and run 'helm plugin update wharf', or run 'cargo build --release' in $dir first"
+  die "no release binaries in $dir/target/release, no release archive for $(wharf_platform) at $release_base/v$version, and no cargo to build from source: install Rust (https://rustup.rs) and run 'helm plugin update wharf', or run 'cargo build --release' in $dir first"
 fi
 
 # Register the pack's plugins beside this one.
