@@ -29,3 +29,6 @@ pub mod semver;
 pub mod strconv;
 pub mod urlutil;
 pub mod yaml;
+
+#[cfg(test)]
+mod test_support;
