@@ -1,6 +1,12 @@
 //! Test data shared by the unit tests of several modules.
 
 use std::io::Write;
+use std::path::PathBuf;
+
+/// A file or folder under the repository's `tests/fixtures/`.
+pub(crate) fn fixture(relative: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures")).join(relative)
+}
 
 /// Builds a .tgz from (path, content) pairs, paths written verbatim.
 pub(crate) fn tgz(files: &[(&str, &[u8])]) -> Vec<u8> {

@@ -21,8 +21,9 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The repository's test data, `tests/fixtures/` (see its README).
 pub fn fixtures() -> PathBuf {
-    root().join("..").join("shared").join("fixtures")
+    root().join("tests").join("fixtures")
 }
 
 impl Helm {
