@@ -4,6 +4,7 @@
 mod common;
 
 use std::fs;
+use std::process::Output;
 use std::time::Duration;
 
 use common::*;
@@ -24,9 +25,9 @@ fn existing_index(home: &HelmHome) -> (tempfile::TempDir, Vec<u8>) {
     (d, before)
 }
 
-fn assert_refused(out: &Measured, elapsed: Duration, file: &str) {
+fn assert_refused(out: &Output, elapsed: Duration, file: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.success(), "accepted hostile {file}");
+    assert!(!out.status.success(), "accepted hostile {file}");
     assert!(err.contains(file), "error does not name {file}: {err}");
     assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
     assert!(!err.contains("panicked"), "{err}");

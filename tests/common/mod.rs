@@ -7,6 +7,7 @@ pub mod registry;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 /// The Helm releases the tests run against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,75 +354,65 @@ impl Drop for FileServer {
     }
 }
 
-/// A finished child with its own peak memory.
-pub struct Measured {
-    pub status_code: i32,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-}
-
-impl Measured {
-    pub fn success(&self) -> bool {
-        self.status_code == 0
-    }
-}
-
 /// Runs `c`, returning its output, wall time and peak RSS in KiB, measured
 /// for that child alone with wait4(2).
-pub fn run_measured(mut c: Command) -> (Measured, std::time::Duration, u64) {
+pub fn run_measured(mut c: Command) -> (Output, Duration, u64) {
     use std::io::Read;
-    #[repr(C)]
-    struct Rusage {
-        utime: [i64; 2],
-        stime: [i64; 2],
-        maxrss: i64,
-        rest: [i64; 13],
-    }
-    extern "C" {
-        fn wait4(pid: i32, status: *mut i32, options: i32, usage: *mut Rusage) -> i32;
-    }
-    let start = std::time::Instant::now();
+    use std::process::Stdio;
+    let start = Instant::now();
     #[allow(clippy::zombie_processes)] // reaped by wait4 below
     let mut child = c
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let t1 = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        so.read_to_end(&mut v).ok();
-        v
-    });
-    let t2 = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        se.read_to_end(&mut v).ok();
-        v
-    });
-    let mut status = 0i32;
-    let mut u = Rusage {
-        utime: [0; 2],
-        stime: [0; 2],
-        maxrss: 0,
-        rest: [0; 13],
+    let read_all = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).ok();
+            v
+        })
     };
-    // SAFETY: waits for our own child; the kernel fills the structs we own.
-    let r = unsafe { wait4(child.id() as i32, &mut status, 0, &mut u) };
-    assert!(r > 0, "wait4 failed");
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let (status, usage) = wait4(child.id());
     let elapsed = start.elapsed();
-    let code = if status & 0x7f == 0 {
-        (status >> 8) & 0xff
-    } else {
-        128 + (status & 0x7f)
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     };
-    (
-        Measured {
-            status_code: code,
-            stdout: t1.join().unwrap(),
-            stderr: t2.join().unwrap(),
-        },
-        elapsed,
-        u.maxrss as u64,
-    )
+    (output, elapsed, max_rss_kib(&usage))
+}
+
+/// Waits for child `pid` and takes its resource usage.
+fn wait4(pid: u32) -> (std::process::ExitStatus, libc::rusage) {
+    use std::os::unix::process::ExitStatusExt;
+    let pid = libc::pid_t::try_from(pid).expect("pid");
+    let mut status = 0;
+    // SAFETY: rusage is plain old data, for which all zeroes is valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: waits for our own child; the kernel fills the two values
+        // we own and pass by pointer.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            return (std::process::ExitStatus::from_raw(status), usage);
+        }
+        let err = std::io::Error::last_os_error();
+        assert!(
+            err.kind() == std::io::ErrorKind::Interrupted,
+            "wait4({pid}): {err}"
+        );
+    }
+}
+
+/// `ru_maxrss` in KiB: Linux counts KiB, macOS bytes.
+fn max_rss_kib(usage: &libc::rusage) -> u64 {
+    let raw = u64::try_from(usage.ru_maxrss).unwrap_or(0);
+    if cfg!(target_os = "macos") {
+        raw / 1024
+    } else {
+        raw
+    }
 }
