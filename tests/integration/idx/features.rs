@@ -1,11 +1,9 @@
 //! What `helm idx` does beyond `helm repo index`: reuse, keep-last, strict
 //! mode, merging many sources, and checking a folder against its index.
 
-mod common;
-
 use std::fs;
 
-use common::*;
+use crate::support::*;
 
 fn build(home: &HelmHome, dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
     idx(home)

@@ -2,14 +2,13 @@
 //! connections are retried; a registry that dies mid-run leaves no tag
 //! pointing at missing blobs, and running the same command again completes.
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::registry::{Fault, FaultProxy, Registry, RegistryOptions};
-use common::*;
+use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::registry::{Registry, RegistryOptions};
+use crate::support::*;
 
 fn charts(dir: &Path, n: usize) {
     for i in 0..n {

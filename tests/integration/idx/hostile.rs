@@ -1,13 +1,13 @@
 //! Hostile input: refused quickly, in bounded memory, with one clear error
 //! line naming the file, and the existing index left as it was.
 
-mod common;
-
 use std::fs;
+use std::io::Write;
 use std::process::Output;
 use std::time::Duration;
 
-use common::*;
+use crate::support::tgz::tar_header;
+use crate::support::*;
 
 fn existing_index(home: &HelmHome) -> (tempfile::TempDir, Vec<u8>) {
     let d = tempfile::tempdir().unwrap();
@@ -93,21 +93,8 @@ fn decompression_bomb_is_refused_fast_in_bounded_memory() {
     let (d, before) = existing_index(&home);
     // A 300 MB Chart.yaml of spaces compresses to a few hundred KB.
     let size: usize = 300 * 1024 * 1024;
-    let mut tar = Vec::new();
-    let mut h = [0u8; 512];
-    let name = b"bomb/Chart.yaml";
-    h[..name.len()].copy_from_slice(name);
-    h[100..107].copy_from_slice(b"0000644");
-    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
-    h[156] = b'0';
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|b| *b as u32).sum();
-    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-    tar.extend_from_slice(&h);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    use std::io::Write;
-    gz.write_all(&tar).unwrap();
+    gz.write_all(&tar_header("bomb/Chart.yaml", size)).unwrap();
     let chunk = vec![b' '; 1 << 20];
     for _ in 0..300 {
         gz.write_all(&chunk).unwrap();

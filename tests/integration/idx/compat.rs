@@ -1,12 +1,10 @@
 //! `helm idx build` against the real `helm repo index` (Helm 3.17.3 and
 //! 4.1.4): the same bytes apart from timestamps.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::support::*;
 
 /// Charts chosen for the corners of Helm's loader, sanitiser, sort and YAML
 /// writer. (file, Chart.yaml)

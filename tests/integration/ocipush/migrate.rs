@@ -5,14 +5,13 @@
 //! resumes; `--dry-run` moves nothing; a digest the index contradicts is
 //! refused.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::registry::{Fault, FaultProxy, Registry, RegistryOptions};
-use common::*;
+use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::registry::{Registry, RegistryOptions};
+use crate::support::*;
 
 fn reports(o: &Output) -> Vec<serde_json::Value> {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", output_text(o)))
@@ -45,13 +44,7 @@ fn classic_repo(home: &HelmHome, dir: &Path) {
             ),
         );
         if signed {
-            let mut c = home.command(env!("CARGO_BIN_EXE_helm-prov"));
-            c.arg("sign")
-                .arg(dir.join(&file))
-                .arg("--keyring")
-                .arg(fixtures().join("prov/keys/rsa.sec.gpg"))
-                .args(["--key", "rsa@example.com"]);
-            ok(c);
+            sign(home, &dir.join(&file));
         }
     }
     home.helm_ok(Helm::V3, &["repo", "index", dir.to_str().unwrap()]);

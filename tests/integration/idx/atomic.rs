@@ -2,13 +2,11 @@
 //! either the old or the new complete index, and concurrent runs on one
 //! folder lose no entries.
 
-mod common;
-
 use std::fs;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use wharf::repo::{load_index, Strictness};
 
 fn entries(path: &std::path::Path) -> usize {

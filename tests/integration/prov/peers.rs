@@ -1,14 +1,11 @@
 //! `helm prov` against the real peers: what it signs verifies with Helm
 //! 3.17.3, Helm 4.1.4 and gpg; what they sign verifies with it.
-#![cfg(feature = "prov")]
-
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 fn prov_fixtures() -> PathBuf {
     fixtures().join("prov")
@@ -16,10 +13,6 @@ fn prov_fixtures() -> PathBuf {
 
 fn key(name: &str) -> PathBuf {
     prov_fixtures().join("keys").join(name)
-}
-
-fn helm_prov(home: &HelmHome) -> Command {
-    home.command(env!("CARGO_BIN_EXE_helm-prov"))
 }
 
 /// A copy of the demo chart in a fresh folder.

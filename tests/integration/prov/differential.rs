@@ -1,15 +1,12 @@
 //! Differential test: hundreds of mutations of real provenance files get the
 //! same verdict from `helm prov verify` as from Helm 4.1.4, wherever Helm
 //! 3.17.3 and Helm 4.1.4 agree with each other.
-#![cfg(feature = "prov")]
-
-mod common;
 
 use std::fs;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use common::*;
+use crate::support::*;
 use wharf::provenance::{keyring, verify};
 
 /// xorshift64*: a fixed seed keeps the mutations the same on every run.

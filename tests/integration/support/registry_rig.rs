@@ -1,13 +1,12 @@
-//! Self-test of the registry rig (`tests/common/registry.rs`) against the
+//! Self-test of the registry rig ([`super::registry`]) against the
 //! real `docker-registry`: every option, helper, the token server and the
 //! fault proxy, so tests built on the rig can trust it.
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::registry::*;
+use super::fault_proxy::{Fault, FaultProxy};
+use super::registry::*;
 use reqwest::blocking::{Client, RequestBuilder};
 
 const CONFIG_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";

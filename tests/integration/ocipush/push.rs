@@ -3,13 +3,11 @@
 //! and verify, bulk pushes that upload each blob once, and refusals that
 //! happen before anything is uploaded.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::registry::{Registry, RegistryOptions};
-use common::*;
+use crate::support::registry::{Registry, RegistryOptions};
+use crate::support::*;
 
 fn run(mut c: Command) -> Output {
     c.output().expect("run helm-ocipush")
@@ -105,17 +103,6 @@ fn tricky_charts(dir: &Path) -> Vec<PathBuf> {
             p
         })
         .collect()
-}
-
-/// Signs `chart` with the throwaway RSA fixture key through `helm prov`.
-fn sign(home: &HelmHome, chart: &Path) {
-    let mut c = home.command(env!("CARGO_BIN_EXE_helm-prov"));
-    c.arg("sign")
-        .arg(chart)
-        .arg("--keyring")
-        .arg(keys().join("rsa.sec.gpg"))
-        .args(["--key", "rsa@example.com"]);
-    ok(c);
 }
 
 fn chart_name_version(file: &Path) -> (String, String) {

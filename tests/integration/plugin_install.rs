@@ -1,11 +1,9 @@
 //! Installing the pack into the real Helm 3.17.3 and 4.1.4 from this
 //! checkout, running `helm idx` through Helm, and uninstalling it.
 
-mod common;
-
 use std::fs;
 
-use common::*;
+use crate::support::*;
 
 fn release_binaries_present() {
     let bin = root().join("target").join("release").join("helm-idx");

@@ -3,15 +3,13 @@
 //! trusts, TLS from a throwaway CA, client certificates. Secrets never show
 //! in any output, HELM_DEBUG=true included.
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use crate::support::registry::{Registry, RegistryOptions, PASSWORD, REFRESH_TOKEN, USER};
+use crate::support::*;
 use base64::Engine;
-use common::registry::{Registry, RegistryOptions, PASSWORD, REFRESH_TOKEN, USER};
-use common::*;
 
 fn run_with_stdin(mut c: Command, stdin: &str) -> Output {
     c.stdin(Stdio::piped())
