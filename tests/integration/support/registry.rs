@@ -533,10 +533,30 @@ struct LaunchError {
     port_taken: bool,
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
+/// A port of 127.0.0.1 that was free a moment ago, for a server that binds
+/// it itself. It lies below the kernel's ephemeral range, so that neither
+/// another server binding port 0 nor an outgoing connection of this or
+/// another process can take it before the registry binds it, or while it is
+/// down between `kill()` and `restart()`.
 fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().unwrap().port()
+    const LOWEST: u16 = 10_000;
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .filter(|&p| p > LOWEST + 1000)
+        .unwrap_or(32_768);
+    let span = u64::from(ephemeral - LOWEST);
+    // Start somewhere different in every call and every process.
+    let seed = {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.finish()
+    };
+    (0..span)
+        .map(|i| LOWEST + ((seed + i) % span) as u16)
+        .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("no free port on 127.0.0.1 below the ephemeral range")
 }
 
 /// Writes a bcrypt htpasswd file with one user.
