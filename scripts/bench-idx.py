@@ -34,7 +34,7 @@ HELMS = {
     "3": os.path.join(ROOT, ".peers", "helm-3.17.3", "helm"),
     "4": os.path.join(ROOT, ".peers", "helm-4.1.4", "helm"),
 }
-GRAFANA = os.path.join(ROOT, "..", "shared", "fixtures", "index", "grafana-index.yaml")
+GRAFANA = os.path.join(ROOT, "tests", "fixtures", "index", "grafana-index.yaml")
 
 # The files of `helm create`'s chart, abridged but of the same size (~4 KB
 # compressed), so loading costs what a real small chart costs.

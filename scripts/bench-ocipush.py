@@ -33,7 +33,7 @@ HELMS = {
     "3.17.3": os.path.join(ROOT, ".peers", "helm-3.17.3", "helm"),
     "4.1.4": os.path.join(ROOT, ".peers", "helm-4.1.4", "helm"),
 }
-KEYS = os.path.join(ROOT, "..", "shared", "fixtures", "prov", "keys")
+KEYS = os.path.join(ROOT, "tests", "fixtures", "prov", "keys")
 GOAL = 5.0
 
 

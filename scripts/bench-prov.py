@@ -4,8 +4,8 @@
 Verifies 300 signed charts: once with one `helm prov verify` call, and with
 `helm verify` run once per chart (what a CI job does today), and prints the
 median wall time of several runs and the ratio. Inputs are generated into
-bench-work/prov (git-ignored): the demo chart of the shared fixtures under
-300 names, signed with the fixtures' throwaway RSA key.
+bench-work/prov (git-ignored): the demo chart of tests/fixtures/prov under 300
+names, signed with the fixtures' throwaway RSA key.
 
 usage: scripts/bench-prov.py [--runs N] [--charts N]
 """
@@ -23,7 +23,7 @@ HELMS = {
     "3.17.3": os.path.join(ROOT, ".peers", "helm-3.17.3", "helm"),
     "4.1.4": os.path.join(ROOT, ".peers", "helm-4.1.4", "helm"),
 }
-FIX = os.path.join(ROOT, "..", "shared", "fixtures", "prov")
+FIX = os.path.join(ROOT, "tests", "fixtures", "prov")
 KEYS = os.path.join(FIX, "keys")
 
 

@@ -41,6 +41,10 @@ mod parallel;
 pub mod provenance;
 pub mod registry;
 pub mod repo;
+/// Fixtures and builders shared by unit tests of several layers; compiled
+/// only for tests, and outside the layer table.
+#[cfg(test)]
+mod test_support;
 
 /// mimalloc for every binary of the pack, declared once here. Indexing a
 /// large repository allocates millions of small strings from several threads
@@ -131,11 +135,7 @@ mod layering {
     /// A `super::` chain that climbs out of the file's top module: as long
     /// as the file is deep (one more inside an inline `mod tests`), or one
     /// less when it then names another top module.
-    fn super_to_root(
-        rel: &Path,
-        text: &str,
-        known: &BTreeMap<String, usize>,
-    ) -> Option<String> {
+    fn super_to_root(rel: &Path, text: &str, known: &BTreeMap<String, usize>) -> Option<String> {
         let mut depth = rel.components().count();
         if rel.ends_with("mod.rs") {
             depth -= 1;
@@ -155,7 +155,9 @@ mod layering {
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
             if k > depth || (k == depth && known.contains_key(&next)) {
-                return Some(format!("reaches the crate root through {k} super:: ({next})"));
+                return Some(format!(
+                    "reaches the crate root through {k} super:: ({next})"
+                ));
             }
         }
         None
@@ -172,13 +174,21 @@ mod layering {
         let mut wrong = Vec::new();
         for f in &files {
             let rel = f.strip_prefix(&src).unwrap();
-            let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+            let first = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy();
             let top = first.trim_end_matches(".rs").to_string();
-            if top == "lib" || top == "bin" {
+            if top == "lib" || top == "bin" || top == "test_support" {
                 continue;
             }
             let Some(&own) = layers.get(&top) else {
-                wrong.push(format!("{}: module {top} is not in the layer table", rel.display()));
+                wrong.push(format!(
+                    "{}: module {top} is not in the layer table",
+                    rel.display()
+                ));
                 continue;
             };
             let text = std::fs::read_to_string(f).unwrap();
@@ -206,9 +216,11 @@ mod layering {
             to: &str,
             seen: &mut BTreeSet<String>,
         ) -> bool {
-            edges.get(from).into_iter().flatten().any(|n| {
-                n == to || (seen.insert(n.clone()) && reaches(edges, n, to, seen))
-            })
+            edges
+                .get(from)
+                .into_iter()
+                .flatten()
+                .any(|n| n == to || (seen.insert(n.clone()) && reaches(edges, n, to, seen)))
         }
         for (m, targets) in &edges {
             for t in targets {
@@ -222,9 +234,13 @@ mod layering {
 
     #[test]
     fn grouped_imports_are_seen() {
-        let known: BTreeMap<String, usize> =
-            [("chart", 2), ("repo", 5), ("go", 0)].map(|(k, v)| (k.to_string(), v)).into();
-        let u = uses("use crate::{chart::Metadata, go::{json, yaml}};\nx(crate::repo::y)", &known);
+        let known: BTreeMap<String, usize> = [("chart", 2), ("repo", 5), ("go", 0)]
+            .map(|(k, v)| (k.to_string(), v))
+            .into();
+        let u = uses(
+            "use crate::{chart::Metadata, go::{json, yaml}};\nx(crate::repo::y)",
+            &known,
+        );
         assert_eq!(u.into_iter().collect::<Vec<_>>(), ["chart", "go", "repo"]);
     }
 }

@@ -264,7 +264,7 @@ fn check_lock(file: &'static str, data: &[u8]) -> Result<(), LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chart::archive::tests::tgz;
+    use crate::test_support::tgz;
 
     const CHART: &[u8] = b"apiVersion: v2\nname: demo\nversion: 0.1.0\n";
 

@@ -1234,8 +1234,7 @@ mod unix {
         }
 
         fn signer(passphrase: Option<&str>) -> AgentSigner {
-            let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../shared/fixtures/prov/keys/rsapw.pub.gpg");
+            let p = crate::test_support::fixture("prov/keys/rsapw.pub.gpg");
             let cert = <openpgp::Cert as openpgp::parse::Parse<_>>::from_file(p).unwrap();
             AgentSigner::new(
                 cert.primary_key().key().clone().role_into_unspecified(),
@@ -1397,9 +1396,7 @@ mod tests {
     use openpgp::Cert;
 
     fn cert(name: &str) -> Cert {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/prov/keys")
-            .join(name);
+        let p = crate::test_support::fixture("prov/keys").join(name);
         Cert::from_file(p).unwrap()
     }
 

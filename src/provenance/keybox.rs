@@ -187,16 +187,12 @@ fn check_sum(record: &[u8], keyblock_end: usize) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     const TYPE_EMPTY: u8 = 0;
     const TYPE_X509: u8 = 3;
 
     fn fixture() -> Vec<u8> {
-        std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/prov/keys/pubring.kbx"),
-        )
-        .unwrap()
+        std::fs::read(crate::test_support::fixture("prov/keys/pubring.kbx")).unwrap()
     }
 
     fn keyblocks(data: &[u8]) -> Result<usize, Damaged> {

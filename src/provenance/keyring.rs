@@ -123,7 +123,7 @@ mod tests {
     use super::*;
 
     fn keys() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/prov/keys")
+        crate::test_support::fixture("prov/keys")
     }
 
     #[test]

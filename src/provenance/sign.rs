@@ -253,12 +253,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn ring(name: &str) -> Vec<Cert> {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/prov/keys")
-            .join(name);
+        let p = crate::test_support::fixture("prov/keys").join(name);
         super::super::keyring::load(&p).unwrap()
     }
 

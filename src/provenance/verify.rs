@@ -273,10 +273,10 @@ fn check_signature(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
 
     fn prov_dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/prov")
+        crate::test_support::fixture("prov")
     }
 
     fn ring(name: &str) -> Vec<Cert> {

@@ -453,9 +453,7 @@ mod tests {
     }
 
     fn fixture(name: &str) -> String {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/index")
-            .join(name);
+        let p = crate::test_support::fixture("index").join(name);
         std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
     }
 

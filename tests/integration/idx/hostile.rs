@@ -1,0 +1,256 @@
+//! Hostile input: refused quickly, in bounded memory, with one clear error
+//! line naming the file, and the existing index left as it was.
+
+use std::fs;
+use std::io::Write;
+use std::process::Output;
+use std::time::Duration;
+
+use crate::support::tgz::tar_header;
+use crate::support::*;
+
+fn existing_index(home: &HelmHome) -> (tempfile::TempDir, Vec<u8>) {
+    let d = tempfile::tempdir().unwrap();
+    write_chart(
+        d.path(),
+        "good-1.0.0.tgz",
+        "apiVersion: v2\nname: good\nversion: 1.0.0\n",
+    );
+    ok({
+        let mut c = idx(home);
+        c.arg("build").arg(d.path());
+        c
+    });
+    let before = fs::read(d.path().join("index.yaml")).unwrap();
+    (d, before)
+}
+
+fn assert_refused(out: &Output, elapsed: Duration, file: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "accepted hostile {file}");
+    assert!(err.contains(file), "error does not name {file}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+}
+
+#[test]
+fn hostile_archives_are_skipped_and_refused_in_strict_mode() {
+    let home = HelmHome::new();
+    let (d, _) = existing_index(&home);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "dotdot.tgz",
+            tgz(&[
+                ("x/Chart.yaml", b"apiVersion: v2\nname: x\nversion: 1.0.0\n"),
+                ("x/../../etc/evil", b"x"),
+            ]),
+        ),
+        (
+            "absolute.tgz",
+            tgz(&[
+                ("x/Chart.yaml", b"apiVersion: v2\nname: x\nversion: 1.0.0\n"),
+                ("x//etc/evil", b"x"),
+            ]),
+        ),
+        ("corrupt.tgz", {
+            let mut v = chart_tgz("c", "apiVersion: v2\nname: c\nversion: 1.0.0\n");
+            let n = v.len();
+            for b in &mut v[20..n - 10] {
+                *b ^= 0x5a;
+            }
+            v
+        }),
+        ("empty.tgz", Vec::new()),
+    ];
+    for (name, data) in &cases {
+        let before = fs::read(d.path().join("index.yaml")).unwrap();
+        fs::write(d.path().join(name), data).unwrap();
+        let (out, elapsed, _) = run_measured({
+            let mut c = idx(&home);
+            c.arg("build").arg(d.path()).arg("--strict");
+            c
+        });
+        assert_refused(&out, elapsed, name);
+        assert_eq!(fs::read(d.path().join("index.yaml")).unwrap(), before);
+        // Without --strict it is skipped with a warning, the rest indexed.
+        let o = idx(&home).arg("build").arg(d.path()).output().unwrap();
+        assert!(o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains(name));
+        fs::remove_file(d.path().join(name)).unwrap();
+        ok({
+            let mut c = idx(&home);
+            c.arg("build").arg(d.path());
+            c
+        });
+    }
+    assert!(!std::path::Path::new("/etc/evil").exists());
+}
+
+#[test]
+fn decompression_bomb_is_refused_fast_in_bounded_memory() {
+    let home = HelmHome::new();
+    let (d, before) = existing_index(&home);
+    // A 300 MB Chart.yaml of spaces compresses to a few hundred KB.
+    let size: usize = 300 * 1024 * 1024;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&tar_header("bomb/Chart.yaml", size)).unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..300 {
+        gz.write_all(&chunk).unwrap();
+    }
+    fs::write(d.path().join("bomb.tgz"), gz.finish().unwrap()).unwrap();
+    let (out, elapsed, rss) = run_measured({
+        let mut c = idx(&home);
+        c.arg("build").arg(d.path()).arg("--strict");
+        c
+    });
+    assert_refused(&out, elapsed, "bomb.tgz");
+    assert!(rss < 200 * 1024, "peak RSS {rss} KiB");
+    assert_eq!(fs::read(d.path().join("index.yaml")).unwrap(), before);
+}
+
+#[test]
+fn alias_bombs_and_duplicate_keys_in_an_index_are_refused() {
+    let home = HelmHome::new();
+    let (d, before) = existing_index(&home);
+    let mut bomb = String::from("apiVersion: v1\na0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 9].join(",")));
+    }
+    bomb.push_str("entries: {}\n");
+    let cases = [
+        ("bomb.yaml", bomb),
+        (
+            "dupkey.yaml",
+            "apiVersion: v1\napiVersion: v1\nentries: {}\n".to_string(),
+        ),
+        (
+            "dupentrykey.yaml",
+            "apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.0.0\n    version: 2.0.0\n"
+                .to_string(),
+        ),
+        ("notyaml.yaml", "apiVersion: v1\nentries: [\n".to_string()),
+    ];
+    for (name, text) in &cases {
+        let m = d.path().join(name);
+        fs::write(&m, text).unwrap();
+        let (out, elapsed, rss) = run_measured({
+            let mut c = idx(&home);
+            c.arg("build").arg(d.path()).arg("--merge").arg(&m);
+            c
+        });
+        assert_refused(&out, elapsed, name);
+        assert!(rss < 300 * 1024, "{name}: peak RSS {rss} KiB");
+        assert_eq!(
+            fs::read(d.path().join("index.yaml")).unwrap(),
+            before,
+            "{name}"
+        );
+        let out = idx(&home)
+            .arg("merge")
+            .arg(d.path().join("index.yaml"))
+            .arg(&m)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert_eq!(
+            fs::read(d.path().join("index.yaml")).unwrap(),
+            before,
+            "{name}"
+        );
+        fs::remove_file(&m).unwrap();
+    }
+    // The same bomb as the folder's own index.yaml: refused, kept.
+    fs::write(d.path().join("index.yaml"), &cases[0].1).unwrap();
+    let (out, elapsed, _) = run_measured({
+        let mut c = idx(&home);
+        c.arg("build").arg(d.path());
+        c
+    });
+    assert_refused(&out, elapsed, "index.yaml");
+    assert_eq!(
+        fs::read_to_string(d.path().join("index.yaml")).unwrap(),
+        cases[0].1
+    );
+}
+
+/// Annotation keys of long digit runs (some wrapping around int64), on
+/// which yaml.v2's key comparison is not a total order: a standard sort may
+/// abort on them. Helm indexes such a chart; so must every command here.
+fn digit_run_keys(n: usize, mut seed: u64) -> Vec<String> {
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    (0..n)
+        .map(|_| {
+            let len = 1 + (next() % 25) as usize;
+            let mut k: String = (0..len)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            if next() % 3 == 0 {
+                k.insert(0, 'k');
+            }
+            k
+        })
+        .collect()
+}
+
+#[test]
+fn keys_without_a_total_order_are_indexed_signed_and_pushed() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    for (i, seed) in [11u64, 3, 7].into_iter().enumerate() {
+        let mut yaml = format!("apiVersion: v2\nname: keys{i}\nversion: 1.0.0\nannotations:\n");
+        for (j, k) in digit_run_keys(21 + 40 * i, seed).iter().enumerate() {
+            yaml.push_str(&format!("  \"{k}\": \"v{j}\"\n"));
+        }
+        write_chart(d.path(), &format!("keys{i}-1.0.0.tgz"), &yaml);
+    }
+    for _ in 0..2 {
+        let out = idx(&home).arg("build").arg(d.path()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !err.contains("panicked"), "{err}");
+    }
+    let first = fs::read_to_string(d.path().join("index.yaml")).unwrap();
+    for i in 0..3 {
+        assert!(first.contains(&format!("keys{i}:")), "{first}");
+    }
+    // Deterministic: a fresh build writes the same bytes but for times.
+    fs::remove_file(d.path().join("index.yaml")).unwrap();
+    ok({
+        let mut c = idx(&home);
+        c.arg("build").arg(d.path());
+        c
+    });
+    let again = fs::read_to_string(d.path().join("index.yaml")).unwrap();
+    assert_eq!(mask_times(&first), mask_times(&again));
+    // Helm indexes the same folder (in some order of its own).
+    let helm_dir = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        let f = format!("keys{i}-1.0.0.tgz");
+        fs::copy(d.path().join(&f), helm_dir.path().join(&f)).unwrap();
+    }
+    home.helm_ok(
+        Helm::V4,
+        &["repo", "index", helm_dir.path().to_str().unwrap()],
+    );
+    let helm = fs::read_to_string(helm_dir.path().join("index.yaml")).unwrap();
+    assert_eq!(helm.lines().count(), first.lines().count());
+    // Signing and pushing sort the same maps.
+    let mut c = home.command(env!("CARGO_BIN_EXE_helm-prov"));
+    c.arg("sign")
+        .arg(d.path().join("keys2-1.0.0.tgz"))
+        .arg("--keyring")
+        .arg(fixtures().join("prov/keys/rsa.sec.gpg"))
+        .args(["--key", "rsa@example.com"]);
+    ok(c);
+    let mut c = ocipush(&home);
+    c.arg(d.path())
+        .args(["oci://127.0.0.1:1/x", "--plain-http", "--dry-run"]);
+    ok(c);
+}

@@ -1,0 +1,6 @@
+//! `helm idx`: chart repository indexes.
+
+mod atomic;
+mod compat;
+mod features;
+mod hostile;

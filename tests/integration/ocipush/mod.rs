@@ -1,0 +1,6 @@
+//! `helm ocipush`: charts into OCI registries.
+
+mod auth;
+mod faults;
+mod migrate;
+mod push;

@@ -1,0 +1,264 @@
+//! Installing the pack into the real Helm 3.17.3 and 4.1.4 from this
+//! checkout, running `helm idx` through Helm, and uninstalling it.
+
+use std::fs;
+
+use crate::support::*;
+
+fn release_binaries_present() {
+    let bin = root().join("target").join("release").join("helm-idx");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build the release binaries first (cargo build --release, as scripts/test.sh does)",
+        bin.display()
+    );
+}
+
+/// Charts whose tie order depends on the Go release Helm was built with.
+fn ties(dir: &std::path::Path) {
+    for i in 0..40 {
+        write_chart(
+            dir,
+            &format!("tie-{i:02}.tgz"),
+            &format!(
+                "apiVersion: v2\nname: tie\nversion: 1.0.{}+b{i:02}\n",
+                i % 3
+            ),
+        );
+    }
+    for i in 0..14 {
+        write_chart(
+            dir,
+            &format!("small-{i:02}.tgz"),
+            &format!(
+                "apiVersion: v2\nname: small\nversion: 2.0.{}+b{i:02}\n",
+                i % 3
+            ),
+        );
+    }
+    write_chart(
+        dir,
+        "sub/other-1.0.0.tgz",
+        "apiVersion: v2\nname: other\nversion: 1.0.0\n",
+    );
+}
+
+#[test]
+fn install_run_uninstall_on_helm_3_and_4() {
+    release_binaries_present();
+    for helm in BOTH {
+        let home = HelmHome::new();
+        let out = home.helm_ok(helm, &["plugin", "install", root().to_str().unwrap()]);
+        assert!(out.contains("Installed plugin: wharf"), "{out}");
+        let list = home.helm_ok(helm, &["plugin", "list"]);
+        assert!(
+            list.contains("wharf")
+                && list.contains("idx")
+                && list.contains("prov")
+                && list.contains("ocipush"),
+            "{list}"
+        );
+        let help = home.helm_ok(helm, &["prov", "--help"]);
+        assert!(help.contains("verify"), "{help}");
+        let help = home.helm_ok(helm, &["ocipush", "--help"]);
+        assert!(help.contains("migrate"), "{help}");
+
+        // `helm idx build` through Helm matches `helm repo index` of the
+        // same Helm, tie order included.
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        ties(a.path());
+        ties(b.path());
+        home.helm_ok(
+            helm,
+            &[
+                "idx",
+                "build",
+                a.path().to_str().unwrap(),
+                "--url",
+                "https://x",
+            ],
+        );
+        home.helm_ok(
+            helm,
+            &[
+                "repo",
+                "index",
+                b.path().to_str().unwrap(),
+                "--url",
+                "https://x",
+            ],
+        );
+        assert_same_index(
+            &fs::read_to_string(a.path().join("index.yaml")).unwrap(),
+            &fs::read_to_string(b.path().join("index.yaml")).unwrap(),
+            &format!("helm idx through Helm {}", helm.version()),
+        );
+
+        let out = home.helm_ok(helm, &["plugin", "uninstall", "wharf"]);
+        assert!(out.contains("Uninstalled plugin: wharf"), "{out}");
+        let list = home.helm_ok(helm, &["plugin", "list"]);
+        assert_eq!(
+            list.lines().count(),
+            1,
+            "plugins left after uninstall:\n{list}"
+        );
+        let plugins = home.path().join("data").join("plugins");
+        let left: Vec<_> = fs::read_dir(&plugins)
+            .map(|r| r.flatten().collect())
+            .unwrap_or_default();
+        assert!(
+            left.is_empty(),
+            "files left in {}: {left:?}",
+            plugins.display()
+        );
+        let idx = home.helm(helm, &["idx", "--help"]);
+        assert!(!idx.status.success(), "helm idx still runs after uninstall");
+    }
+}
+
+#[test]
+fn install_hook_fails_clearly_without_any_source() {
+    // A copy of the checkout without binaries, on a PATH without cargo, and
+    // a release URL that cannot answer: the hook must say what to do.
+    assert!(
+        !std::path::Path::new("/usr/bin/cargo").exists()
+            && !std::path::Path::new("/bin/cargo").exists(),
+        "this test needs a PATH (/usr/bin:/bin) without cargo"
+    );
+    let d = bare_checkout();
+    let out = std::process::Command::new("sh")
+        .arg(d.path().join("install-binary.sh"))
+        .env("HELM_PLUGIN_DIR", d.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("HELM_WHARF_RELEASE_URL", "http://127.0.0.1:9/none")
+        .env_remove("CARGO_HOME")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("no cargo to build from source") && err.contains("rustup"),
+        "{err}"
+    );
+}
+
+/// A checkout without binaries, holding only what the install hook reads.
+fn bare_checkout() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for f in ["plugin.yaml", "install-binary.sh", "wharf.sh"] {
+        fs::copy(root().join(f), d.path().join(f)).unwrap();
+    }
+    fs::create_dir_all(d.path().join("plugins/idx")).unwrap();
+    fs::copy(
+        root().join("plugins/idx/plugin.yaml"),
+        d.path().join("plugins/idx/plugin.yaml"),
+    )
+    .unwrap();
+    d
+}
+
+fn platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        a => a,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
+#[test]
+fn install_hook_downloads_and_verifies_the_release_archive() {
+    release_binaries_present();
+    let version = fs::read_to_string(root().join("plugin.yaml"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("version: ")
+                .map(|v| v.trim_matches('"').to_string())
+        })
+        .unwrap();
+    // A release server on loopback with the archive and its checksum.
+    let site = tempfile::tempdir().unwrap();
+    let dir = site.path().join(format!("v{version}"));
+    fs::create_dir_all(&dir).unwrap();
+    let archive = format!("helm-wharf_{version}_{}.tar.gz", platform());
+    ok({
+        let mut c = std::process::Command::new("tar");
+        c.arg("-czf")
+            .arg(dir.join(&archive))
+            .arg("-C")
+            .arg(root().join("target/release"))
+            .arg("helm-idx");
+        c
+    });
+    let sum = wharf::chart::digest_file(&dir.join(&archive)).unwrap();
+    fs::write(
+        dir.join(format!("{archive}.sha256")),
+        format!("{sum}  {archive}\n"),
+    )
+    .unwrap();
+    let server = FileServer::start(site.path(), None);
+
+    let run = |checkout: &std::path::Path| {
+        std::process::Command::new("sh")
+            .arg(checkout.join("install-binary.sh"))
+            .env("HELM_PLUGIN_DIR", checkout)
+            .env("PATH", "/usr/bin:/bin")
+            .env("HELM_WHARF_RELEASE_URL", &server.url)
+            .output()
+            .unwrap()
+    };
+    let good = bare_checkout();
+    let out = run(good.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = good.path().join("bin/helm-idx");
+    assert_eq!(
+        wharf::chart::digest_file(&installed).unwrap(),
+        wharf::chart::digest_file(&root().join("target/release/helm-idx")).unwrap()
+    );
+
+    // A checksum that does not match: nothing is installed.
+    fs::write(
+        dir.join(format!("{archive}.sha256")),
+        format!("{}  {archive}\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let bad = bare_checkout();
+    let out = run(bad.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(!bad.path().join("bin/helm-idx").exists());
+}
+
+#[test]
+fn release_binaries_need_nothing_beyond_libc() {
+    release_binaries_present();
+    for p in fs::read_dir(root().join("plugins")).unwrap().flatten() {
+        let bin = root()
+            .join("target/release")
+            .join(format!("helm-{}", p.file_name().to_string_lossy()));
+        let out = ok({
+            let mut c = std::process::Command::new("ldd");
+            c.arg(&bin);
+            c
+        });
+        for line in out.lines() {
+            let lib = line.split_whitespace().next().unwrap_or("");
+            let allowed = [
+                "linux-vdso.so",
+                "libc.so",
+                "libm.so",
+                "libgcc_s.so",
+                "ld-linux",
+            ]
+            .iter()
+            .any(|a| lib.contains(a));
+            assert!(allowed, "{} needs {lib}", bin.display());
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! `helm prov`: signing and verifying provenance files.
+
+mod differential;
+mod peers;

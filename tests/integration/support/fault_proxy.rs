@@ -1,0 +1,196 @@
+//! A fault-injecting reverse proxy to put in front of a registry.
+
+use std::io::{self, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::http::{
+    is_hop_by_hop, read_framed_body, read_head, read_request, Acceptor, Request, Response,
+    IDLE_TIMEOUT,
+};
+
+/// What a [`FaultProxy`] does with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Forward it to the upstream and relay the answer.
+    Pass,
+    /// Answer this status with no body (429 and 503 carry `Retry-After: 0`),
+    /// without contacting the upstream.
+    Status(u16),
+    /// Read the request, then close the connection without answering.
+    Drop,
+}
+
+/// `(method, request target, status returned)` per request; status 0 for
+/// [`Fault::Drop`], 502 when the upstream could not be reached.
+pub type ProxyLog = Arc<Mutex<Vec<(String, String, u16)>>>;
+
+/// A plain HTTP/1.1 reverse proxy in front of a registry that injects
+/// failures by plan, to test how clients retry and recover. Client
+/// connections are kept alive (reqwest pools them); each request goes
+/// upstream on a fresh connection. Absolute `Location` headers naming the
+/// upstream are rewritten to the proxy, so uploads keep going through it.
+/// Stops accepting when dropped.
+pub struct FaultProxy {
+    /// `127.0.0.1:PORT`.
+    pub host: String,
+    pub log: ProxyLog,
+    _acceptor: Acceptor,
+}
+
+/// Decides a request's fate from (request number, method, target).
+type Plan = dyn Fn(usize, &str, &str) -> Fault + Send + Sync;
+
+/// Per-connection view of the proxy's configuration.
+struct ProxyState {
+    upstream: String,
+    own_host: String,
+    plan: Box<Plan>,
+    count: AtomicUsize,
+    log: ProxyLog,
+}
+
+impl FaultProxy {
+    /// Starts a proxy for `upstream` (`http://127.0.0.1:PORT`). `plan` gets
+    /// the request number (0-based, over all connections, in arrival order),
+    /// the method and the request target (path and query) and decides.
+    pub fn start(
+        upstream: &str,
+        plan: impl Fn(usize, &str, &str) -> Fault + Send + Sync + 'static,
+    ) -> FaultProxy {
+        let upstream = upstream
+            .strip_prefix("http://")
+            .unwrap_or_else(|| panic!("FaultProxy speaks plain HTTP only, not {upstream}"))
+            .trim_end_matches('/')
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let host = listener.local_addr().unwrap().to_string();
+        let log = ProxyLog::default();
+        let state = Arc::new(ProxyState {
+            upstream,
+            own_host: host.clone(),
+            plan: Box::new(plan),
+            count: AtomicUsize::new(0),
+            log: log.clone(),
+        });
+        let acceptor = Acceptor::start(listener, move |stream| proxy_connection(stream, &state));
+        FaultProxy {
+            host,
+            log,
+            _acceptor: acceptor,
+        }
+    }
+
+    /// `http://HOST`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.host)
+    }
+}
+
+/// Serves requests on one client connection until it closes.
+fn proxy_connection(client: TcpStream, state: &ProxyState) {
+    let _ = client.set_read_timeout(Some(IDLE_TIMEOUT));
+    let Ok(read_half) = client.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut writer = client;
+    while let Ok(Some(request)) = read_request(&mut reader, &mut writer) {
+        let n = state.count.fetch_add(1, Ordering::SeqCst);
+        let fault = (state.plan)(n, &request.method, &request.target);
+        let record = |status: u16| {
+            let entry = (request.method.clone(), request.target.clone(), status);
+            state.log.lock().unwrap().push(entry);
+        };
+        let answer = match fault {
+            Fault::Drop => {
+                record(0);
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
+            Fault::Status(status) => {
+                record(status);
+                Response::status_only(status)
+            }
+            Fault::Pass => {
+                let response = forward(&request, &state.upstream).unwrap_or_else(|e| {
+                    let mut r = Response::status_only(502);
+                    r.body = e.to_string().into_bytes();
+                    r
+                });
+                record(response.status);
+                response
+            }
+        };
+        let close = request.wants_close();
+        let bytes = answer
+            .pointed_at(&state.upstream, &state.own_host)
+            .serialize(&request.method, close);
+        if writer.write_all(&bytes).is_err() || close {
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+/// Sends `request` upstream on a fresh connection and reads the whole
+/// response.
+fn forward(request: &Request, upstream: &str) -> io::Result<Response> {
+    let mut conn = TcpStream::connect(upstream)?;
+    conn.set_read_timeout(Some(IDLE_TIMEOUT))?;
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nHost: {upstream}\r\n",
+        request.method, request.target
+    );
+    for (name, value) in &request.headers {
+        let skip = ["host", "content-length", "expect"];
+        if !is_hop_by_hop(name) && !skip.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+            head += &format!("{name}: {value}\r\n");
+        }
+    }
+    if !request.body.is_empty() || matches!(request.method.as_str(), "POST" | "PUT" | "PATCH") {
+        head += &format!("Content-Length: {}\r\n", request.body.len());
+    }
+    head += "Connection: close\r\n\r\n";
+    conn.write_all(head.as_bytes())?;
+    conn.write_all(&request.body)?;
+    let mut reader = BufReader::new(conn);
+    let (status_line, headers) = read_head(&mut reader)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "upstream closed"))?;
+    let mut parts = status_line.splitn(3, ' ').skip(1);
+    let status: u16 = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, status_line.clone()))?;
+    let reason = parts.next().unwrap_or("").to_string();
+    let no_body = request.method == "HEAD" || matches!(status, 100..=199 | 204 | 304);
+    let body = if no_body {
+        Vec::new()
+    } else if let Some(body) = read_framed_body(&mut reader, &headers)? {
+        body
+    } else {
+        let mut body = Vec::new();
+        reader.read_to_end(&mut body)?;
+        body
+    };
+    Ok(Response {
+        status,
+        reason,
+        headers,
+        body,
+    })
+}
+
+impl Response {
+    /// The response with `Location`s naming `upstream` pointed at
+    /// `own_host`, so that clients keep going through the proxy.
+    fn pointed_at(mut self, upstream: &str, own_host: &str) -> Response {
+        for (name, value) in &mut self.headers {
+            if name.eq_ignore_ascii_case("location") {
+                *value = value.replacen(&format!("//{upstream}"), &format!("//{own_host}"), 1);
+            }
+        }
+        self
+    }
+}
