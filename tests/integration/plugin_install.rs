@@ -125,10 +125,10 @@ fn install_hook_fails_clearly_without_any_source() {
             && !std::path::Path::new("/bin/cargo").exists(),
         "this test needs a PATH (/usr/bin:/bin) without cargo"
     );
-    let d = bare_checkout();
+    let (_d, checkout) = bare_checkout();
     let out = std::process::Command::new("sh")
-        .arg(d.path().join("install-binary.sh"))
-        .env("HELM_PLUGIN_DIR", d.path())
+        .arg(checkout.join("install-binary.sh"))
+        .env("HELM_PLUGIN_DIR", &checkout)
         .env("PATH", "/usr/bin:/bin")
         .env("HELM_WHARF_RELEASE_URL", "http://127.0.0.1:9/none")
         .env_remove("CARGO_HOME")
@@ -142,19 +142,24 @@ fn install_hook_fails_clearly_without_any_source() {
     );
 }
 
-/// A checkout without binaries, holding only what the install hook reads.
-fn bare_checkout() -> tempfile::TempDir {
+/// A checkout without binaries, holding only what the install hook reads,
+/// as `<tempdir>/plugins/wharf` so that the plugins it registers beside
+/// itself land in the temporary folder too.
+fn bare_checkout() -> (tempfile::TempDir, std::path::PathBuf) {
     let d = tempfile::tempdir().unwrap();
-    for f in ["plugin.yaml", "install-binary.sh", "wharf.sh"] {
-        fs::copy(root().join(f), d.path().join(f)).unwrap();
+    let wharf = d.path().join("plugins").join("wharf");
+    for f in [
+        "plugin.yaml",
+        "install-binary.sh",
+        "wharf.sh",
+        "scripts/lib.sh",
+        "plugins/idx/plugin.yaml",
+    ] {
+        let to = wharf.join(f);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(root().join(f), to).unwrap();
     }
-    fs::create_dir_all(d.path().join("plugins/idx")).unwrap();
-    fs::copy(
-        root().join("plugins/idx/plugin.yaml"),
-        d.path().join("plugins/idx/plugin.yaml"),
-    )
-    .unwrap();
-    d
+    (d, wharf)
 }
 
 fn platform() -> String {
@@ -208,14 +213,14 @@ fn install_hook_downloads_and_verifies_the_release_archive() {
             .output()
             .unwrap()
     };
-    let good = bare_checkout();
-    let out = run(good.path());
+    let (_good, good) = bare_checkout();
+    let out = run(&good);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let installed = good.path().join("bin/helm-idx");
+    let installed = good.join("bin/helm-idx");
     assert_eq!(
         wharf::chart::digest_file(&installed).unwrap(),
         wharf::chart::digest_file(&root().join("target/release/helm-idx")).unwrap()
@@ -227,12 +232,12 @@ fn install_hook_downloads_and_verifies_the_release_archive() {
         format!("{}  {archive}\n", "0".repeat(64)),
     )
     .unwrap();
-    let bad = bare_checkout();
-    let out = run(bad.path());
+    let (_bad, bad) = bare_checkout();
+    let out = run(&bad);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("checksum mismatch"), "{err}");
-    assert!(!bad.path().join("bin/helm-idx").exists());
+    assert!(!bad.join("bin/helm-idx").exists());
 }
 
 #[test]
@@ -261,4 +266,73 @@ fn release_binaries_need_nothing_beyond_libc() {
             assert!(allowed, "{} needs {lib}", bin.display());
         }
     }
+}
+
+/// Every plugin.yaml of the pack.
+fn plugin_yamls(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = vec![dir.join("plugin.yaml")];
+    let mut plugins: Vec<_> = fs::read_dir(dir.join("plugins"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("plugin.yaml"))
+        .collect();
+    plugins.sort();
+    files.extend(plugins);
+    files
+}
+
+fn yaml_version(file: &std::path::Path) -> String {
+    fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .unwrap_or_else(|| panic!("{}: no version line", file.display()))
+        .trim_matches('"')
+        .to_string()
+}
+
+#[test]
+fn the_version_has_one_source_of_truth() {
+    // Cargo.toml's version is the truth; every plugin.yaml carries it.
+    let want = env!("CARGO_PKG_VERSION");
+    let files = plugin_yamls(&root());
+    assert!(files.len() >= 4, "{files:?}");
+    for f in &files {
+        assert_eq!(yaml_version(f), want, "{}", f.display());
+    }
+    let printed = ok({
+        let mut c = std::process::Command::new("sh");
+        c.arg(root().join("scripts/version.sh"));
+        c
+    });
+    assert_eq!(printed.trim(), want);
+
+    // `scripts/version.sh set` stamps Cargo.toml and every plugin.yaml.
+    let d = tempfile::tempdir().unwrap();
+    for f in files
+        .iter()
+        .map(|f| f.strip_prefix(root()).unwrap().to_path_buf())
+        .chain(["Cargo.toml", "scripts/version.sh"].map(std::path::PathBuf::from))
+    {
+        let to = d.path().join(&f);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(root().join(&f), to).unwrap();
+    }
+    ok({
+        let mut c = std::process::Command::new("sh");
+        c.arg(d.path().join("scripts/version.sh"))
+            .args(["set", "9.8.7"]);
+        c
+    });
+    for f in plugin_yamls(d.path()) {
+        assert_eq!(yaml_version(&f), "9.8.7", "{}", f.display());
+    }
+    let printed = ok({
+        let mut c = std::process::Command::new("sh");
+        c.arg(d.path().join("scripts/version.sh"));
+        c
+    });
+    assert_eq!(printed.trim(), "9.8.7");
+    let cargo = fs::read_to_string(d.path().join("Cargo.toml")).unwrap();
+    assert_eq!(cargo.matches("version = \"9.8.7\"").count(), 1, "{cargo}");
 }
