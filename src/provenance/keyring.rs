@@ -58,6 +58,34 @@ pub fn user_ids(cert: &Cert) -> Vec<String> {
         .collect()
 }
 
+/// What in `cert` this build's crypto backend cannot compute with (a curve
+/// such as brainpoolP256r1, or an algorithm), if anything: Sequoia then
+/// reports only that no binding signature or no signing key is valid, which
+/// hides that a build with another backend would work.
+pub fn unsupported_crypto(cert: &Cert) -> Option<String> {
+    use sequoia_openpgp::crypto::mpi::PublicKey;
+    cert.keys().find_map(|ka| {
+        let key = ka.key();
+        let curve = match key.mpis() {
+            PublicKey::ECDSA { curve, .. }
+            | PublicKey::EdDSA { curve, .. }
+            | PublicKey::ECDH { curve, .. } => Some(curve),
+            _ => None,
+        };
+        let what = match curve {
+            Some(c) if !c.is_supported() => format!("{} on {c}", key.pk_algo()),
+            _ if !key.pk_algo().is_supported() => key.pk_algo().to_string(),
+            _ => return None,
+        };
+        Some(format!(
+            "key {} uses {what}, which this build's crypto backend ({}) does not support \
+             (README: OpenPGP crypto backend)",
+            key.fingerprint().to_hex(),
+            sequoia_openpgp::crypto::backend()
+        ))
+    })
+}
+
 /// Whether `data` is a GnuPG keybox: its first blob carries the `KBXf` magic.
 fn is_keybox(data: &[u8]) -> bool {
     data.get(8..12) == Some(b"KBXf")

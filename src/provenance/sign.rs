@@ -21,7 +21,7 @@ use sequoia_openpgp as openpgp;
 use thiserror::Error;
 
 use super::agent::{AgentError, AgentSigner};
-use super::keyring::user_ids;
+use super::keyring::{unsupported_crypto, user_ids};
 
 #[derive(Debug, Error)]
 pub enum SignError {
@@ -36,6 +36,8 @@ pub enum SignError {
     NoSelector(Vec<String>),
     #[error("key {0} has no usable signing key (none valid now, or none with secret material)")]
     NoSigningKey(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error("key {0} is protected by a passphrase: give it with --passphrase-file FILE (or - for stdin)")]
     NeedPassphrase(String),
     #[error("wrong passphrase for key {0}")]
@@ -57,6 +59,15 @@ impl From<AgentError> for SignError {
 
 fn fpr(c: &Cert) -> String {
     c.fingerprint().to_hex()
+}
+
+/// Why `cert` cannot sign: its algorithm when the crypto backend lacks it,
+/// else that no signing key is usable.
+fn no_signing_key(c: &Cert) -> SignError {
+    match unsupported_crypto(c) {
+        Some(why) => SignError::Unsupported(why),
+        None => SignError::NoSigningKey(fpr(c)),
+    }
 }
 
 fn label(c: &Cert) -> String {
@@ -134,7 +145,7 @@ pub fn select_key<'a>(certs: &'a [Cert], selector: Option<&str>) -> Result<&'a C
 /// The key pair that signs for `cert`: its signing-capable (sub)key that is
 /// valid now and has secret material, decrypted with `passphrase` if needed.
 pub fn keypair(cert: &Cert, passphrase: Option<&Password>) -> Result<KeyPair, SignError> {
-    let mut key = secret_signing_key(cert).ok_or_else(|| SignError::NoSigningKey(fpr(cert)))?;
+    let mut key = secret_signing_key(cert).ok_or_else(|| no_signing_key(cert))?;
     if key.secret().is_encrypted() {
         let pw = passphrase.ok_or_else(|| SignError::NeedPassphrase(fpr(cert)))?;
         key = key
@@ -157,7 +168,7 @@ pub fn agent_keypair(
     let policy = StandardPolicy::new();
     let valid = cert
         .with_policy(&policy, None)
-        .map_err(|_| SignError::NoSigningKey(fpr(cert)))?;
+        .map_err(|_| no_signing_key(cert))?;
     let ka = valid
         .keys()
         .supported()
@@ -165,7 +176,7 @@ pub fn agent_keypair(
         .revoked(false)
         .for_signing()
         .next()
-        .ok_or_else(|| SignError::NoSigningKey(fpr(cert)))?;
+        .ok_or_else(|| no_signing_key(cert))?;
     // gpg names the key by its primary user ID in the pinentry.
     let uid = valid
         .primary_userid()
@@ -257,6 +268,23 @@ mod tests {
     fn ring(name: &str) -> Vec<Cert> {
         let p = crate::test_support::fixture("prov/keys").join(name);
         super::super::keyring::load(&p).unwrap()
+    }
+
+    #[test]
+    fn a_curve_the_backend_lacks_is_named_not_called_unusable() {
+        let certs = ring("brainpool.sec.gpg");
+        let r = keypair(&certs[0], None);
+        if cfg!(feature = "crypto-openssl") {
+            assert!(r.is_ok(), "{:?}", r.err());
+        } else {
+            let e = r
+                .err()
+                .expect("a brainpool key signed with a backend that lacks it");
+            assert!(
+                matches!(&e, SignError::Unsupported(m) if m.contains("brainpoolP256r1")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

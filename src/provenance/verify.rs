@@ -21,6 +21,7 @@ use openpgp::KeyHandle;
 use sequoia_openpgp as openpgp;
 use thiserror::Error;
 
+use super::keyring::unsupported_crypto;
 use super::{clearsign, message, mpi};
 use crate::chart::digest;
 
@@ -59,6 +60,8 @@ pub enum VerifyError {
     Revoked(String),
     #[error("key {key} cannot be used for this signature: {reason}")]
     BadKey { key: String, reason: String },
+    #[error("{0}")]
+    Unsupported(String),
     #[error("weak cryptography refused: {0} (use --allow-weak to accept it)")]
     Weak(String),
     #[error(transparent)]
@@ -200,7 +203,9 @@ fn classify(e: &VerificationError<'_>) -> VerifyError {
         }
         VerificationError::UnboundKey { cert, error, .. } => {
             let reason = error.to_string();
-            if weak(&reason) {
+            if let Some(why) = unsupported_crypto(cert) {
+                VerifyError::Unsupported(why)
+            } else if weak(&reason) {
                 VerifyError::Weak(reason)
             } else {
                 VerifyError::BadKey {
@@ -211,7 +216,9 @@ fn classify(e: &VerificationError<'_>) -> VerifyError {
         }
         VerificationError::BadKey { ka, error, .. } => {
             let reason = chain(error);
-            if weak(&reason) {
+            if let Some(why) = unsupported_crypto(ka.cert()) {
+                VerifyError::Unsupported(why)
+            } else if weak(&reason) {
                 VerifyError::Weak(reason)
             } else {
                 VerifyError::BadKey {
@@ -297,6 +304,28 @@ mod tests {
         let prov = std::fs::read(prov_path).unwrap();
         let name = tgz.file_name().unwrap().to_str().unwrap();
         verify(&archive, &prov, name, &ring(ring_name), Policy::default())
+    }
+
+    #[test]
+    fn a_curve_the_backend_lacks_is_named() {
+        // Helm 4 verifies this brainpoolP256r1 signature; Helm 3 refuses the
+        // keyring. Only the OpenSSL backend has the curve.
+        let r = run("gpg2.2-clearsign-brainpool", "brainpool.pub.gpg");
+        if cfg!(feature = "crypto-openssl") {
+            assert!(r.is_ok(), "{:?}", r.err());
+        } else {
+            let e = r
+                .err()
+                .expect("verified with a backend that lacks brainpool");
+            assert!(matches!(e, VerifyError::Unsupported(_)), "{e:?}");
+            let msg = e.to_string();
+            assert!(
+                msg.contains("brainpoolP256r1")
+                    && msg.contains("5FBF2CDB5F8E21B73FEEE03F35B08BF2A379D8BD")
+                    && msg.contains("does not support"),
+                "{msg}"
+            );
+        }
     }
 
     #[test]
