@@ -258,6 +258,22 @@ impl Registry {
         problems
     }
 
+    /// Whether the filesystem driver's link file for `repo:tag` is missing
+    /// or not a whole digest: what a registry killed while writing the tag
+    /// leaves behind (it then lists the tag but answers 404 or 500 for it).
+    pub fn tag_link_is_torn(&self, repo: &str, tag: &str) -> bool {
+        let link = self
+            .storage
+            .join("docker/registry/v2/repositories")
+            .join(repo)
+            .join("_manifests/tags")
+            .join(tag)
+            .join("current/link");
+        let text = std::fs::read_to_string(link).unwrap_or_default();
+        let hex = text.trim().strip_prefix("sha256:").unwrap_or("");
+        !(hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+
     /// Where the filesystem driver keeps a blob's bytes.
     pub fn blob_path(&self, digest: &str) -> PathBuf {
         let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
