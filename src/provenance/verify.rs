@@ -192,6 +192,17 @@ fn classify(e: &VerificationError<'_>) -> VerifyError {
             || s.contains("SHA1")
             || s.contains("not considered secure")
     };
+    // A key Sequoia would not use: first because the backend lacks its
+    // algorithm, then because the policy finds it weak, else the reason.
+    let key_refused = |cert: &Cert, key: String, reason: String| {
+        if let Some(why) = unsupported_crypto(cert) {
+            VerifyError::Unsupported(why)
+        } else if weak(&reason) {
+            VerifyError::Weak(reason)
+        } else {
+            VerifyError::BadKey { key, reason }
+        }
+    };
     match e {
         VerificationError::MissingKey { sig } => {
             let issuers: Vec<String> = sig.get_issuers().iter().map(|i| i.to_hex()).collect();
@@ -202,30 +213,10 @@ fn classify(e: &VerificationError<'_>) -> VerifyError {
             })
         }
         VerificationError::UnboundKey { cert, error, .. } => {
-            let reason = error.to_string();
-            if let Some(why) = unsupported_crypto(cert) {
-                VerifyError::Unsupported(why)
-            } else if weak(&reason) {
-                VerifyError::Weak(reason)
-            } else {
-                VerifyError::BadKey {
-                    key: cert.fingerprint().to_hex(),
-                    reason,
-                }
-            }
+            key_refused(cert, cert.fingerprint().to_hex(), error.to_string())
         }
         VerificationError::BadKey { ka, error, .. } => {
-            let reason = chain(error);
-            if let Some(why) = unsupported_crypto(ka.cert()) {
-                VerifyError::Unsupported(why)
-            } else if weak(&reason) {
-                VerifyError::Weak(reason)
-            } else {
-                VerifyError::BadKey {
-                    key: ka.key().fingerprint().to_hex(),
-                    reason,
-                }
-            }
+            key_refused(ka.cert(), ka.key().fingerprint().to_hex(), chain(error))
         }
         VerificationError::BadSignature { error, .. } => {
             let reason = chain(error);
