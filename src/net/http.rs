@@ -49,25 +49,146 @@ pub fn client(o: &HttpOptions) -> Result<reqwest::blocking::Client, NetError> {
     b.build().map_err(|e| NetError::Client(e.without_url()))
 }
 
-/// What went wrong with a request, without its URL (which may carry
-/// credentials or an upload state): the kind, then the innermost cause.
-pub fn describe(e: &reqwest::Error) -> String {
-    let mut s = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "cannot connect".to_string()
+/// Why a request got no answer, as far as trying again is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unanswered {
+    Timeout,
+    /// Nothing listens on the port.
+    Refused,
+    /// The host name does not resolve.
+    Dns,
+    /// The server answered a TLS hello in plain HTTP.
+    PlainHttp,
+    /// The TLS handshake failed: an untrusted or wrong certificate, say.
+    Tls,
+    /// The request could not even be built (an invalid port, say).
+    Invalid,
+    /// Dropped or reset connections, and everything else.
+    Other,
+}
+
+impl Unanswered {
+    /// Whether trying the same request again cannot help: a wrong address,
+    /// scheme or certificate stays wrong. A refused connection is permanent
+    /// only for a server never reached in this run; one that answered before
+    /// may be restarting.
+    pub fn is_permanent(self, reached_before: bool) -> bool {
+        match self {
+            Unanswered::Dns | Unanswered::PlainHttp | Unanswered::Tls | Unanswered::Invalid => true,
+            Unanswered::Refused => !reached_before,
+            Unanswered::Timeout | Unanswered::Other => false,
+        }
+    }
+}
+
+/// Sorts a failed request by its cause, from the error's source chain.
+pub fn classify(e: &reqwest::Error) -> Unanswered {
+    if e.is_builder() {
+        return Unanswered::Invalid;
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut texts = String::new();
+    while let Some(inner) = src {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return Unanswered::Refused;
+            }
+        }
+        texts.push_str(&inner.to_string());
+        texts.push('\n');
+        src = inner.source();
+    }
+    if texts.contains("InvalidContentType") {
+        Unanswered::PlainHttp
+    } else if texts.contains("dns error") || texts.contains("failed to lookup address") {
+        Unanswered::Dns
+    } else if texts.contains("invalid peer certificate")
+        || texts.contains("certificate")
+        || texts.contains("HandshakeFailure")
+    {
+        Unanswered::Tls
+    } else if texts.contains("invalid port") || texts.contains("invalid URL") {
+        Unanswered::Invalid
+    } else if e.is_timeout() {
+        Unanswered::Timeout
     } else {
-        "connection failed".to_string()
-    };
+        Unanswered::Other
+    }
+}
+
+/// What went wrong with a request, without its URL (which may carry
+/// credentials or an upload state): the cause in words, then the innermost
+/// error the libraries gave.
+pub fn describe(e: &reqwest::Error) -> String {
+    let mut s = match classify(e) {
+        Unanswered::Timeout => "timed out",
+        Unanswered::Refused => "connection refused",
+        Unanswered::Dns => "cannot resolve the host name",
+        Unanswered::PlainHttp => "the server speaks plain HTTP, not HTTPS",
+        Unanswered::Tls => "TLS handshake failed",
+        Unanswered::Invalid => "invalid request",
+        Unanswered::Other if e.is_connect() => "cannot connect",
+        Unanswered::Other => "connection failed",
+    }
+    .to_string();
     let mut src = std::error::Error::source(e);
     let mut last = None;
     while let Some(inner) = src {
         last = Some(inner.to_string());
         src = inner.source();
     }
-    if let Some(l) = last {
-        s.push_str(": ");
-        s.push_str(&l);
+    match last {
+        // The refusal and the plain-HTTP answer say all there is.
+        _ if matches!(classify(e), Unanswered::Refused | Unanswered::PlainHttp) => {}
+        Some(l) => {
+            s.push_str(": ");
+            s.push_str(&l);
+        }
+        None => {}
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn send(url: &str) -> reqwest::Error {
+        let c = client(&HttpOptions::default()).unwrap();
+        c.get(url).send().unwrap_err()
+    }
+
+    #[test]
+    fn refused_plain_http_and_dns_are_told_apart() {
+        // A port nobody listens on.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let e = send(&format!("http://127.0.0.1:{port}/"));
+        assert_eq!(classify(&e), Unanswered::Refused);
+        assert_eq!(describe(&e), "connection refused");
+        assert!(Unanswered::Refused.is_permanent(false));
+        assert!(!Unanswered::Refused.is_permanent(true));
+
+        // A plain HTTP server asked for TLS.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            if let Ok((mut s, _)) = l.accept() {
+                let mut buf = [0u8; 512];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        let e = send(&format!("https://{addr}/"));
+        assert_eq!(classify(&e), Unanswered::PlainHttp, "{}", describe(&e));
+
+        let e = send("http://no-such-host.invalid/");
+        assert_eq!(classify(&e), Unanswered::Dns, "{}", describe(&e));
+        assert!(Unanswered::Dns.is_permanent(true));
+    }
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-pub use http::{client, describe, HttpOptions};
+pub use http::{classify, client, describe, HttpOptions, Unanswered};
 pub use secret::{redact, SafeUrl, Secret};
 
 #[derive(Debug, Error)]

@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,14 @@ use reqwest::{Method, StatusCode};
 use super::credentials::Credential;
 use super::manifest::{Blob, MANIFEST_MEDIA_TYPE};
 use super::RegistryError;
-use crate::net::{self, describe, HttpOptions, SafeUrl};
+use crate::net::{self, describe, HttpOptions, SafeUrl, Unanswered};
+
+/// The largest manifest read into memory: Helm's limit (4 MiB).
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+/// The largest token service answer read into memory.
+pub const MAX_TOKEN_RESPONSE_BYTES: u64 = 1 << 20;
+/// The longest a bearer token is reused, whatever its stated lifetime.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// How to reach the registry.
 #[derive(Debug, Clone)]
@@ -84,8 +92,20 @@ pub struct Client {
     host: String,
     credential: Credential,
     auth: Mutex<AuthState>,
+    /// Whether the registry has answered any request of this run, so that
+    /// a refused connection afterwards is a restart worth waiting for.
+    reached: AtomicBool,
     retries: u32,
     backoff: Duration,
+}
+
+/// What one request carried, to tell after a 401 whether credentials were
+/// refused or the request went out before the challenge was known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sent {
+    Nothing,
+    Basic,
+    Bearer { challenge: Challenge, token: String },
 }
 
 /// Why one attempt failed: worth another try, or not.
@@ -128,6 +148,7 @@ impl Client {
             host: host.to_string(),
             credential,
             auth: Mutex::new(AuthState::default()),
+            reached: AtomicBool::new(false),
             retries: opts.retries,
             backoff: opts.backoff,
         })
@@ -161,11 +182,10 @@ impl Client {
                 .get(LOCATION)
                 .and_then(|l| l.to_str().ok())
                 .ok_or_else(|| self.error("blob upload started without a Location header"))?;
-            let mut url = if location.starts_with("http://") || location.starts_with("https://") {
-                location.to_string()
-            } else {
-                format!("{}{}", self.base, location)
-            };
+            let mut url = url::Url::parse(&start)
+                .and_then(|base| base.join(location))
+                .map_err(|_| self.error("blob upload started with an invalid Location header"))?
+                .to_string();
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str("digest=");
             url.push_str(&blob.digest.replace(':', "%3A"));
@@ -195,12 +215,10 @@ impl Client {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
         let accept = [("accept", MANIFEST_MEDIA_TYPE)];
         self.retrying(&format!("read manifest {repo}:{reference}"), || {
-            let mut r = self.call(Method::GET, &url, repo, None, &accept)?;
+            let r = self.call(Method::GET, &url, repo, None, &accept)?;
             match r.status() {
                 s if s.is_success() => {
-                    let mut body = Vec::new();
-                    r.read_to_end(&mut body)
-                        .map_err(|e| Failure::Transient(e.to_string(), None))?;
+                    let body = self.read_body(r, MAX_MANIFEST_BYTES, "manifest")?;
                     let digest = crate::chart::sha256_digest(&body);
                     Ok(Some((body, digest)))
                 }
@@ -284,6 +302,12 @@ impl Client {
 
     /// One request, authenticated as the registry asks. Connection errors,
     /// 429 and 5xx are transient; any other status goes to the caller.
+    ///
+    /// A 401 is a refusal only when the request carried what the registry's
+    /// challenge asks for: requests sent in parallel before the first
+    /// challenge was learned are sent again with credentials. Credentials go
+    /// only to the registry's own scheme, host and port; an upload location
+    /// elsewhere gets the request without them.
     fn call(
         &self,
         method: Method,
@@ -292,13 +316,18 @@ impl Client {
         body: Payload,
         headers: &[(&str, &str)],
     ) -> Result<Response, Failure> {
-        let path = url
-            .split('?')
-            .next()
-            .unwrap_or(url)
-            .trim_start_matches(&self.base);
+        let own = same_origin(url, &self.base);
+        let path = if own {
+            url.split('?')
+                .next()
+                .unwrap_or(url)
+                .trim_start_matches(&self.base)
+                .to_string()
+        } else {
+            format!("{} (outside the registry)", SafeUrl::from(url))
+        };
         let mut fresh_token = false;
-        for _ in 0..3 {
+        for _ in 0..4 {
             let mut req = self.http.request(method.clone(), url);
             for (k, v) in headers {
                 req = req.header(*k, *v);
@@ -313,13 +342,24 @@ impl Client {
                 }
                 None => req,
             };
-            let (req, authed) = self.authorize(req, repo)?;
-            let resp = req.send().map_err(|e| {
-                Failure::Transient(format!("{} {path}: {}", method, describe(&e)), None)
-            })?;
+            let (req, sent) = if own {
+                self.authorize(req, repo)?
+            } else {
+                (req, Sent::Nothing)
+            };
+            let resp = req
+                .send()
+                .map_err(|e| self.unanswered(&method, &path, &e))?;
+            self.reached.store(true, Ordering::Relaxed);
             let status = resp.status();
-            crate::debug!("{method} {}{path}: {status}", self.host);
-            if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            crate::debug!(
+                "{method} {}{path}: {status}",
+                if own { &self.host } else { "" }
+            );
+            if status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::REQUEST_TIMEOUT
+                || status.is_server_error()
+            {
                 return Err(Failure::Transient(
                     format!("{method} {path}: {status}"),
                     retry_after(resp.headers()),
@@ -328,37 +368,99 @@ impl Client {
             if status != StatusCode::UNAUTHORIZED {
                 return Ok(resp);
             }
-            let challenge = parse_challenge(resp.headers());
+            // Redirects are followed without credentials (reqwest drops them
+            // for another host); a server elsewhere asking for them is an error.
+            if !own || !same_origin(resp.url().as_str(), &self.base) {
+                return Err(self
+                    .error(&format!(
+                        "{method} {path}: {} asks for credentials; registry credentials are sent only to {}",
+                        SafeUrl::from(resp.url().as_str()),
+                        self.base
+                    ))
+                    .into());
+            }
+            let Some(challenge) = parse_challenge(resp.headers()) else {
+                return Err(self
+                    .error("401 Unauthorized without a WWW-Authenticate challenge")
+                    .into());
+            };
             let mut st = self.auth.lock().unwrap_or_else(|p| p.into_inner());
-            match challenge {
-                None => {
-                    return Err(self
-                        .error("401 Unauthorized without a WWW-Authenticate challenge")
-                        .into())
-                }
-                Some(c) if st.challenge.as_ref() != Some(&c) => {
-                    crate::debug!("{} asks for {} authentication", self.host, scheme_name(&c));
-                    st.challenge = Some(c);
-                    st.tokens.clear();
-                }
-                Some(Challenge::Bearer { .. }) if authed && !fresh_token => {
-                    // The token may have expired early; get a new one once.
-                    st.tokens.clear();
+            if st.challenge.as_ref() != Some(&challenge) {
+                crate::debug!(
+                    "{} asks for {} authentication",
+                    self.host,
+                    scheme_name(&challenge)
+                );
+                st.challenge = Some(challenge);
+                st.tokens.clear();
+                continue;
+            }
+            match sent {
+                // Sent before the challenge was known, or under another.
+                Sent::Nothing => continue,
+                Sent::Bearer {
+                    challenge: used, ..
+                } if used != challenge => continue,
+                Sent::Bearer { token, .. } if !fresh_token => {
+                    // The token may have expired early; get a new one once,
+                    // unless another request has already replaced it.
+                    let scope = push_scope(repo);
+                    if st.tokens.get(&scope).is_some_and(|(t, _)| *t == token) {
+                        st.tokens.remove(&scope);
+                    }
                     fresh_token = true;
                 }
-                Some(_) => return Err(self.denied(authed).into()),
+                _ => return Err(self.denied(true).into()),
             }
         }
         Err(self.denied(true).into())
     }
 
-    /// Adds the `Authorization` header the known challenge calls for.
-    /// Returns whether credentials were sent.
+    /// The failure for a request that got no answer: permanent when trying
+    /// again cannot help (a wrong scheme, host or certificate).
+    fn unanswered(&self, method: &Method, path: &str, e: &reqwest::Error) -> Failure {
+        let cause = net::classify(e);
+        let mut why = describe(e);
+        if cause == Unanswered::PlainHttp {
+            why.push_str("; pass --plain-http for this registry");
+        }
+        if cause.is_permanent(self.reached.load(Ordering::Relaxed)) {
+            Failure::Fatal(self.error(&why))
+        } else {
+            Failure::Transient(format!("{method} {path}: {why}"), None)
+        }
+    }
+
+    /// Reads a response body into memory, refusing one over `limit` bytes
+    /// (a cap is not a transient error: the same server sends the same).
+    fn read_body(&self, r: Response, limit: u64, what: &str) -> Result<Vec<u8>, Failure> {
+        if r.content_length().is_some_and(|n| n > limit) {
+            return Err(self.too_large(what, limit).into());
+        }
+        let mut body = Vec::new();
+        r.take(limit + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| Failure::Transient(format!("reading the {what}: {e}"), None))?;
+        if body.len() as u64 > limit {
+            return Err(self.too_large(what, limit).into());
+        }
+        Ok(body)
+    }
+
+    fn too_large(&self, what: &str, limit: u64) -> RegistryError {
+        self.error(&format!(
+            "the {what} is larger than {} MiB, the most read into memory",
+            limit >> 20
+        ))
+    }
+
+    /// Adds the `Authorization` header the known challenge calls for, and
+    /// says what was sent.
     fn authorize(
         &self,
         req: RequestBuilder,
         repo: &str,
-    ) -> Result<(RequestBuilder, bool), Failure> {
+    ) -> Result<(RequestBuilder, Sent), Failure> {
         let challenge = self
             .auth
             .lock()
@@ -366,20 +468,23 @@ impl Client {
             .challenge
             .clone();
         match challenge {
-            None => Ok((req, false)),
+            None => Ok((req, Sent::Nothing)),
             Some(Challenge::Basic) => match &self.credential {
                 Credential::Basic { username, password } => {
-                    Ok((req.basic_auth(username, Some(password.expose())), true))
+                    Ok((req.basic_auth(username, Some(password.expose())), Sent::Basic))
                 }
                 Credential::Anonymous => Err(self.denied(false).into()),
                 _ => Err(self
                     .error("the registry asks for a username and password, but the stored credential is a token")
                     .into()),
             },
-            Some(Challenge::Bearer { realm, service }) => {
-                let scope = format!("repository:{repo}:pull,push");
-                let token = self.token(&realm, &service, &scope)?;
-                Ok((req.header(AUTHORIZATION, format!("Bearer {token}")), true))
+            Some(c @ Challenge::Bearer { .. }) => {
+                let Challenge::Bearer { realm, service } = &c else {
+                    unreachable!()
+                };
+                let token = self.token(realm, service, &push_scope(repo))?;
+                let req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+                Ok((req, Sent::Bearer { challenge: c, token }))
             }
         }
     }
@@ -412,8 +517,14 @@ impl Client {
                 .basic_auth(username, Some(password.expose())),
             _ => self.http.get(realm).query(&params),
         };
-        let mut resp = req.send().map_err(|e| {
-            Failure::Transient(format!("token service {shown}: {}", describe(&e)), None)
+        let resp = req.send().map_err(|e| {
+            let cause = net::classify(&e);
+            let why = format!("token service {shown}: {}", describe(&e));
+            if cause.is_permanent(false) {
+                Failure::Fatal(self.error(&why))
+            } else {
+                Failure::Transient(why, None)
+            }
         })?;
         let status = resp.status();
         crate::debug!(
@@ -434,9 +545,7 @@ impl Client {
                 .error(&format!("token service {shown} answered {status}"))
                 .into());
         }
-        let mut body = Vec::new();
-        resp.read_to_end(&mut body)
-            .map_err(|e| Failure::Transient(e.to_string(), None))?;
+        let body = self.read_body(resp, MAX_TOKEN_RESPONSE_BYTES, "token service's answer")?;
         let v: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|_| self.error(&format!("token service {shown} answered invalid JSON")))?;
         let token = ["access_token", "token"]
@@ -444,11 +553,13 @@ impl Client {
             .find_map(|k| v.get(*k).and_then(|t| t.as_str()).filter(|t| !t.is_empty()))
             .ok_or_else(|| self.error(&format!("token service {shown} answered without a token")))?
             .to_string();
+        // Used until 10 s before it expires, for at most an hour whatever
+        // the service claims (a lifetime of 2^64-1 s is no reason to panic).
         let lifetime = v
             .get("expires_in")
             .and_then(|e| e.as_u64())
             .unwrap_or(60)
-            .max(20);
+            .clamp(20, MAX_TOKEN_LIFETIME.as_secs());
         let until = Instant::now() + Duration::from_secs(lifetime - 10);
         st.tokens.insert(scope.to_string(), (token.clone(), until));
         Ok(token)
@@ -503,6 +614,22 @@ impl Client {
         }
         self.error(&format!("{doing}: {status}{detail}"))
     }
+}
+
+/// The scope asked for every repository: pull and push up front, so one
+/// token serves a whole push.
+fn push_scope(repo: &str) -> String {
+    format!("repository:{repo}:pull,push")
+}
+
+/// Whether `url` is on the registry's own scheme, host and port.
+fn same_origin(url: &str, base: &str) -> bool {
+    let (Ok(u), Ok(b)) = (url::Url::parse(url), url::Url::parse(base)) else {
+        return false;
+    };
+    u.scheme() == b.scheme()
+        && u.host_str() == b.host_str()
+        && u.port_or_known_default() == b.port_or_known_default()
 }
 
 fn scheme_name(c: &Challenge) -> &'static str {

@@ -2,5 +2,6 @@
 
 mod auth;
 mod faults;
+mod hostile;
 mod migrate;
 mod push;

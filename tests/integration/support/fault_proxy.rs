@@ -11,10 +11,18 @@ use super::http::{
 };
 
 /// What a [`FaultProxy`] does with one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// Forward it to the upstream and relay the answer.
     Pass,
+    /// Forward it, and point the answer's `Location` at this `HOST:PORT`
+    /// instead of the proxy (a registry sending uploads elsewhere).
+    PassLocationTo(String),
+    /// Answer `307 Temporary Redirect` to the same target on `HOST:PORT`.
+    RedirectTo(String),
+    /// Answer 200 with a body that never ends (chunked, zeros), until the
+    /// client hangs up.
+    Endless,
     /// Answer this status with no body (429 and 503 carry `Retry-After: 0`),
     /// without contacting the upstream.
     Status(u16),
@@ -36,6 +44,9 @@ pub struct FaultProxy {
     /// `127.0.0.1:PORT`.
     pub host: String,
     pub log: ProxyLog,
+    /// `METHOD target` of every request that carried an `Authorization`
+    /// header, to check where credentials went.
+    pub authorized: Arc<Mutex<Vec<String>>>,
     _acceptor: Acceptor,
 }
 
@@ -49,6 +60,7 @@ struct ProxyState {
     plan: Box<Plan>,
     count: AtomicUsize,
     log: ProxyLog,
+    authorized: Arc<Mutex<Vec<String>>>,
 }
 
 impl FaultProxy {
@@ -67,17 +79,20 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let host = listener.local_addr().unwrap().to_string();
         let log = ProxyLog::default();
+        let authorized = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(ProxyState {
             upstream,
             own_host: host.clone(),
             plan: Box::new(plan),
             count: AtomicUsize::new(0),
             log: log.clone(),
+            authorized: authorized.clone(),
         });
         let acceptor = Acceptor::start(listener, move |stream| proxy_connection(stream, &state));
         FaultProxy {
             host,
             log,
+            authorized,
             _acceptor: acceptor,
         }
     }
@@ -103,7 +118,31 @@ fn proxy_connection(client: TcpStream, state: &ProxyState) {
             let entry = (request.method.clone(), request.target.clone(), status);
             state.log.lock().unwrap().push(entry);
         };
+        if request.header("authorization").is_some() {
+            let entry = format!("{} {}", request.method, request.target);
+            state.authorized.lock().unwrap().push(entry);
+        }
+        let mut location_host = state.own_host.clone();
         let answer = match fault {
+            Fault::Endless => {
+                record(200);
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nTransfer-Encoding: chunked\r\n\r\n";
+                if writer.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+                chunk.extend(std::iter::repeat_n(b' ', 64 * 1024));
+                chunk.extend_from_slice(b"\r\n");
+                while writer.write_all(&chunk).is_ok() {}
+                return;
+            }
+            Fault::RedirectTo(other) => {
+                record(307);
+                let mut r = Response::status_only(307);
+                let to = format!("http://{other}{}", request.target);
+                r.headers.push(("Location".to_string(), to));
+                r
+            }
             Fault::Drop => {
                 record(0);
                 let _ = writer.shutdown(Shutdown::Both);
@@ -113,7 +152,10 @@ fn proxy_connection(client: TcpStream, state: &ProxyState) {
                 record(status);
                 Response::status_only(status)
             }
-            Fault::Pass => {
+            Fault::Pass | Fault::PassLocationTo(_) => {
+                if let Fault::PassLocationTo(other) = &fault {
+                    location_host = other.clone();
+                }
                 let response = forward(&request, &state.upstream).unwrap_or_else(|e| {
                     let mut r = Response::status_only(502);
                     r.body = e.to_string().into_bytes();
@@ -125,7 +167,7 @@ fn proxy_connection(client: TcpStream, state: &ProxyState) {
         };
         let close = request.wants_close();
         let bytes = answer
-            .pointed_at(&state.upstream, &state.own_host)
+            .pointed_at(&state.upstream, &location_host)
             .serialize(&request.method, close);
         if writer.write_all(&bytes).is_err() || close {
             let _ = writer.shutdown(Shutdown::Both);

@@ -83,6 +83,7 @@ impl TokenServer {
             key: dir.path().join("signer.key"),
             // A PEM body is the base64 (standard alphabet) of the DER.
             x5c: pem.lines().filter(|l| !l.starts_with("-----")).collect(),
+            expires_in: AtomicU64::new(300),
         });
         let requests = Arc::new(Mutex::new(Vec::new()));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind token server");
@@ -99,6 +100,12 @@ impl TokenServer {
             _acceptor: acceptor,
             _dir: dir,
         }
+    }
+
+    /// Makes the answers from now on state this lifetime (`expires_in`),
+    /// as a careless or hostile token service might.
+    pub fn set_expires_in(&self, seconds: u64) {
+        self.authority.expires_in.store(seconds, Ordering::SeqCst);
     }
 
     /// Mints a token for [`USER`] granting `scopes` (`repository:<name>:<actions>`
@@ -120,6 +127,9 @@ struct Authority {
     key: PathBuf,
     /// Base64 (standard) DER of the signing certificate.
     x5c: String,
+    /// The `expires_in` the answers state (the JWTs expire after 300 s
+    /// whatever this says).
+    expires_in: AtomicU64,
 }
 
 impl Authority {
@@ -293,10 +303,11 @@ fn token_response(
         return (401, r#"{"error":"unauthorized"}"#.into());
     };
     let token = authority.issue(&user, &scopes);
+    let expires_in = authority.expires_in.load(Ordering::SeqCst);
     let body = if request.method == "GET" {
-        json!({"token": token, "access_token": token, "expires_in": 300})
+        json!({"token": token, "access_token": token, "expires_in": expires_in})
     } else {
-        json!({"access_token": token, "expires_in": 300})
+        json!({"access_token": token, "expires_in": expires_in})
     };
     (200, body.to_string())
 }
