@@ -13,7 +13,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::cli::{render_error, EnvSettings};
-use crate::getter::{self, GetError, GetterOptions};
+use crate::getter::{self, Body, GetError, GetterOptions};
 use crate::net::{SafeUrl, Secret};
 use crate::parallel;
 use crate::provenance;
@@ -378,7 +378,7 @@ fn migrate_one(
     if o.dry_run {
         return Report::would_push(label, shown, None);
     }
-    let data = match getter::get(&url, &opts) {
+    let data = match getter::get(&url, &opts, Body::Archive) {
         Ok(d) => d,
         Err(e) => return fail(render_error(&e)),
     };
@@ -425,7 +425,7 @@ fn migrate_one(
 /// The `.prov` beside an archive; a 404 means the repository has none.
 fn fetch_prov(archive_url: &SafeUrl, opts: &GetterOptions) -> Result<Option<Vec<u8>>, GetError> {
     let url = SafeUrl::from(format!("{}.prov", archive_url.expose()));
-    match getter::get(&url, opts) {
+    match getter::get(&url, opts, Body::Provenance) {
         Ok(p) => Ok(Some(p)),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),

@@ -11,7 +11,7 @@ use thiserror::Error;
 use crate::chart::{self, digest};
 use crate::cli::{output, render_error, EnvSettings};
 use crate::fileutil;
-use crate::getter::{self, GetError};
+use crate::getter::{self, Body, GetError};
 use crate::net::{SafeUrl, Secret};
 use crate::parallel;
 use crate::provenance::{self, KeyringError, Policy, SignError, Verification, VerifyError};
@@ -234,14 +234,18 @@ fn verify_remote(
             target: target.to_path_buf(),
             source,
         })?;
-    let archive = getter::get(&loc.url, &loc.options).map_err(|source| ProvError::Download {
-        target: target.to_path_buf(),
-        source,
+    let archive = getter::get(&loc.url, &loc.options, Body::Archive).map_err(|source| {
+        ProvError::Download {
+            target: target.to_path_buf(),
+            source,
+        }
     })?;
     let prov_url = SafeUrl::from(format!("{}.prov", loc.url.expose()));
-    let prov = getter::get(&prov_url, &loc.options).map_err(|source| ProvError::DownloadProv {
-        target: target.to_path_buf(),
-        source,
+    let prov = getter::get(&prov_url, &loc.options, Body::Provenance).map_err(|source| {
+        ProvError::DownloadProv {
+            target: target.to_path_buf(),
+            source,
+        }
     })?;
     let v =
         provenance::verify(&archive, &prov, &loc.file_name, certs, policy).map_err(|source| {

@@ -3,13 +3,13 @@
 
 use std::io::Read;
 
-use super::{GetError, Getter, GetterOptions};
+use super::{Body, GetError, Getter, GetterOptions};
 use crate::net::{self, HttpOptions, SafeUrl};
 
 pub(super) struct HttpGetter;
 
 impl Getter for HttpGetter {
-    fn get(&self, url: &SafeUrl, o: &GetterOptions) -> Result<Vec<u8>, GetError> {
+    fn get(&self, url: &SafeUrl, o: &GetterOptions, kind: Body) -> Result<Vec<u8>, GetError> {
         crate::debug!("GET {url}");
         let client = net::client(&HttpOptions {
             insecure_skip_tls_verify: o.insecure_skip_tls_verify,
@@ -21,11 +21,11 @@ impl Getter for HttpGetter {
         if o.has_credentials() {
             req = req.basic_auth(&o.username, Some(o.password.expose()));
         }
-        let fetch = |source: reqwest::Error| GetError::Fetch {
+        let fetch = |e: reqwest::Error| GetError::Fetch {
             url: url.clone(),
-            source: source.without_url(),
+            cause: net::describe(&e),
         };
-        let mut resp = req.send().map_err(fetch)?;
+        let resp = req.send().map_err(fetch)?;
         let status = resp.status();
         crate::debug!("GET {url}: {status}");
         if !status.is_success() {
@@ -34,12 +34,24 @@ impl Getter for HttpGetter {
                 status,
             });
         }
+        let too_large = || GetError::TooLarge {
+            url: url.clone(),
+            what: kind.what(),
+            limit: kind.limit(),
+        };
+        if resp.content_length().is_some_and(|n| n > kind.limit()) {
+            return Err(too_large());
+        }
         let mut body = Vec::new();
-        resp.read_to_end(&mut body)
+        resp.take(kind.limit() + 1)
+            .read_to_end(&mut body)
             .map_err(|source| GetError::Read {
                 url: url.clone(),
                 source,
             })?;
+        if body.len() as u64 > kind.limit() {
+            return Err(too_large());
+        }
         Ok(body)
     }
 }

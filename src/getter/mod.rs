@@ -47,11 +47,15 @@ pub enum GetError {
     Net(#[from] NetError),
     #[error("could not find protocol handler for: {scheme} ({url})")]
     Scheme { url: SafeUrl, scheme: String },
-    #[error("failed to fetch {url}")]
-    Fetch {
+    /// No answer; `cause` is [`crate::net::describe`]'s wording (connection
+    /// refused, timed out, TLS), the one thing a user needs to read.
+    #[error("failed to fetch {url}: {cause}")]
+    Fetch { url: SafeUrl, cause: String },
+    #[error("failed to fetch {url}: larger than {} MiB, the most read into memory for {what}", .limit >> 20)]
+    TooLarge {
         url: SafeUrl,
-        #[source]
-        source: reqwest::Error,
+        what: &'static str,
+        limit: u64,
     },
     #[error("failed to fetch {url}: {status}")]
     Status {
@@ -73,9 +77,41 @@ impl GetError {
     }
 }
 
-/// Fetches one URL into memory.
+/// What is being downloaded, and so the most of it read into memory: a
+/// server (or a repository's index) may be hostile, and an endless answer
+/// must end as an error, not as an exhausted machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// A repository index: 256 MiB (the largest public ones are ~60 MB).
+    Index,
+    /// A chart archive: 128 MiB (Helm refuses charts over 100 MiB
+    /// decompressed, so no valid archive is larger).
+    Archive,
+    /// A `.prov` file: 8 MiB (it holds Chart.yaml, at most 5 MiB in Helm).
+    Provenance,
+}
+
+impl Body {
+    pub const fn limit(self) -> u64 {
+        match self {
+            Body::Index => 256 << 20,
+            Body::Archive => 128 << 20,
+            Body::Provenance => 8 << 20,
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Body::Index => "an index",
+            Body::Archive => "a chart archive",
+            Body::Provenance => "a provenance file",
+        }
+    }
+}
+
+/// Fetches one URL into memory, at most `kind.limit()` bytes.
 pub trait Getter: Sync {
-    fn get(&self, url: &SafeUrl, options: &GetterOptions) -> Result<Vec<u8>, GetError>;
+    fn get(&self, url: &SafeUrl, options: &GetterOptions, kind: Body) -> Result<Vec<u8>, GetError>;
 }
 
 /// A getter and the schemes it serves (Helm's `getter.Provider`).
@@ -98,13 +134,13 @@ pub fn by_scheme(scheme: &str) -> Option<&'static dyn Getter> {
 }
 
 /// Fetches `url` with the getter its scheme names.
-pub fn get(url: &SafeUrl, options: &GetterOptions) -> Result<Vec<u8>, GetError> {
+pub fn get(url: &SafeUrl, options: &GetterOptions, kind: Body) -> Result<Vec<u8>, GetError> {
     let scheme = url.scheme();
     let getter = by_scheme(&scheme).ok_or_else(|| GetError::Scheme {
         url: url.clone(),
         scheme,
     })?;
-    getter.get(url, options)
+    getter.get(url, options, kind)
 }
 
 #[cfg(test)]
@@ -115,7 +151,12 @@ mod tests {
     fn getters_are_chosen_by_scheme() {
         assert!(by_scheme("https").is_some());
         assert!(by_scheme("http").is_some());
-        let e = get(&SafeUrl::from("ftp://u:pw@h/x"), &GetterOptions::default()).unwrap_err();
+        let e = get(
+            &SafeUrl::from("ftp://u:pw@h/x"),
+            &GetterOptions::default(),
+            Body::Index,
+        )
+        .unwrap_err();
         assert!(matches!(e, GetError::Scheme { .. }));
         assert!(!e.to_string().contains("pw"), "{e}");
     }

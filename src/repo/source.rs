@@ -28,7 +28,7 @@ use super::index::{ChartVersion, IndexFile};
 use super::load::{load_index, LoadIndexError, Strictness};
 use super::repofile::{self, Entry, RepoFileError};
 use crate::cli::EnvSettings;
-use crate::getter::{self, GetError, GetterOptions};
+use crate::getter::{self, Body, GetError, GetterOptions};
 use crate::go::semver::Version;
 use crate::net::SafeUrl;
 
@@ -199,7 +199,7 @@ impl RepoSource {
                     source,
                 })
             }
-            Location::Remote(url) => Ok(getter::get(url, &self.index_options())?),
+            Location::Remote(url) => Ok(getter::get(url, &self.index_options(), Body::Index)?),
         }
     }
 

@@ -282,3 +282,38 @@ fn mistakes_that_no_retry_can_fix_fail_at_once_with_the_cause() {
         .count();
     assert_eq!(posts, 1, "a 400 was retried: {}", output_text(&o));
 }
+
+#[test]
+fn a_classic_repository_that_is_down_or_endless_gets_one_line_naming_the_cause() {
+    let reg = Registry::start(RegistryOptions::default());
+    let home = HelmHome::new();
+    let target = format!("oci://{}/m", reg.host);
+
+    // Nothing listens on the source's port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = ocipush(&home);
+    c.args(["migrate", &format!("http://127.0.0.1:{port}/charts")])
+        .args([&target, "--plain-http"]);
+    let o = c.output().unwrap();
+    let text = output_text(&o);
+    assert!(!o.status.success(), "{text}");
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(!text.contains("error sending request"), "{text}");
+    assert!(!text.contains("os error"), "{text}");
+
+    // An index that never ends: refused at the index cap, in bounded memory.
+    let endless = FaultProxy::start("http://127.0.0.1:1", |_, _, _| Fault::Endless);
+    let mut c = ocipush(&home);
+    c.args(["migrate", &format!("{}/charts", endless.url())])
+        .args([&target, "--plain-http"]);
+    let (o, took, peak_kib) = run_measured(c);
+    let text = output_text(&o);
+    assert!(!o.status.success(), "{text}");
+    assert!(text.contains("larger than 256 MiB"), "{text}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    assert!(peak_kib < 1024 * 1024, "peak {peak_kib} KiB");
+}
