@@ -11,6 +11,7 @@ use wharf::cmd::idx::{self, BuildOptions, Conflict, IndexFormat, MergeOptions};
 #[derive(Parser)]
 #[command(
     name = "helm idx",
+    bin_name = "helm idx",
     version,
     about = "Build, merge and check chart repository indexes",
     long_about = "Build, merge and check chart repository indexes.\n\n\

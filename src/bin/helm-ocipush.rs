@@ -16,6 +16,7 @@ use wharf::registry::ClientOptions;
 #[derive(Parser)]
 #[command(
     name = "helm ocipush",
+    bin_name = "helm ocipush",
     version,
     about = "Push charts and their .prov files to an OCI registry, as helm push does, in bulk",
     args_conflicts_with_subcommands = true,
@@ -128,6 +129,15 @@ fn main() -> ExitCode {
         None => (cli.common, false, cli.args),
     };
     cli::set_debug(common.debug || settings.debug);
+    if !migrate && !std::path::Path::new(&args[0]).exists() {
+        if let Some(command) = cli::did_you_mean(&args[0], &["migrate"]) {
+            eprintln!(
+                "Error: unknown command {:?} for \"helm ocipush\"; did you mean \"helm ocipush {command}\"?",
+                args[0]
+            );
+            return ExitCode::FAILURE;
+        }
+    }
     let destination = args.pop().unwrap_or_default();
     let opts = match options(&common, destination) {
         Ok(o) => o,

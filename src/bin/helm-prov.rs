@@ -11,6 +11,7 @@ use wharf::cmd::prov::{self, SignOptions, VerifyOptions, VerifyReport};
 #[derive(Parser)]
 #[command(
     name = "helm prov",
+    bin_name = "helm prov",
     version,
     about = "Sign and verify charts with provenance files"
 )]

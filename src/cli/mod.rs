@@ -6,7 +6,9 @@ mod debug;
 mod environment;
 mod helmpath;
 pub mod output;
+mod suggest;
 
 pub use debug::{debug_enabled, set_debug};
 pub use environment::EnvSettings;
 pub use output::{render_error, OutputFormat};
+pub use suggest::did_you_mean;

@@ -69,7 +69,10 @@ pub fn render_error(e: &(dyn Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next: Option<&(dyn Error + 'static)> = Some(e);
     while let Some(err) = next {
-        let text = one_line(&err.to_string());
+        let text = match err.downcast_ref::<io::Error>() {
+            Some(io) => io_words(io),
+            None => one_line(&err.to_string()),
+        };
         let repeated = parts.last().is_some_and(|last| last.contains(&text));
         if !text.is_empty() && !repeated {
             parts.push(text);
@@ -77,6 +80,41 @@ pub fn render_error(e: &(dyn Error + 'static)) -> String {
         next = err.source();
     }
     parts.join(": ")
+}
+
+/// An I/O error in words, without the `(os error N)` tail the standard
+/// library adds: what a user can act on.
+fn io_words(e: &io::Error) -> String {
+    use io::ErrorKind as K;
+    let words = match e.kind() {
+        K::NotFound => "no such file or folder",
+        K::PermissionDenied => "permission denied",
+        K::AlreadyExists => "already exists",
+        K::IsADirectory => "is a folder, not a file",
+        K::NotADirectory => "not a folder",
+        K::StorageFull => "no space left on the device",
+        K::ReadOnlyFilesystem => "read-only file system",
+        K::DirectoryNotEmpty => "folder not empty",
+        K::InvalidFilename => "file name too long or invalid",
+        K::CrossesDevices => "cannot rename across file systems",
+        K::UnexpectedEof => "ends unexpectedly (truncated)",
+        K::TimedOut => "timed out",
+        K::ConnectionRefused => "connection refused",
+        K::Interrupted => "interrupted",
+        _ if e.raw_os_error().is_some() => {
+            let text = e.to_string();
+            return match text.rfind(" (os error ") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+        }
+        _ => return one_line(&e.to_string()),
+    };
+    // A custom error of that kind carries its own, better, message.
+    if e.raw_os_error().is_none() && e.get_ref().is_some() {
+        return one_line(&e.to_string());
+    }
+    words.to_string()
 }
 
 fn one_line(s: &str) -> String {
@@ -111,5 +149,34 @@ mod tests {
         struct Repeats(#[source] io::Error);
         let e = Repeats(io::Error::other("inner"));
         assert_eq!(render_error(&e), "wrapper: inner");
+    }
+
+    #[test]
+    fn io_errors_in_words_without_os_error_tails() {
+        let missing = std::fs::read("/no/such/file/anywhere").unwrap_err();
+        let e = Outer("x.tgz", missing);
+        assert_eq!(
+            render_error(&e),
+            "cannot read x.tgz: no such file or folder"
+        );
+        let folder = std::fs::read("/").unwrap_err();
+        let e = Outer("/", folder);
+        assert_eq!(render_error(&e), "cannot read /: is a folder, not a file");
+        let e = Outer("x", io::Error::from_raw_os_error(libc_eloop()));
+        assert!(
+            !render_error(&e).contains("os error"),
+            "{}",
+            render_error(&e)
+        );
+    }
+
+    /// ELOOP on Linux and macOS alike (40 and 62): an error without a kind
+    /// of its own.
+    fn libc_eloop() -> i32 {
+        if cfg!(target_os = "macos") {
+            62
+        } else {
+            40
+        }
     }
 }

@@ -15,14 +15,14 @@ use super::keybox;
 
 #[derive(Debug, Error)]
 pub enum KeyringError {
-    #[error("cannot read keyring {path}: {source}")]
+    #[error("cannot read keyring {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("keyring {path} holds no usable OpenPGP certificate{}", if .detail.is_empty() { String::new() } else { format!(" ({})", .detail) })]
     Empty { path: PathBuf, detail: String },
-    #[error("keyring {path}: {source}")]
+    #[error("keyring {path}")]
     Damaged {
         path: PathBuf,
         source: keybox::Damaged,

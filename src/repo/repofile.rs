@@ -25,7 +25,7 @@ pub struct Entry {
 
 #[derive(Debug, Error)]
 pub enum RepoFileError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,

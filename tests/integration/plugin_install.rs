@@ -58,8 +58,25 @@ fn install_run_uninstall_on_helm_3_and_4() {
                 && list.contains("ocipush"),
             "{list}"
         );
+        // One line per plugin: Helm 3 prints the description in a table.
+        assert_eq!(list.trim().lines().count(), 5, "{list}");
         let help = home.helm_ok(helm, &["prov", "--help"]);
         assert!(help.contains("verify"), "{help}");
+        assert!(help.contains("Usage: helm prov "), "{help}");
+        let help = home.helm_ok(helm, &["idx", "build", "--help"]);
+        assert!(help.contains("Usage: helm idx build "), "{help}");
+        // `helm wharf` lists the pack, runs a command of it, refuses others.
+        let out = home.helm_ok(helm, &["wharf"]);
+        assert!(out.contains("helm ocipush"), "{out}");
+        let out = home.helm_ok(helm, &["wharf", "idx", "--help"]);
+        assert!(out.contains("Usage: helm idx "), "{out}");
+        let o = home.helm(helm, &["wharf", "foo"]);
+        assert!(!o.status.success(), "{}", output_text(&o));
+        assert!(
+            output_text(&o).contains("unknown command \"foo\""),
+            "{}",
+            output_text(&o)
+        );
         let help = home.helm_ok(helm, &["ocipush", "--help"]);
         assert!(help.contains("migrate"), "{help}");
 

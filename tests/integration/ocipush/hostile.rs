@@ -317,3 +317,18 @@ fn a_classic_repository_that_is_down_or_endless_gets_one_line_naming_the_cause()
     assert!(took < Duration::from_secs(60), "{took:?}");
     assert!(peak_kib < 1024 * 1024, "peak {peak_kib} KiB");
 }
+
+#[test]
+fn a_mistyped_subcommand_is_named_not_taken_for_a_missing_file() {
+    let home = HelmHome::new();
+    let mut c = ocipush(&home);
+    c.args(["migrat", "oci://127.0.0.1:1/x"]);
+    let o = c.output().unwrap();
+    let text = output_text(&o);
+    assert!(!o.status.success());
+    assert!(
+        text.contains("did you mean \"helm ocipush migrate\""),
+        "{text}"
+    );
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+}
