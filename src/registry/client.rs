@@ -361,7 +361,9 @@ impl Client {
                 || status.is_server_error()
             {
                 return Err(Failure::Transient(
-                    format!("{method} {path}: {status}"),
+                    // What failed is named by the caller; the path (with the
+                    // digest again) is in the debug log.
+                    status.to_string(),
                     retry_after(resp.headers()),
                 ));
             }
@@ -427,7 +429,8 @@ impl Client {
         if cause.is_permanent(self.reached.load(Ordering::Relaxed)) {
             Failure::Fatal(self.error(&why))
         } else {
-            Failure::Transient(format!("{method} {path}: {why}"), None)
+            crate::debug!("{method} {path}: {why}");
+            Failure::Transient(why, None)
         }
     }
 

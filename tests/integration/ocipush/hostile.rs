@@ -281,6 +281,26 @@ fn mistakes_that_no_retry_can_fix_fail_at_once_with_the_cause() {
         .filter(|(m, _, _)| m == "POST")
         .count();
     assert_eq!(posts, 1, "a 400 was retried: {}", output_text(&o));
+
+    // A fault that outlasts the retries: one line naming the chart, what
+    // failed and the cause, each once.
+    let proxy = FaultProxy::start(&reg.base_url(), |_, method, _| {
+        if method == "HEAD" {
+            Fault::Status(500)
+        } else {
+            Fault::Pass
+        }
+    });
+    let (o, _) = push_timed(&proxy.host, &["--plain-http", "--retries", "1"]);
+    let text = output_text(&o);
+    assert!(!o.status.success(), "{text}");
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+    assert!(
+        text.contains("c0-1.0.0.tgz") && text.contains("500"),
+        "{text}"
+    );
+    assert_eq!(text.matches("sha256:").count(), 1, "{text}");
+    assert!(text.contains("gave up after 2 attempts"), "{text}");
 }
 
 #[test]
