@@ -138,7 +138,7 @@ pub(crate) fn yaml_string_map<W: Write>(
 pub fn write_metadata_yaml<W: Write>(md: &Metadata, out: W) -> io::Result<W> {
     static K: OnceLock<Vec<&'static str>> = OnceLock::new();
     let keys = K.get_or_init(|| natural_sorted(metadata::FIELDS));
-    let mut e = Emitter::new(out);
+    let mut e = Emitter::via_json(out);
     e.begin_mapping()?;
     for key in keys {
         if let Some(field) = metadata_field(md, key) {

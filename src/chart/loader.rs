@@ -13,9 +13,9 @@ use std::path::Path;
 use thiserror::Error;
 
 use super::archive::{self, ArchiveError, Budget, BufferedFile};
-use super::metadata::{Metadata, ValidationError};
+use super::metadata::{Metadata, ValidationError, METADATA_SHAPE, REQUIREMENTS_SHAPE};
 use crate::go;
-use crate::go::unmarshal::{match_field, Ctx, DecodeError, Origin};
+use crate::go::unmarshal::{match_field, non_finite_for, Ctx, DecodeError, Origin, Shape};
 use crate::go::yaml::{self, LoadOptions, Value};
 
 /// Subcharts nested deeper than this are refused (Helm has no limit).
@@ -93,12 +93,13 @@ fn file_err(file: &'static str, reason: impl ToString) -> LoadError {
     }
 }
 
-/// Parses a file as sigs.k8s.io/yaml would before decoding it: YAML with
-/// yaml.v2's rules, and no value JSON cannot represent.
-fn parse_sigs(file: &'static str, data: &[u8]) -> Result<Value, LoadError> {
+/// Parses a file as sigs.k8s.io/yaml would before decoding it into `shape`:
+/// YAML with yaml.v2's rules, and no NaN or infinity JSON cannot represent
+/// (but where a string goes, where it becomes one).
+fn parse_sigs(file: &'static str, data: &[u8], shape: &Shape) -> Result<Value, LoadError> {
     let text = std::str::from_utf8(data).map_err(|_| file_err(file, "invalid UTF-8"))?;
     let v = yaml::load(text, LoadOptions::default()).map_err(|e| file_err(file, e))?;
-    if let Some(bad) = v.non_finite() {
+    if let Some(bad) = non_finite_for(&v, shape) {
         return Err(file_err(file, format!("json: unsupported value: {bad}")));
     }
     Ok(v)
@@ -119,7 +120,7 @@ fn load_files(
     }
     let mut md: Option<Metadata> = None;
     for f in files.iter().filter(|f| f.name == "Chart.yaml") {
-        let v = parse_sigs("Chart.yaml", &f.data)?;
+        let v = parse_sigs("Chart.yaml", &f.data, &METADATA_SHAPE)?;
         let m = md.get_or_insert_with(Metadata::default);
         decode_md(m, "Chart.yaml", v)?;
         if m.api_version.is_empty() {
@@ -138,7 +139,7 @@ fn load_files(
             }
             "values.yaml" => check_values(&f.data)?,
             "requirements.yaml" => {
-                let v = parse_sigs("requirements.yaml", &f.data)?;
+                let v = parse_sigs("requirements.yaml", &f.data, &REQUIREMENTS_SHAPE)?;
                 decode_md(
                     md.get_or_insert_with(Metadata::default),
                     "requirements.yaml",
@@ -211,7 +212,7 @@ fn load_subchart(
 
 /// `values.yaml` must decode into `map[string]interface{}`.
 fn check_values(data: &[u8]) -> Result<(), LoadError> {
-    match parse_sigs("values.yaml", data)? {
+    match parse_sigs("values.yaml", data, &Shape::Other)? {
         Value::Null | Value::Map(_) => Ok(()),
         other => Err(file_err(
             "values.yaml",
@@ -226,7 +227,7 @@ fn check_values(data: &[u8]) -> Result<(), LoadError> {
 /// A lock file must decode into `chart.Lock`: `generated` an RFC 3339 time,
 /// `digest` a string, `dependencies` a list of dependencies.
 fn check_lock(file: &'static str, data: &[u8]) -> Result<(), LoadError> {
-    let v = parse_sigs(file, data)?;
+    let v = parse_sigs(file, data, &Shape::Other)?;
     let Some(entries) = SIGS
         .object(v, "Lock", "chart.Lock")
         .map_err(|e| file_err(file, e))?

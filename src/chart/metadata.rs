@@ -9,7 +9,7 @@ use thiserror::Error;
 use unicode_general_category::{get_general_category, GeneralCategory as G};
 
 use crate::go::semver;
-use crate::go::unmarshal::{match_field, Ctx, DecodeError};
+use crate::go::unmarshal::{match_field, Ctx, DecodeError, Shape};
 use crate::go::yaml::Value;
 
 /// A maintainer entry.
@@ -106,6 +106,45 @@ pub const DEPENDENCY_FIELDS: &[&str] = &[
     "import-values",
     "alias",
 ];
+
+static MAINTAINER: Shape = Shape::Struct(&[
+    ("name", Shape::Str),
+    ("email", Shape::Str),
+    ("url", Shape::Str),
+]);
+static DEPENDENCY: Shape = Shape::Struct(&[
+    ("name", Shape::Str),
+    ("version", Shape::Str),
+    ("repository", Shape::Str),
+    ("condition", Shape::Str),
+    ("tags", Shape::List(&Shape::Str)),
+    ("enabled", Shape::Other),
+    ("import-values", Shape::Other),
+    ("alias", Shape::Str),
+]);
+/// `chart.Metadata` as sigs.k8s.io/yaml sees it, for where a NaN or an
+/// infinity may stand (`keywords: [.inf]` is the keyword "+Inf").
+pub static METADATA_SHAPE: Shape = Shape::Struct(&[
+    ("name", Shape::Str),
+    ("home", Shape::Str),
+    ("sources", Shape::List(&Shape::Str)),
+    ("version", Shape::Str),
+    ("description", Shape::Str),
+    ("keywords", Shape::List(&Shape::Str)),
+    ("maintainers", Shape::List(&MAINTAINER)),
+    ("icon", Shape::Str),
+    ("apiVersion", Shape::Str),
+    ("condition", Shape::Str),
+    ("tags", Shape::Str),
+    ("appVersion", Shape::Str),
+    ("deprecated", Shape::Other),
+    ("annotations", Shape::MapOf(&Shape::Str)),
+    ("kubeVersion", Shape::Str),
+    ("dependencies", Shape::List(&DEPENDENCY)),
+    ("type", Shape::Str),
+]);
+/// `chart.Requirements` (requirements.yaml of v1 charts).
+pub static REQUIREMENTS_SHAPE: Shape = Shape::Struct(&[("dependencies", Shape::List(&DEPENDENCY))]);
 
 fn set(slot: &mut String, v: Option<String>) {
     if let Some(s) = v {

@@ -154,6 +154,48 @@ impl Ctx {
     }
 }
 
+/// The Go type a YAML value is headed for, as far as sigs.k8s.io/yaml's
+/// conversion to JSON cares: a number headed for a `string` becomes a
+/// string (`strconv.FormatFloat(f, 'g', -1, 32)`: `+Inf`, `-Inf`, `NaN`),
+/// anything else stays a number, and `json.Marshal` then fails on a NaN or
+/// an infinity.
+#[derive(Debug)]
+pub enum Shape {
+    Str,
+    /// `[]T`.
+    List(&'static Shape),
+    /// `map[string]T`.
+    MapOf(&'static Shape),
+    /// A struct: (JSON name, field type), matched as encoding/json matches.
+    Struct(&'static [(&'static str, Shape)]),
+    /// Anything else: `bool`, `interface{}`, types with their own decoder.
+    Other,
+}
+
+/// The NaN or infinity (named as `json.Marshal` names it) that would make
+/// sigs.k8s.io/yaml refuse `v` decoded into `shape`, if any.
+pub fn non_finite_for(v: &Value, shape: &Shape) -> Option<&'static str> {
+    match (v, shape) {
+        (Value::Seq(items), Shape::List(elem)) => {
+            items.iter().find_map(|i| non_finite_for(i, elem))
+        }
+        (Value::Map(m), Shape::MapOf(elem)) => m.iter().find_map(|(_, i)| non_finite_for(i, elem)),
+        (Value::Map(m), Shape::Struct(fields)) => {
+            let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+            m.iter().find_map(|(k, i)| match match_field(k, &names) {
+                Some(n) => {
+                    let (_, f) = fields.iter().find(|(name, _)| *name == n)?;
+                    non_finite_for(i, f)
+                }
+                None => i.non_finite(),
+            })
+        }
+        (Value::Seq(_) | Value::Map(_), _) => v.non_finite(),
+        (_, Shape::Str) => None,
+        _ => v.non_finite(),
+    }
+}
+
 /// encoding/json's field lookup: an exact name first, else the first field
 /// whose name is equal ignoring case.
 pub fn match_field<'f>(key: &str, fields: &[&'f str]) -> Option<&'f str> {
@@ -176,6 +218,30 @@ mod tests {
         origin: Origin::Json,
         strict: true,
     };
+
+    #[test]
+    fn non_finite_numbers_are_strings_only_where_a_string_goes() {
+        static S: Shape = Shape::Struct(&[
+            ("name", Shape::Str),
+            ("keywords", Shape::List(&Shape::Str)),
+            ("any", Shape::Other),
+        ]);
+        let doc = |k: &str, v: Value| Value::Map(vec![(k.to_string(), v)]);
+        let inf = Value::Float(f64::INFINITY);
+        assert_eq!(non_finite_for(&doc("name", inf.clone()), &S), None);
+        assert_eq!(non_finite_for(&doc("NAME", inf.clone()), &S), None);
+        let kw = doc("keywords", Value::Seq(vec![Value::Float(f64::NAN)]));
+        assert_eq!(non_finite_for(&kw, &S), None);
+        assert_eq!(non_finite_for(&doc("any", inf.clone()), &S), Some("+Inf"));
+        assert_eq!(
+            non_finite_for(&doc("unknown", inf.clone()), &S),
+            Some("+Inf")
+        );
+        let nested = doc("name", Value::Seq(vec![Value::Float(f64::NEG_INFINITY)]));
+        assert_eq!(non_finite_for(&nested, &S), Some("-Inf"));
+        assert_eq!(strconv::format_float(f64::NAN, 32), "NaN");
+        assert_eq!(strconv::format_float(f64::INFINITY, 32), "+Inf");
+    }
 
     #[test]
     fn yaml_scalars_coerce_into_strings() {

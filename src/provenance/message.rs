@@ -11,7 +11,7 @@ use crate::go::yaml::{self, Emitter, LoadOptions};
 pub fn message_block(md: &Metadata, file_name: &str, sha256_hex: &str) -> std::io::Result<Vec<u8>> {
     let mut out = write_metadata_yaml(md, Vec::new())?;
     out.extend_from_slice(b"\n...\n");
-    let mut e = Emitter::new(out);
+    let mut e = Emitter::via_json(out);
     e.begin_mapping()?;
     e.str("files")?;
     e.begin_mapping()?;

@@ -57,7 +57,7 @@ fn entry_field<'a>(cv: &'a ChartVersion, key: &str) -> Option<Field<'a>> {
 
 /// `IndexFile.WriteFile` content.
 pub fn write_yaml<W: Write>(index: &IndexFile, out: W) -> io::Result<W> {
-    let mut e = Emitter::new(out);
+    let mut e = Emitter::via_json(out);
     e.begin_mapping()?;
     let mut top: Vec<&str> = vec!["apiVersion", "entries", "generated"];
     if !index.public_keys.is_empty() {

@@ -144,6 +144,47 @@ pub struct Emitter<W: Write> {
     frames: Vec<Frame>,
     root_done: bool,
     failed: bool,
+    /// Strings arrive as sigs.k8s.io/yaml hands them to yaml.v2: after
+    /// `json.Marshal` and yaml.v2's reading of that JSON (see [`via_json`]).
+    via_json: bool,
+}
+
+/// A string after `json.Marshal` and yaml.v2's reading of the JSON, which
+/// is what sigs.k8s.io/yaml emits. Go's JSON encoder escapes every line
+/// break but NEL (U+0085), which yaml.v2 then reads as a line break inside
+/// a double-quoted scalar and folds: spaces before it dropped, spaces after
+/// it dropped, one break a space, n breaks n-1 newlines.
+fn via_json(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    loop {
+        while let Some(&c) = chars.peek() {
+            if c == ' ' || c == '\u{85}' {
+                break;
+            }
+            out.push(c);
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return out;
+        }
+        let (mut spaces, mut folded, mut breaks) = (0usize, false, 0usize);
+        while let Some(&c) = chars.peek() {
+            match c {
+                ' ' if !folded => spaces += 1,
+                ' ' => {}
+                '\u{85}' if !folded => folded = true,
+                '\u{85}' => breaks += 1,
+                _ => break,
+            }
+            chars.next();
+        }
+        match (folded, breaks) {
+            (false, _) => out.extend(std::iter::repeat_n(' ', spaces)),
+            (true, 0) => out.push(' '),
+            (true, n) => out.extend(std::iter::repeat_n('\n', n)),
+        }
+    }
 }
 
 /// What the caller has open, to reject misuse before it reaches the
@@ -169,10 +210,20 @@ impl<W: Write> Emitter<W> {
             frames: Vec::new(),
             root_done: false,
             failed: false,
+            via_json: false,
         };
         let ok = e.emit(Event::new(EventKind::StreamStart), b"").is_ok()
             && e.emit(Event::new(EventKind::DocumentStart), b"").is_ok();
         e.failed = !ok;
+        e
+    }
+
+    /// An emitter for what sigs.k8s.io/yaml writes (Helm's index files and
+    /// provenance metadata): strings as yaml.v2 reads them back from
+    /// `json.Marshal`'s output.
+    pub fn via_json(out: W) -> Self {
+        let mut e = Emitter::new(out);
+        e.via_json = true;
         e
     }
 
@@ -223,6 +274,13 @@ impl<W: Write> Emitter<W> {
     /// read back as a string; double-quoted otherwise. The emitter may still
     /// downgrade plain to single- or double-quoted after analysing the text.
     pub fn str(&mut self, s: &str) -> io::Result<()> {
+        let folded;
+        let s = if self.via_json && s.contains('\u{85}') {
+            folded = via_json(s);
+            &folded
+        } else {
+            s
+        };
         let style = if s.as_bytes().contains(&b'\n') {
             ScalarStyle::Literal
         } else if would_resolve_to_non_string(s) {
@@ -1523,6 +1581,17 @@ fn is_base60_float(s: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nel_is_folded_as_yaml_v2_reads_json() {
+        assert_eq!(super::via_json("back\\slash \u{85}nel"), "back\\slash nel");
+        assert_eq!(super::via_json("\u{85}nel"), " nel");
+        assert_eq!(super::via_json("a  \u{85}  \u{85}\u{85}b"), "a\n\nb");
+        assert_eq!(super::via_json("a  b "), "a  b ");
+        let mut e = Emitter::via_json(Vec::new());
+        e.str("x\u{85}y").unwrap();
+        assert_eq!(String::from_utf8(e.finish().unwrap()).unwrap(), "x y\n");
+    }
+
     use super::*;
 
     fn from_json(v: &serde_json::Value) -> Value {

@@ -105,6 +105,7 @@ fn allowed_alias_ratio(decode_count: u64) -> f64 {
 pub fn load(text: &str, opts: LoadOptions) -> Result<Value, Error> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_characters(text)?;
+    let text = &*yaml11_breaks(text);
     check_prologue(text)?;
     let mut decoder = Decoder {
         strict: opts.strict,
@@ -198,6 +199,44 @@ fn drive<'a>(
         }
     }
     Ok(())
+}
+
+/// YAML 1.1's line breaks that YAML 1.2 (saphyr-parser) reads as content:
+/// NEL, LS and PS. yaml.v2 breaks lines on them everywhere and reads NEL as
+/// a line feed (scannerc.go `read_line`), so each becomes a line feed here,
+/// followed by as many spaces as its column: a continuation line of a
+/// quoted or plain scalar, which libyaml takes at any indentation and
+/// saphyr only indented, and whose leading spaces folding drops. (yaml.v2
+/// keeps LS and PS themselves where it keeps a break; Helm turns them into
+/// spaces in every field it sanitises.)
+fn yaml11_breaks(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return Cow::Borrowed(text);
+    }
+    // The spaces added are bounded (1 MiB in all): a document of nothing
+    // but these characters must not grow quadratically.
+    let mut budget = 1usize << 20;
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut column = 0usize;
+    for c in text.chars() {
+        match c {
+            '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                out.push('\n');
+                let n = column.max(1).min(budget);
+                budget -= n;
+                out.extend(std::iter::repeat_n(' ', n));
+            }
+            '\n' => {
+                out.push(c);
+                column = 0;
+            }
+            c => {
+                out.push(c);
+                column += 1;
+            }
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// yaml.v2's reader (readerc.go) refuses characters outside YAML's printable
@@ -1334,6 +1373,28 @@ mod tests {
         ),
         ("x: &x {a: 1}\nd:\n  a: 2\n  <<: *x\n", true, "ERR"),
     ];
+
+    #[test]
+    fn yaml_1_1_line_breaks_fold_as_in_yaml_v2() {
+        let v = load(
+            "d: 'words \u{2028}ls'\ne: \"a \u{85}  b\"\n",
+            LoadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            Value::Map(vec![
+                ("d".into(), Value::String("words ls".into())),
+                ("e".into(), Value::String("a b".into())),
+            ])
+        );
+        // Escaped, they are content.
+        let v = load("e: \"a \\u2028b\"\n", LoadOptions::default()).unwrap();
+        assert_eq!(
+            v,
+            Value::Map(vec![("e".into(), Value::String("a \u{2028}b".into()))])
+        );
+    }
 
     #[test]
     fn matches_go() {
