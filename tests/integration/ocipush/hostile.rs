@@ -352,3 +352,68 @@ fn a_mistyped_subcommand_is_named_not_taken_for_a_missing_file() {
     );
     assert_eq!(text.trim().lines().count(), 1, "{text}");
 }
+
+#[test]
+fn repository_credentials_do_not_follow_a_redirect_to_another_host() {
+    // A classic repository (no auth needed behind) whose index.yaml is
+    // redirected to another host: the entry's credentials go to the
+    // repository's own host only.
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    write_chart(
+        &repo,
+        "r-1.0.0.tgz",
+        "apiVersion: v2\nname: r\nversion: 1.0.0\n",
+    );
+    let home = HelmHome::new();
+    ok(idx(&home).arg("build").arg(&repo));
+    let files = FileServer::start(&repo, None);
+    let elsewhere = FaultProxy::start(&files.url, |_, _, _| Fault::Pass);
+    let other = elsewhere.host.clone();
+    let front = FaultProxy::start(&files.url, move |_, _, target| {
+        if target.ends_with("/index.yaml") {
+            Fault::RedirectTo(other.clone())
+        } else {
+            Fault::Pass
+        }
+    });
+    home.helm_ok(
+        Helm::V4,
+        &[
+            "repo",
+            "add",
+            "moved",
+            &front.url(),
+            "--username",
+            "bob",
+            "--password",
+            "repo-Secret-3",
+        ],
+    );
+    // (Helm itself sends them on: Go copies Authorization to the same host
+    // name on another port.) What we send starts here.
+    front.authorized.lock().unwrap().clear();
+    elsewhere.authorized.lock().unwrap().clear();
+    elsewhere.log.lock().unwrap().clear();
+    let reg = Registry::start(RegistryOptions::default());
+    let mut c = ocipush(&home);
+    c.args(["migrate", &front.url(), &format!("oci://{}/m", reg.host)])
+        .args(["--plain-http", "--dry-run"])
+        .env("HELM_DEBUG", "true");
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    assert!(!output_text(&o).contains("repo-Secret-3"));
+    assert!(
+        !front.authorized.lock().unwrap().is_empty(),
+        "the repository's own host got no credentials"
+    );
+    let sent = elsewhere.authorized.lock().unwrap().clone();
+    assert!(
+        sent.is_empty(),
+        "credentials sent to another host: {sent:?}"
+    );
+    assert!(
+        !elsewhere.log.lock().unwrap().is_empty(),
+        "no redirect followed"
+    );
+}
