@@ -90,6 +90,9 @@ struct Common {
     /// Verbose output on stderr (also HELM_DEBUG=true)
     #[arg(long)]
     debug: bool,
+    /// Print nothing on success (failures are still printed)
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 fn options(c: &Common, target: String) -> Result<PushOptions, OciPushError> {
@@ -143,7 +146,7 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(e) => return output::fail(&e),
     };
-    let table = common.output == OutputFormat::Table;
+    let table = common.output == OutputFormat::Table && !common.quiet;
     let out = Mutex::new(());
     let progress = |r: &Report| {
         if table || r.is_failure() {
@@ -163,7 +166,9 @@ fn main() -> ExitCode {
         Err(e) => return output::fail(&e),
     };
     let shown = output::emit(common.output, &reports, |r| {
-        ocipush::print_summary(r, migrate, start.elapsed())
+        if !common.quiet {
+            ocipush::print_summary(r, migrate, start.elapsed())
+        }
     });
     if let Err(e) = shown {
         return output::fail(&e);

@@ -417,3 +417,35 @@ fn repository_credentials_do_not_follow_a_redirect_to_another_host() {
         "no redirect followed"
     );
 }
+
+#[test]
+fn success_ends_with_one_summary_line_that_quiet_silences() {
+    let reg = Registry::start(RegistryOptions::default());
+    let work = tempfile::tempdir().unwrap();
+    charts(work.path(), 3);
+    let home = HelmHome::new();
+    let run = |repo: &str, extra: &[&str]| {
+        let mut c = ocipush(&home);
+        c.arg(work.path())
+            .arg(format!("oci://{}/{repo}", reg.host))
+            .arg("--plain-http")
+            .args(extra);
+        c.output().unwrap()
+    };
+    let o = run("loud", &[]);
+    assert!(o.status.success(), "{}", output_text(&o));
+    let last = lossy(&o.stderr)
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        last.starts_with("3 chart(s): 3 pushed"),
+        "{}",
+        output_text(&o)
+    );
+    let o = run("quiet", &["-q"]);
+    assert!(o.status.success(), "{}", output_text(&o));
+    assert_eq!(output_text(&o), "", "-q printed something");
+}
