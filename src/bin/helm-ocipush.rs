@@ -84,6 +84,9 @@ struct Common {
     /// Retries for a failing request (connection errors, 429, 5xx)
     #[arg(long, default_value_t = 5)]
     retries: u32,
+    /// The longest one request may take, answer included (30s, 5m, 1h)
+    #[arg(long, default_value = "5m", value_parser = cli::parse_duration)]
+    timeout: std::time::Duration,
     /// Output format
     #[arg(short, long, value_enum, default_value_t)]
     output: OutputFormat,
@@ -110,6 +113,7 @@ fn options(c: &Common, target: String) -> Result<PushOptions, OciPushError> {
             cert_file: c.cert_file.clone(),
             key_file: c.key_file.clone(),
             retries: c.retries,
+            timeout: c.timeout,
             ..ClientOptions::default()
         },
         username: c.username.clone(),

@@ -3,12 +3,14 @@
 //! `HELM_DEBUG` log, and the one output module every plugin prints through.
 
 mod debug;
+mod duration;
 mod environment;
 mod helmpath;
 pub mod output;
 mod suggest;
 
 pub use debug::{debug_enabled, set_debug};
+pub use duration::parse_duration;
 pub use environment::EnvSettings;
 pub use output::{render_error, OutputFormat};
 pub use suggest::did_you_mean;

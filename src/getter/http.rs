@@ -1,10 +1,8 @@
 //! The HTTP(S) getter (`pkg/getter/httpgetter.go`): basic credentials and
 //! TLS files from the repository's entry in repositories.yaml.
 
-use std::io::Read;
-
 use super::{Body, GetError, Getter, GetterOptions};
-use crate::net::{self, HttpOptions, SafeUrl};
+use crate::net::{self, BodyError, HttpOptions, SafeUrl};
 
 pub(super) struct HttpGetter;
 
@@ -42,16 +40,17 @@ impl Getter for HttpGetter {
         if resp.content_length().is_some_and(|n| n > kind.limit()) {
             return Err(too_large());
         }
-        let mut body = Vec::new();
-        resp.take(kind.limit() + 1)
-            .read_to_end(&mut body)
-            .map_err(|source| GetError::Read {
+        let deadline = std::time::Instant::now() + net::DOWNLOAD_TIMEOUT;
+        net::read_body(resp, kind.limit(), deadline).map_err(|e| match e {
+            BodyError::TooLarge => too_large(),
+            BodyError::TimedOut => GetError::Fetch {
+                url: url.clone(),
+                cause: format!("timed out after {:?}", net::DOWNLOAD_TIMEOUT),
+            },
+            BodyError::Io(source) => GetError::Read {
                 url: url.clone(),
                 source,
-            })?;
-        if body.len() as u64 > kind.limit() {
-            return Err(too_large());
-        }
-        Ok(body)
+            },
+        })
     }
 }

@@ -21,7 +21,12 @@ pub struct HttpOptions<'a> {
     pub cert_and_key: Option<(&'a Path, &'a Path)>,
     /// Idle connections kept per host, for clients that upload in parallel.
     pub max_idle_per_host: Option<usize>,
+    /// The longest one request may take, answer included (default 10 min).
+    pub timeout: Option<Duration>,
 }
+
+/// The longest a request may take by default, answer included.
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Builds a blocking client for `o`.
 pub fn client(o: &HttpOptions) -> Result<reqwest::blocking::Client, NetError> {
@@ -29,7 +34,7 @@ pub fn client(o: &HttpOptions) -> Result<reqwest::blocking::Client, NetError> {
     let mut b = reqwest::blocking::Client::builder()
         .user_agent(concat!("helm-wharf/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(30))
-        .timeout(Duration::from_secs(600))
+        .timeout(o.timeout.unwrap_or(DOWNLOAD_TIMEOUT))
         .danger_accept_invalid_certs(o.insecure_skip_tls_verify);
     if let Some(n) = o.max_idle_per_host {
         b = b.pool_max_idle_per_host(n);
@@ -47,6 +52,43 @@ pub fn client(o: &HttpOptions) -> Result<reqwest::blocking::Client, NetError> {
         b = b.identity(id);
     }
     b.build().map_err(|e| NetError::Client(e.without_url()))
+}
+
+/// Why a body could not be read into memory whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// More than the limit.
+    TooLarge,
+    /// Not finished by the deadline: a server sending a byte at a time
+    /// would otherwise hold the reader for as long as it likes, since each
+    /// read only waits for the next byte.
+    TimedOut,
+    Io(std::io::Error),
+}
+
+/// Reads `r` to its end, at most `limit` bytes, by `deadline`.
+pub fn read_body(
+    mut r: impl std::io::Read,
+    limit: u64,
+    deadline: std::time::Instant,
+) -> Result<Vec<u8>, BodyError> {
+    let mut body = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match r.read(&mut chunk) {
+            Ok(0) => return Ok(body),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(BodyError::Io(e)),
+        };
+        if body.len() as u64 + n as u64 > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk[..n]);
+        if std::time::Instant::now() > deadline {
+            return Err(BodyError::TimedOut);
+        }
+    }
 }
 
 /// Why a request got no answer, as far as trying again is concerned.
@@ -157,6 +199,30 @@ mod tests {
     fn send(url: &str) -> reqwest::Error {
         let c = client(&HttpOptions::default()).unwrap();
         c.get(url).send().unwrap_err()
+    }
+
+    #[test]
+    fn a_body_is_capped_in_size_and_in_time() {
+        use std::time::{Duration, Instant};
+        struct Drip;
+        impl std::io::Read for Drip {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                std::thread::sleep(Duration::from_millis(1));
+                buf[0] = b' ';
+                Ok(1)
+            }
+        }
+        let soon = Instant::now() + Duration::from_millis(50);
+        assert!(matches!(
+            read_body(Drip, 1 << 20, soon),
+            Err(BodyError::TimedOut)
+        ));
+        let later = Instant::now() + Duration::from_secs(60);
+        assert!(matches!(
+            read_body(Drip, 10, later),
+            Err(BodyError::TooLarge)
+        ));
+        assert_eq!(read_body(&b"abc"[..], 3, later).unwrap(), b"abc");
     }
 
     #[test]

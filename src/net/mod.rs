@@ -14,7 +14,9 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-pub use http::{classify, client, describe, HttpOptions, Unanswered};
+pub use http::{
+    classify, client, describe, read_body, BodyError, HttpOptions, Unanswered, DOWNLOAD_TIMEOUT,
+};
 pub use secret::{redact, SafeUrl, Secret};
 
 #[derive(Debug, Error)]

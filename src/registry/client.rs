@@ -16,7 +16,7 @@
 //! an error contains them.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,7 +31,7 @@ use reqwest::{Method, StatusCode};
 use super::credentials::Credential;
 use super::manifest::{Blob, MANIFEST_MEDIA_TYPE};
 use super::RegistryError;
-use crate::net::{self, describe, HttpOptions, SafeUrl, Unanswered};
+use crate::net::{self, describe, BodyError, HttpOptions, SafeUrl, Unanswered};
 
 /// The largest manifest read into memory: Helm's limit (4 MiB).
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
@@ -55,6 +55,9 @@ pub struct ClientOptions {
     pub retries: u32,
     /// Wait before the first retry; doubled for each next one.
     pub backoff: Duration,
+    /// The longest one request may take, answer included: with `retries`,
+    /// what bounds a registry that answers one byte at a time.
+    pub timeout: Duration,
 }
 
 impl Default for ClientOptions {
@@ -67,6 +70,7 @@ impl Default for ClientOptions {
             key_file: None,
             retries: 5,
             backoff: Duration::from_millis(250),
+            timeout: Duration::from_secs(300),
         }
     }
 }
@@ -97,6 +101,7 @@ pub struct Client {
     reached: AtomicBool,
     retries: u32,
     backoff: Duration,
+    timeout: Duration,
 }
 
 /// What one request carried, to tell after a 401 whether credentials were
@@ -140,6 +145,7 @@ impl Client {
             ca_only: true,
             cert_and_key,
             max_idle_per_host: Some(32),
+            timeout: Some(opts.timeout),
         })?;
         let scheme = if opts.plain_http { "http" } else { "https" };
         Ok(Client {
@@ -151,6 +157,7 @@ impl Client {
             reached: AtomicBool::new(false),
             retries: opts.retries,
             backoff: opts.backoff,
+            timeout: opts.timeout,
         })
     }
 
@@ -440,14 +447,15 @@ impl Client {
         if r.content_length().is_some_and(|n| n > limit) {
             return Err(self.too_large(what, limit).into());
         }
-        let mut body = Vec::new();
-        r.take(limit + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| Failure::Transient(format!("reading the {what}: {e}"), None))?;
-        if body.len() as u64 > limit {
-            return Err(self.too_large(what, limit).into());
-        }
-        Ok(body)
+        let deadline = Instant::now() + self.timeout;
+        net::read_body(r, limit, deadline).map_err(|e| match e {
+            BodyError::TooLarge => self.too_large(what, limit).into(),
+            BodyError::TimedOut => Failure::Transient(
+                format!("reading the {what}: timed out after {:?}", self.timeout),
+                None,
+            ),
+            BodyError::Io(e) => Failure::Transient(format!("reading the {what}: {e}"), None),
+        })
     }
 
     fn too_large(&self, what: &str, limit: u64) -> RegistryError {
@@ -594,10 +602,11 @@ impl Client {
 
     /// An error for an unexpected answer, with the registry's own error
     /// code and message when it sent the standard JSON error body.
-    fn unexpected(&self, mut r: Response, doing: &str) -> RegistryError {
+    fn unexpected(&self, r: Response, doing: &str) -> RegistryError {
         let status = r.status();
-        let mut body = Vec::new();
-        let _ = r.by_ref().take(64 * 1024).read_to_end(&mut body);
+        // The error body is a detail: at most 64 KiB, and 10 s.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let body = net::read_body(r, 64 * 1024, deadline).unwrap_or_default();
         let detail = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| {

@@ -449,3 +449,36 @@ fn success_ends_with_one_summary_line_that_quiet_silences() {
     assert!(o.status.success(), "{}", output_text(&o));
     assert_eq!(output_text(&o), "", "-q printed something");
 }
+
+#[test]
+fn a_registry_that_answers_one_byte_at_a_time_is_given_up_on_in_bounded_time() {
+    let reg = Registry::start(RegistryOptions::default());
+    let proxy = FaultProxy::start(&reg.base_url(), |_, method, target| {
+        if method == "GET" && target.contains("/manifests/") {
+            Fault::Drip
+        } else {
+            Fault::Pass
+        }
+    });
+    let work = tempfile::tempdir().unwrap();
+    charts(work.path(), 1);
+    let home = HelmHome::new();
+    let mut c = ocipush(&home);
+    c.arg(work.path())
+        .arg(format!("oci://{}/drip", proxy.host))
+        .args([
+            "--plain-http",
+            "--skip-existing",
+            "--timeout",
+            "2s",
+            "--retries",
+            "1",
+        ]);
+    let start = Instant::now();
+    let o = c.output().unwrap();
+    let took = start.elapsed();
+    assert!(!o.status.success(), "{}", output_text(&o));
+    assert!(output_text(&o).contains("timed out"), "{}", output_text(&o));
+    // Two attempts of 2 s and a backoff.
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}

@@ -23,6 +23,9 @@ pub enum Fault {
     /// Answer 200 with a body that never ends (chunked, zeros), until the
     /// client hangs up.
     Endless,
+    /// Answer 200 and then one byte of body every 100 ms, until the client
+    /// hangs up.
+    Drip,
     /// Answer this status with no body (429 and 503 carry `Retry-After: 0`),
     /// without contacting the upstream.
     Status(u16),
@@ -134,6 +137,17 @@ fn proxy_connection(client: TcpStream, state: &ProxyState) {
                 chunk.extend(std::iter::repeat_n(b' ', 64 * 1024));
                 chunk.extend_from_slice(b"\r\n");
                 while writer.write_all(&chunk).is_ok() {}
+                return;
+            }
+            Fault::Drip => {
+                record(200);
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 1000000\r\n\r\n";
+                if writer.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                while writer.write_all(b" ").and_then(|()| writer.flush()).is_ok() {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
                 return;
             }
             Fault::RedirectTo(other) => {
