@@ -6,6 +6,7 @@
 //! working directories to the processes it starts and never changes its own,
 //! and every server binds a port the kernel picks.
 
+mod harness;
 mod idx;
 mod ocipush;
 mod plugin_install;
