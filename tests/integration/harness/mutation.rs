@@ -80,8 +80,24 @@ impl Kind {
     }
 }
 
-/// Seeds of mutants that found bugs, run on every run.
-const REGRESSIONS: &[(Kind, u64)] = &[];
+/// Seeds of mutants that found differences, run on every run (while a bug
+/// is open, its rule in [`OPEN`] explains the mismatch).
+const REGRESSIONS: &[(Kind, u64)] = &[
+    (Kind::Archive, 0x8e23_f41f_6f42_e10e), // hard link entry with a size
+    (Kind::Archive, 0xde72_07a4_4098_e783), // garbage uid field
+    (Kind::Archive, 0xe38d_1d49_020f_b97f), // pax size=-1
+    (Kind::Archive, 0xbae6_d6ce_f8e6_fd69), // damaged deflate tail, bad CRC
+    (Kind::Archive, 0x9f36_22e9_93da_a678), // tab in values.yaml
+    (Kind::Archive, 0x5890_b5f9_816d_ca08), // reserved gzip flag bit
+    (Kind::Index, 0x5347_121a_6ac0_4e97),   // icon: yes
+    (Kind::Index, 0x466b_1157_e4f4_6c09),   // second BOM
+    (Kind::Index, 0x33c5_0982_18ed_4c69),   // a line holding a tab
+    (Kind::Prov, 0xd66f_2af5_0ba8_85dc),    // indeterminate-length signature
+    (Kind::Prov, 0x8402_0885_1cef_35b1),    // garbage after BEGIN PGP SIGNATURE
+    (Kind::Prov, 0xd673_5c5e_55d7_ab3c),    // packet after the signature
+    (Kind::Keyring, 0xbc03_558e_5d42_c8ef), // broken user ID self-signature
+    (Kind::Keyring, 0x7669_4a3f_b263_ed7f), // indeterminate-length key packet
+];
 
 /// A difference from Helm 4.1.4: deliberate ([`KNOWN`]) or a bug of ours
 /// not fixed yet ([`OPEN`]).
@@ -95,6 +111,8 @@ struct Rule {
 struct Case<'a> {
     kind: Kind,
     sample: &'a str,
+    /// What was done to the sample.
+    what: &'a str,
     input: &'a [u8],
     ours: &'a Run,
     helm: &'a Run,
@@ -129,7 +147,8 @@ const KNOWN: &[Rule] = &[
             c.kind == Kind::Keyring
                 && c.ours.ok()
                 && !c.helm.ok()
-                && c.helm.stderr.contains("failed to load keyring")
+                && (c.helm.stderr.contains("failed to load keyring")
+                    || c.helm.stderr.contains("signature made by unknown entity"))
         },
     },
     Rule {
@@ -142,11 +161,29 @@ const KNOWN: &[Rule] = &[
             c.kind == Kind::Keyring
                 && !c.ours.ok()
                 && c.helm.ok()
-                && (c.ours.stderr.contains("No binding signature")
-                    // The key packet's length swallows the user IDs and
-                    // self-signatures after it: go-crypto keeps the key.
-                    || (c.ours.stderr.contains("no usable OpenPGP certificate")
-                        && packet_overruns(c.input, &[6])))
+                && c.ours.stderr.contains("No binding signature")
+        },
+    },
+    Rule {
+        name: "key packet with a wrong length or tag",
+        reason: "go-crypto reads the fields of a key packet it needs and ignores the rest: \
+                 trailing bytes, or the user IDs and binding signatures its length swallows \
+                 (then it verifies with a key nothing binds); it also takes a subkey packet as \
+                 a primary key. We, like gpg, refuse such a key packet: the certificate is \
+                 malformed",
+        applies: |c| {
+            c.kind == Kind::Keyring
+                && !c.ours.ok()
+                && c.helm.ok()
+                && [
+                    "(tag 6) length octets",
+                    "(tag 14) length octets",
+                    "(tag 6) old-format indeterminate length",
+                    "(tag 14) old-format indeterminate length",
+                    "(tag 6) tag byte: tag 14",
+                ]
+                .iter()
+                .any(|w| c.what.contains(w))
         },
     },
     Rule {
@@ -262,6 +299,52 @@ const OPEN: &[Rule] = &[
         },
     },
     Rule {
+        name: "prov: extra packet after the signature",
+        reason: "a well-formed packet of another type (marker, private or unknown tag) after \
+                 the signature packet: go-crypto ignores it, Sequoia refuses the message \
+                 (\"Policy rejected packet type\")",
+        applies: |c| {
+            c.kind == Kind::Prov
+                && !c.ours.ok()
+                && c.helm.ok()
+                && c.ours.stderr.contains("Policy rejected packet type")
+                && find_armor(&split_lines(c.input), b"-----BEGIN PGP SIGNATURE-----")
+                    .is_some_and(|a| packets(&a.bytes).iter().any(|p| p.tag != 2))
+        },
+    },
+    Rule {
+        name: "yaml: tab in indentation",
+        reason: "a tab at the start of a line (alone, or before the key): yaml.v2 (Helm) fails \
+                 with \"found a tab character that violates indentation\" or \"found character \
+                 that cannot start any token\"; we read the document (index files, and \
+                 values.yaml or Chart.yaml in archives)",
+        applies: |c| {
+            let tabbed = |t: &[u8]| {
+                t.split(|&b| b == b'\n')
+                    .any(|l| l.iter().find(|&&b| b != b' ') == Some(&b'\t'))
+            };
+            c.ours.ok()
+                && !c.helm.ok()
+                && match c.kind {
+                    Kind::Index => tabbed(c.input),
+                    Kind::Archive => any_entry(c.input, 0, &|h, data| {
+                        let n = &h[..100];
+                        let n = &n[..n.iter().position(|&b| b == 0).unwrap_or(100)];
+                        (n.ends_with(b"values.yaml") || n.ends_with(b"Chart.yaml")) && tabbed(data)
+                    }),
+                    _ => false,
+                }
+        },
+    },
+    Rule {
+        name: "tar: end of the archive not checked",
+        reason: "we stop at the first zero block; Go's archive/tar also reads the next block \
+                 (a partial or non-zero one is \"invalid tar header\" or \"unexpected EOF\") and \
+                 so reaches the gzip trailer, whose CRC it checks (\"gzip: invalid checksum\"): \
+                 Helm skips such an archive, we index it",
+        applies: |c| c.kind == Kind::Archive && c.ours.ok() && !c.helm.ok() && !go_end_ok(c.input),
+    },
+    Rule {
         name: "prov: broken armor block before the signature",
         reason: "lines after a BEGIN PGP SIGNATURE line that are not armor headers make \
                  go-crypto's armor decoder skip to the next BEGIN line (goto TryNextBlock); we \
@@ -290,6 +373,8 @@ struct Config {
     count: Option<usize>,
     jobs: usize,
     open: bool,
+    /// Exactly these mutants (`WHARF_MUTATION_REPLAY=kind:seed,...`).
+    replay: Vec<(Kind, u64)>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -319,6 +404,17 @@ impl Config {
             count: env("WHARF_MUTATION_COUNT").map(|s| parse_u64(&s) as usize),
             jobs: env("WHARF_MUTATION_JOBS").map_or(2, |s| parse_u64(&s).max(1) as usize),
             open: env("WHARF_MUTATION_OPEN").is_some_and(|v| v == "1"),
+            replay: env("WHARF_MUTATION_REPLAY")
+                .map(|v| {
+                    v.split([',', ' ', '\n'])
+                        .filter(|s| !s.trim().is_empty())
+                        .map(|s| {
+                            let (k, seed) = s.rsplit_once(':').expect("kind:seed");
+                            (Kind::parse(k), parse_u64(seed))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -342,6 +438,7 @@ fn replay_line(kind: Kind, seed: u64) -> String {
 
 /// A finished, or killed, child process.
 struct Run {
+    limit: Duration,
     code: Option<i32>,
     signal: Option<i32>,
     timed_out: bool,
@@ -368,7 +465,7 @@ impl Run {
 
     fn verdict(&self) -> String {
         if self.timed_out {
-            format!("killed after {RUN_LIMIT:?}")
+            format!("killed after {:?}", self.limit)
         } else if let Some(s) = self.signal {
             format!("killed by signal {s}")
         } else if self.ok() {
@@ -385,7 +482,7 @@ impl Run {
     /// What is wrong with a run of ours, if anything.
     fn fault(&self) -> Option<String> {
         if self.timed_out {
-            return Some(format!("took over {RUN_LIMIT:?} (killed)"));
+            return Some(format!("took over {:?} (killed)", self.limit));
         }
         if let Some(s) = self.signal {
             return Some(format!("killed by signal {s}: {}", self.first_error()));
@@ -413,7 +510,12 @@ impl Run {
 
 /// Runs `c` with its own wall-time limit, measuring its peak RSS; ours
 /// (`limit_memory`) also gets [`ADDRESS_SPACE_LIMIT`].
-fn run_bounded(mut c: Command, limit_memory: bool) -> Run {
+fn run_bounded(c: Command, limit_memory: bool) -> Run {
+    run_limited(c, limit_memory, RUN_LIMIT)
+}
+
+/// [`run_bounded`] with another wall-time limit.
+fn run_limited(mut c: Command, limit_memory: bool, limit: Duration) -> Run {
     c.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -451,7 +553,7 @@ fn run_bounded(mut c: Command, limit_memory: bool) -> Run {
     let watchdog = {
         let exited = Arc::clone(&exited);
         std::thread::spawn(move || {
-            if rx.recv_timeout(RUN_LIMIT).is_ok() {
+            if rx.recv_timeout(limit).is_ok() {
                 return false;
             }
             let exited = exited.lock().unwrap();
@@ -488,6 +590,7 @@ fn run_bounded(mut c: Command, limit_memory: bool) -> Run {
     let peak_kib = u64::try_from(usage.ru_maxrss).unwrap_or(0)
         / if cfg!(target_os = "macos") { 1024 } else { 1 };
     Run {
+        limit,
         code: status.code(),
         signal: status.signal(),
         timed_out,
@@ -2421,6 +2524,38 @@ fn any_entry(gz: &[u8], depth: usize, f: &dyn Fn(&[u8; 512], &[u8]) -> bool) -> 
     false
 }
 
+/// Whether the end of a chart archive is as Go's archive/tar and
+/// compress/gzip want it: the first gzip member's CRC and length right, and
+/// the block after the first zero block absent or zero too.
+fn go_end_ok(gz: &[u8]) -> bool {
+    let mut tar = Vec::new();
+    if flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut tar)
+        .is_err()
+    {
+        return false;
+    }
+    let mut off = 0;
+    while off + 512 <= tar.len() {
+        let h = &tar[off..off + 512];
+        off += 512;
+        if h.iter().all(|&b| b == 0) {
+            let next = &tar[off..(off + 512).min(tar.len())];
+            return next.is_empty() || (next.len() == 512 && next.iter().all(|&b| b == 0));
+        }
+        let size = go_numeric(&h[124..136]).unwrap_or(0);
+        if !b"123456".contains(&h[156]) {
+            off = off.saturating_add(
+                usize::try_from(size)
+                    .unwrap_or(usize::MAX)
+                    .div_ceil(512)
+                    .saturating_mul(512),
+            );
+        }
+    }
+    true
+}
+
 /// A numeric tar header field as Go's archive/tar reads it: base-256 when
 /// the first byte has its top bit set, else octal between spaces and NULs.
 /// None where Go reports "invalid tar header".
@@ -2571,6 +2706,8 @@ struct KindStats {
     failures: Vec<String>,
     busy: Duration,
     slowest: Duration,
+    /// The mutant (or first of the batch) of the slowest run of ours.
+    slowest_seed: u64,
     peak_kib: u64,
     /// Archives whose load verdict from `helm ocipush --dry-run` differs
     /// from the `helm idx build` one (counted, not failed).
@@ -2585,8 +2722,11 @@ struct Harness {
 }
 
 impl Harness {
-    fn note_ours(&self, stats: &mut KindStats, r: &Run) {
-        stats.slowest = stats.slowest.max(r.elapsed);
+    fn note_ours(&self, stats: &mut KindStats, seed: u64, r: &Run) {
+        if r.elapsed > stats.slowest {
+            stats.slowest = r.elapsed;
+            stats.slowest_seed = seed;
+        }
         stats.peak_kib = stats.peak_kib.max(r.peak_kib);
     }
 
@@ -2639,7 +2779,15 @@ impl Harness {
     }
 
     /// Compares one verdict, after checking our run for faults.
-    fn judge(&self, kind: Kind, sample: &str, input: &[u8], ours: &Run, helm: &Run) -> Outcome {
+    fn judge(
+        &self,
+        kind: Kind,
+        sample: &str,
+        what: &str,
+        input: &[u8],
+        ours: &Run,
+        helm: &Run,
+    ) -> Outcome {
         if let Some(f) = ours.fault() {
             return Outcome::Fail(format!("ours {f}"));
         }
@@ -2652,6 +2800,7 @@ impl Harness {
         let case = Case {
             kind,
             sample,
+            what,
             input,
             ours,
             helm,
@@ -2693,8 +2842,8 @@ impl Harness {
                 let mut c = self.helm4();
                 c.args(["repo", "index"]).arg(&b).arg("--merge").arg(&merge);
                 let helm = run_bounded(c, false);
-                self.note_ours(stats, &ours);
-                let mut outcome = self.judge(kind, sname, &m, &ours, &helm);
+                self.note_ours(stats, seed, &ours);
+                let mut outcome = self.judge(kind, sname, &what, &m, &ours, &helm);
                 if let Outcome::Agree(true) = outcome {
                     let read =
                         |d: &Path| fs::read_to_string(d.join("index.yaml")).unwrap_or_default();
@@ -2729,8 +2878,8 @@ impl Harness {
                 pname.push(".prov");
                 fs::write(w.join(pname), &m).unwrap();
                 let (ours, helm) = self.verify_both(&chart, &s.keyring);
-                self.note_ours(stats, &ours);
-                let outcome = self.judge(kind, &s.name, &m, &ours, &helm);
+                self.note_ours(stats, seed, &ours);
+                let outcome = self.judge(kind, &s.name, &what, &m, &ours, &helm);
                 self.record(
                     stats,
                     Named {
@@ -2760,8 +2909,8 @@ impl Harness {
                 let ring = w.join(&s.name);
                 fs::write(&ring, &m).unwrap();
                 let (ours, helm) = self.verify_both(&chart, &ring);
-                self.note_ours(stats, &ours);
-                let outcome = self.judge(kind, &s.name, &m, &ours, &helm);
+                self.note_ours(stats, seed, &ours);
+                let outcome = self.judge(kind, &s.name, &what, &m, &ours, &helm);
                 let ext = s.name.rsplit('.').next().unwrap();
                 self.record(
                     stats,
@@ -2809,19 +2958,26 @@ impl Harness {
             }
             mutants.push((seed, format!("{}: {ops}", s.name), file, m));
         }
+        // A batch gets more time; one that breaks is split into single
+        // mutants, which get RUN_LIMIT each.
+        let limit = if seeds.len() > 1 {
+            RUN_LIMIT * 3
+        } else {
+            RUN_LIMIT
+        };
         let mut c = idx(&self.home);
         c.arg("build").arg(&a);
-        let ours = run_bounded(c, true);
+        let ours = run_limited(c, true, limit);
         let mut c = self.helm4();
         c.args(["repo", "index"]).arg(&b);
-        let helm = run_bounded(c, false);
+        let helm = run_limited(c, false, limit);
         let mut c = ocipush(&self.home);
         c.arg(&o)
             .arg("oci://127.0.0.1:1/x")
             .args(["--dry-run", "--plain-http"]);
-        let oci = run_bounded(c, true);
-        self.note_ours(stats, &ours);
-        self.note_ours(stats, &oci);
+        let oci = run_limited(c, true, limit);
+        self.note_ours(stats, seeds[0], &ours);
+        self.note_ours(stats, seeds[0], &oci);
 
         let batch_fault = ours
             .fault()
@@ -2887,6 +3043,7 @@ impl Harness {
                     let case = Case {
                         kind: Kind::Archive,
                         sample: what,
+                        what,
                         input: m,
                         ours: &case_ours,
                         helm: &case_helm,
@@ -2934,6 +3091,7 @@ impl Harness {
 
 fn copy_run(r: &Run) -> Run {
     Run {
+        limit: r.limit,
         code: r.code,
         signal: r.signal,
         timed_out: r.timed_out,
@@ -3037,8 +3195,14 @@ fn mutants_get_helm_4s_verdict_without_crashing() {
         cfg,
     };
     let mut pending = VecDeque::new();
+    let replaying = !h.cfg.replay.is_empty();
+    let listed = if replaying {
+        &h.cfg.replay[..]
+    } else {
+        REGRESSIONS
+    };
     if h.cfg.count.is_none() {
-        for &(k, s) in REGRESSIONS.iter().filter(|r| h.cfg.kinds.contains(&r.0)) {
+        for &(k, s) in listed.iter().filter(|r| h.cfg.kinds.contains(&r.0)) {
             pending.push_back(match k {
                 Kind::Archive => Unit::Archives(vec![s]),
                 _ => Unit::Single(k, s),
@@ -3050,7 +3214,7 @@ fn mutants_get_helm_4s_verdict_without_crashing() {
         kinds: h.cfg.kinds.clone(),
         next: [h.cfg.seed; 4],
         produced: [0; 4],
-        limit: h.cfg.count,
+        limit: if replaying { Some(0) } else { h.cfg.count },
         pending,
     });
     let stats: Mutex<[KindStats; 4]> = Mutex::new(Default::default());
@@ -3135,6 +3299,11 @@ fn mutants_get_helm_4s_verdict_without_crashing() {
                 st.ocipush_disagree
             );
         }
+        println!(
+            "    slowest run of ours: {:.2} s (seed {:#018x})",
+            st.slowest.as_secs_f64(),
+            st.slowest_seed
+        );
         failures.extend(st.failures.iter().cloned());
     }
     println!("wall time {:.1} s", started.elapsed().as_secs_f64());
@@ -3159,7 +3328,10 @@ fn merge_stats(into: &mut KindStats, from: KindStats) {
     }
     into.failures.extend(from.failures);
     into.busy += from.busy;
-    into.slowest = into.slowest.max(from.slowest);
+    if from.slowest > into.slowest {
+        into.slowest = from.slowest;
+        into.slowest_seed = from.slowest_seed;
+    }
     into.peak_kib = into.peak_kib.max(from.peak_kib);
     into.ocipush_disagree += from.ocipush_disagree;
 }
