@@ -97,6 +97,12 @@ const REGRESSIONS: &[(Kind, u64)] = &[
     (Kind::Prov, 0xd673_5c5e_55d7_ab3c),    // packet after the signature
     (Kind::Keyring, 0xbc03_558e_5d42_c8ef), // broken user ID self-signature
     (Kind::Keyring, 0x7669_4a3f_b263_ed7f), // indeterminate-length key packet
+    (Kind::Archive, 0x084d_8946_bf70_5a33), // two GNU long names in a row
+    (Kind::Archive, 0xc2a9_15d6_e765_cda1), // reserved gzip flag in a subchart
+    (Kind::Index, 0xf62d_f030_ebcd_9271),   // BOM inside a value
+    (Kind::Prov, 0xa594_bddd_cdd3_38a9),    // eight signatures, the first bad
+    (Kind::Prov, 0x11d1_6a31_be1e_0a02),    // BOM before the CRC line
+    (Kind::Keyring, 0xd935_b285_e201_1995), // short self-signature packet
 ];
 
 /// A difference from Helm 4.1.4: deliberate ([`KNOWN`]) or a bug of ours
