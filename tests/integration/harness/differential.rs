@@ -307,12 +307,12 @@ fn run_batch(
     }
     let mut r = Rng::new(batch);
     let mut flags: Vec<&str> = Vec::new();
-    if r.chance(30) {
+    if r.chance(30, 100) {
         flags.push("--json");
     }
-    if r.chance(40) {
+    if r.chance(40, 100) {
         flags.push("--url");
-        flags.push(r.pick(&[
+        flags.push(*r.pick(&[
             "https://charts.example.com",
             "https://charts.example.com/sub dir/ü/",
             "http://127.0.0.1:8080/a%2Fb",

@@ -120,18 +120,18 @@ fn string(r: &mut Rng) -> String {
             // Long: folded at 80 columns by the emitter.
             let n = 3 + r.below(25);
             (0..n)
-                .map(|_| r.pick(&["lorem", "ipsum", "dolor", "sit", "amet", "ü", "x"]))
+                .map(|_| *r.pick(&["lorem", "ipsum", "dolor", "sit", "amet", "ü", "x"]))
                 .collect::<Vec<_>>()
                 .join(" ")
         }
         3 => (0..(1 + r.below(4)))
-            .map(|_| r.pick(FRAGMENTS))
+            .map(|_| *r.pick(FRAGMENTS))
             .collect::<Vec<_>>()
             .join(""),
         _ => {
             let n = 1 + r.below(3);
             (0..n)
-                .map(|_| r.pick(FRAGMENTS))
+                .map(|_| *r.pick(FRAGMENTS))
                 .collect::<Vec<_>>()
                 .join(" ")
         }
@@ -192,15 +192,15 @@ fn version(r: &mut Rng) -> String {
         1 => format!("{}.{}", n(r), n(r)),
         _ => format!("{}.{}.{}", n(r), n(r), n(r)),
     };
-    if r.chance(35) {
-        let pre = r.pick(&[
+    if r.chance(35, 100) {
+        let pre = *r.pick(&[
             "rc.1", "rc.10", "rc.2", "alpha", "alpha.1", "beta.11", "0.3.7", "x-y-z", "X", "1",
             "01a", "SNAPSHOT",
         ]);
         v = format!("{v}-{pre}");
     }
-    if r.chance(25) {
-        let build = r.pick(&[
+    if r.chance(25, 100) {
+        let build = *r.pick(&[
             "build.5",
             "20240101",
             "sha.abc123",
@@ -215,7 +215,7 @@ fn version(r: &mut Rng) -> String {
 /// A map key: safe ones sort the same in every run of Helm; with `hazard`,
 /// possibly one yaml.v2 orders inconsistently.
 fn key(r: &mut Rng, hazard: bool) -> (String, bool) {
-    if hazard && r.chance(40) {
+    if hazard && r.chance(40, 100) {
         let k = match r.below(4) {
             0 => format!("k{}", "9".repeat(19 + r.below(6))),
             1 => format!("k0{}", r.below(100)),
@@ -227,12 +227,12 @@ fn key(r: &mut Rng, hazard: bool) -> (String, bool) {
     let mut k = String::new();
     for seg in 0..(1 + r.below(3)) {
         if seg > 0 {
-            k.push(r.pick(&['/', '.', '-']));
+            k.push(*r.pick(&['/', '.', '-']));
         }
-        k.push_str(r.pick(&["app", "z", "a", "io", "example", "b", "category", "ü"]));
-        if r.chance(50) {
+        k.push_str(*r.pick(&["app", "z", "a", "io", "example", "b", "category", "ü"]));
+        if r.chance(50, 100) {
             k.push_str(&(1 + r.below(2000)).to_string());
-            k.push_str(r.pick(&["x", "", "y"]));
+            k.push_str(*r.pick(&["x", "", "y"]));
             if k.ends_with(|c: char| c.is_ascii_digit()) {
                 k.push('e');
             }
@@ -259,7 +259,7 @@ pub fn chart(seed: u64, i: usize, hazards: bool) -> Chart {
     let name = r.pick(NAMES).to_string();
     let version = version(&mut r);
     let mut hazard = false;
-    let v1 = r.chance(10);
+    let v1 = r.chance(10, 100);
     let mut y = String::new();
     y += if v1 {
         "apiVersion: v1\n"
@@ -268,12 +268,12 @@ pub fn chart(seed: u64, i: usize, hazards: bool) -> Chart {
     };
     y += &format!("name: {}\n", scalar(&mut r, &name));
     y += &format!("version: {}\n", dq(&version));
-    if r.chance(70) {
-        if r.chance(20) {
+    if r.chance(70, 100) {
+        if r.chance(20, 100) {
             // A literal block: Helm turns it into one line.
             y += "description: |\n";
             for _ in 0..(1 + r.below(3)) {
-                let line = r.pick(&["First line.", "  indented  twice", "with\ttab", "ü: ok"]);
+                let line = *r.pick(&["First line.", "  indented  twice", "with\ttab", "ü: ok"]);
                 y += &format!("  {line}\n");
             }
         } else {
@@ -281,43 +281,43 @@ pub fn chart(seed: u64, i: usize, hazards: bool) -> Chart {
             y += &format!("description: {}\n", scalar(&mut r, &s));
         }
     }
-    if r.chance(50) {
-        let a = if r.chance(50) {
+    if r.chance(50, 100) {
+        let a = if r.chance(50, 100) {
             r.pick(TRICKY_PLAIN).to_string()
         } else {
             dq(&string(&mut r))
         };
         y += &format!("appVersion: {a}\n");
     }
-    if r.chance(30) {
-        let kv = r.pick(&[">=1.20.0-0", "^1.19", "~1.2.3", ">= 1.16 < 1.30", "1.x"]);
+    if r.chance(30, 100) {
+        let kv = *r.pick(&[">=1.20.0-0", "^1.19", "~1.2.3", ">= 1.16 < 1.30", "1.x"]);
         y += &format!("kubeVersion: {}\n", dq(kv));
     }
-    if !v1 && r.chance(20) {
+    if !v1 && r.chance(20, 100) {
         y += &format!(
             "type: {}\n",
-            r.pick(&["application", "library", "Application"])
+            *r.pick(&["application", "library", "Application"])
         );
     }
-    if r.chance(10) {
+    if r.chance(10, 100) {
         y += "deprecated: true\n";
     }
-    if r.chance(40) {
+    if r.chance(40, 100) {
         y += &format!("home: {}\n", dq(&url(&mut r)));
     }
-    if r.chance(20) {
+    if r.chance(20, 100) {
         y += &format!("icon: {}\n", dq(&url(&mut r)));
     }
-    if r.chance(30) {
+    if r.chance(30, 100) {
         y += "sources:\n";
         for _ in 0..(1 + r.below(2)) {
             y += &format!("- {}\n", dq(&url(&mut r)));
         }
     }
-    if r.chance(40) {
+    if r.chance(40, 100) {
         y += "keywords:\n";
         for _ in 0..(1 + r.below(4)) {
-            let k = if r.chance(30) {
+            let k = if r.chance(30, 100) {
                 r.pick(TRICKY_PLAIN).to_string()
             } else {
                 dq(&string(&mut r))
@@ -325,22 +325,22 @@ pub fn chart(seed: u64, i: usize, hazards: bool) -> Chart {
             y += &format!("- {k}\n");
         }
     }
-    if r.chance(40) {
+    if r.chance(40, 100) {
         y += "maintainers:\n";
         for _ in 0..(1 + r.below(3)) {
             let n = string(&mut r);
             y += &format!("- name: {}\n", dq(&n));
-            if r.chance(50) {
+            if r.chance(50, 100) {
                 y += "  email: someone@example.com\n";
             }
-            if r.chance(30) {
+            if r.chance(30, 100) {
                 y += &format!("  url: {}\n", dq(&url(&mut r)));
             }
         }
     }
-    if r.chance(45) {
+    if r.chance(45, 100) {
         y += "annotations:\n";
-        let h = hazards && r.chance(30);
+        let h = hazards && r.chance(30, 100);
         let mut seen = std::collections::HashSet::new();
         for _ in 0..(1 + r.below(6)) {
             let (k, risky) = key(&mut r, h);
@@ -352,17 +352,17 @@ pub fn chart(seed: u64, i: usize, hazards: bool) -> Chart {
             y += &format!("  {}: {}\n", dq(&k), dq(&v));
         }
     }
-    if !v1 && r.chance(30) {
+    if !v1 && r.chance(30, 100) {
         y += "dependencies:\n";
         for d in 0..(1 + r.below(2)) {
             y += &format!("- name: dep{d}\n");
             y += &format!(
                 "  version: {}\n",
-                dq(r.pick(&[">=12.1.0-0 <13", "1.x.x", "~2.0", "*"]))
+                dq(*r.pick(&[">=12.1.0-0 <13", "1.x.x", "~2.0", "*"]))
             );
             y += &format!(
                 "  repository: {}\n",
-                dq(r.pick(&[
+                dq(*r.pick(&[
                     "https://charts.example.com",
                     "oci://r.example/c",
                     "file://../dep",
@@ -370,16 +370,16 @@ pub fn chart(seed: u64, i: usize, hazards: bool) -> Chart {
                     ""
                 ]))
             );
-            if r.chance(50) {
+            if r.chance(50, 100) {
                 y += "  condition: dep.enabled\n";
             }
-            if r.chance(30) {
+            if r.chance(30, 100) {
                 y += "  tags:\n  - database\n  - \"1.0\"\n";
             }
-            if r.chance(30) {
-                y += &format!("  alias: {}\n", dq(r.pick(&["db", "d-1", "x_y"])));
+            if r.chance(30, 100) {
+                y += &format!("  alias: {}\n", dq(*r.pick(&["db", "d-1", "x_y"])));
             }
-            if r.chance(30) {
+            if r.chance(30, 100) {
                 y += "  import-values:\n  - data\n  - child: default.data\n    parent: myimports\n";
             }
         }
