@@ -3,6 +3,10 @@
 //! dependencies, maintainers, build metadata and prerelease versions,
 //! subfolders. Every chart is one seed.
 
+// `*r.pick(&[..])` spells out the `&&str` → `&str` step on purpose: where
+// the target is `&str`, inference would make `pick`'s element `str`.
+#![allow(clippy::explicit_auto_deref)]
+
 use super::rng::Rng;
 
 /// One generated chart.
@@ -229,10 +233,12 @@ fn key(r: &mut Rng, hazard: bool) -> (String, bool) {
         if seg > 0 {
             k.push(*r.pick(&['/', '.', '-']));
         }
-        k.push_str(*r.pick(&["app", "z", "a", "io", "example", "b", "category", "ü"]));
+        let word: &&str = r.pick(&["app", "z", "a", "io", "example", "b", "category", "ü"]);
+        k.push_str(word);
         if r.chance(50, 100) {
             k.push_str(&(1 + r.below(2000)).to_string());
-            k.push_str(*r.pick(&["x", "", "y"]));
+            let suffix: &&str = r.pick(&["x", "", "y"]);
+            k.push_str(suffix);
             if k.ends_with(|c: char| c.is_ascii_digit()) {
                 k.push('e');
             }
