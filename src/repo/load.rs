@@ -391,7 +391,15 @@ fn decode_entry(v: Value, ctx: Ctx) -> Result<ChartVersion, DecodeError> {
                 }
             }
         } else if let Some(f) = match_field(&k, METADATA_FIELDS) {
-            cv.metadata.decode_field(f, val, ctx)?;
+            // sigs.k8s.io/yaml coerces a number or bool into a string only
+            // where the field it meets is a string; for a field promoted
+            // from the embedded `*chart.Metadata` it meets the pointer, so
+            // `icon: yes` stays a bool and encoding/json refuses it.
+            let exact = Ctx {
+                origin: Origin::Json,
+                ..ctx
+            };
+            cv.metadata.decode_field(f, val, exact)?;
         } else {
             ctx.unknown(&k)?;
         }
@@ -405,6 +413,20 @@ mod tests {
 
     fn load(s: &str) -> Result<Loaded, LoadIndexError> {
         load_index(s.as_bytes(), "test", Strictness::Helm)
+    }
+
+    #[test]
+    fn metadata_fields_of_an_entry_are_not_coerced_into_strings() {
+        let entry = |field: &str| {
+            format!(
+                "apiVersion: v1\nentries:\n  a:\n  - apiVersion: v2\n    name: a\n    version: 1.0.0\n    {field}\n    urls:\n    - a-1.0.0.tgz\n"
+            )
+        };
+        for bad in ["appVersion: 1.10", "icon: yes", "condition: 0x10"] {
+            assert!(load(&entry(bad)).is_err(), "{bad} accepted");
+        }
+        // The entry's own string fields are.
+        assert!(load(&entry("digest: 12")).is_ok());
     }
 
     #[test]

@@ -273,19 +273,6 @@ const OPEN: &[Rule] = &[
         },
     },
     Rule {
-        name: "index: scalar of the wrong type",
-        reason: "Helm decodes index entries into typed Go structs (sigs.k8s.io/yaml, strict): a \
-                 number or boolean where a string belongs (condition: 0x10, icon: yes, \
-                 apiVersion: 2) fails the whole load; we accept the value",
-        applies: |c| {
-            c.kind == Kind::Index
-                && c.ours.ok()
-                && !c.helm.ok()
-                && c.helm.stderr.contains("json: cannot unmarshal")
-                && c.helm.stderr.contains("into Go struct field")
-        },
-    },
-    Rule {
         name: "index: BOM not at the start",
         reason: "a second byte-order mark at the start becomes part of a key for Helm \
                  (\"unknown field\"), and we accept the index; a BOM inside a value is part of \
