@@ -1,4 +1,5 @@
 //! `helm prov`: signing and verifying provenance files.
 
+mod crafted;
 mod differential;
 mod peers;
