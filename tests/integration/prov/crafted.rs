@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine;
@@ -129,6 +130,136 @@ fn many_signature_packets_are_linear_and_capped() {
             assert!(
                 err.contains(chart.to_str().unwrap()) && err.contains(why),
                 "{name}: {err}"
+            );
+        }
+    }
+}
+
+/// The offsets of a keybox's records.
+fn record_starts(kbx: &[u8]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut at = 0;
+    while at < kbx.len() {
+        starts.push(at);
+        at += u32::from_be_bytes(kbx[at..at + 4].try_into().unwrap()) as usize;
+    }
+    starts
+}
+
+/// A keybox damaged the way an interrupted copy or a hostile file leaves
+/// it: one line naming the file, the record's offset and the damage,
+/// quickly and in bounded memory, whether named with `--keyring` or found
+/// as the only keyring of the GnuPG home, for `verify` and `sign` alike.
+#[test]
+fn a_damaged_keybox_is_one_clear_error() {
+    let home = HelmHome::new();
+    let kbx = fs::read(key("pubring.kbx")).unwrap();
+    let starts = record_starts(&kbx);
+    let (second, third, last) = (starts[1], starts[2], *starts.last().unwrap());
+    let with = |edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut d = kbx.clone();
+        edit(&mut d);
+        d
+    };
+    let set_u32 = |d: &mut Vec<u8>, at: usize, v: u32| {
+        d[at..at + 4].copy_from_slice(&v.to_be_bytes());
+    };
+    // (damage, keybox, offset named, reason)
+    let cases: Vec<(&str, Vec<u8>, usize, &str)> = vec![
+        (
+            "4 KiB of zeros appended",
+            with(&|d| d.extend([0u8; 4096])),
+            kbx.len(),
+            "record length 0 is below the minimum of 5",
+        ),
+        (
+            "three stray bytes appended",
+            with(&|d| d.extend([0u8, 0, 1])),
+            kbx.len(),
+            "3 trailing bytes are too few for a record header",
+        ),
+        (
+            "keyblock length past the record's end",
+            with(&|d| set_u32(d, second + 12, 0x7fff_ffff)),
+            second,
+            "outside the record",
+        ),
+        (
+            "keyblock offset past the record's end",
+            with(&|d| set_u32(d, second + 8, u32::MAX)),
+            second,
+            "outside the record",
+        ),
+        (
+            "record length of 4 GiB",
+            with(&|d| set_u32(d, third, u32::MAX)),
+            third,
+            "exceeds the limit of 5242880 bytes",
+        ),
+        (
+            "record length past the end of the file",
+            with(&|d| {
+                let past = (d.len() - third + 1) as u32;
+                set_u32(d, third, past)
+            }),
+            third,
+            "runs past the end of the file",
+        ),
+        (
+            "last record truncated",
+            with(&|d| d.truncate(d.len() - 10)),
+            last,
+            "runs past the end of the file",
+        ),
+        (
+            "a record's checksum broken",
+            with(&|d| d[second + 100] ^= 1),
+            second,
+            "checksum mismatch",
+        ),
+    ];
+    let chart = prov_fixtures().join("helm4.1.4-rsa/demo-0.1.0.tgz");
+    for (what, data, offset, why) in cases {
+        let gnupg = tempfile::tempdir().unwrap();
+        let ring = gnupg.path().join("pubring.kbx");
+        fs::write(&ring, &data).unwrap();
+        let head = format!(
+            "Error: keyring {}: damaged keybox record at offset {offset}: ",
+            ring.display()
+        );
+        let runs: [(&str, Command); 3] = [
+            ("verify --keyring", {
+                let mut c = helm_prov(&home);
+                c.arg("verify").arg(&chart).arg("--keyring").arg(&ring);
+                c
+            }),
+            ("verify with the GnuPG home", {
+                let mut c = helm_prov(&home);
+                c.env("GNUPGHOME", gnupg.path()).arg("verify").arg(&chart);
+                c
+            }),
+            ("sign with the GnuPG home", {
+                let mut c = helm_prov(&home);
+                c.env("GNUPGHOME", gnupg.path())
+                    .arg("sign")
+                    .arg(&chart)
+                    .stdin(std::process::Stdio::null());
+                c
+            }),
+        ];
+        for (how, c) in runs {
+            let (out, took, peak_kib) = run_measured(c);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{what}, {how}: succeeded");
+            assert!(
+                took < Duration::from_secs(5),
+                "{what}, {how}: took {took:?}"
+            );
+            assert!(peak_kib < 200 * 1024, "{what}, {how}: {peak_kib} KiB");
+            assert_eq!(err.lines().count(), 1, "{what}, {how}: {err}");
+            assert!(
+                err.starts_with(&head) && err.contains(why),
+                "{what}, {how}: {err}"
             );
         }
     }
