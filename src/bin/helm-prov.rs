@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
-use wharf::cmd::prov::{self, SignOptions, VerifyOptions, VerifyReport};
+use wharf::cmd::prov::{self, SignOptions, SignReport, VerifyOptions, VerifyReport};
 
 #[derive(Parser)]
 #[command(
@@ -24,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write CHART.tgz.prov beside each chart archive
+    /// Write CHART.tgz.prov beside each chart archive (folders: every .tgz in them)
     Sign {
         #[arg(required = true)]
         charts: Vec<PathBuf>,
@@ -86,17 +86,19 @@ fn main() -> ExitCode {
                         keyring,
                         passphrase,
                     })
-                })
-                .and_then(|written| {
-                    Ok(output::emit(
-                        format,
-                        written.as_slice(),
-                        prov::print_signed,
-                    )?)
                 });
-            match signed {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => output::fail(&e),
+            let reports: Vec<SignReport> = match signed {
+                Ok(s) => s.iter().map(SignReport::from).collect(),
+                Err(e) => return output::fail(&e),
+            };
+            prov::print_sign_diagnostics(&reports);
+            if let Err(e) = output::emit(format, reports.as_slice(), prov::print_signed) {
+                return output::fail(&e);
+            }
+            if reports.iter().all(|r| r.signed) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             }
         }
         Command::Verify {

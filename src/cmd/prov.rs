@@ -14,23 +14,25 @@ use crate::fileutil;
 use crate::getter::{self, GetError};
 use crate::net::{SafeUrl, Secret};
 use crate::parallel;
-use crate::provenance::{self, KeyringError, Policy, SignError, Verification, VerifyError};
+use crate::provenance::{
+    self, FileError, KeyringError, Policy, SignError, Verification, VerifyError,
+};
 use crate::repo::{RepoSource, SourceError};
 
 #[derive(Debug, Error)]
 pub enum ProvError {
     #[error("cannot read the passphrase from {}", .path.display())]
-    Passphrase {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Passphrase { path: PathBuf, source: FileError },
     #[error(transparent)]
     Output(#[from] output::OutputError),
     #[error("{}", .path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: FileError },
+    #[error("{}: no such file or folder", .path.display())]
+    Missing { path: PathBuf },
+    #[error("{}: no chart archives (.tgz) in this folder", .path.display())]
+    NoArchives { path: PathBuf },
+    #[error("{}: unpacked charts cannot be signed: package the chart first (helm package)", .path.display())]
+    UnpackedSign { path: PathBuf },
     #[error(transparent)]
     Keyring(#[from] KeyringError),
     #[error("{}", .path.display())]
@@ -59,7 +61,7 @@ pub enum ProvError {
     NoProv {
         path: PathBuf,
         prov: PathBuf,
-        source: std::io::Error,
+        source: FileError,
     },
     #[error("{}", .path.display())]
     Verify { path: PathBuf, source: VerifyError },
@@ -75,9 +77,17 @@ pub struct SignOptions {
     pub passphrase: Option<Secret>,
 }
 
-/// Signs each chart, writing `CHART.tgz.prov` beside it; returns the files
-/// written.
-pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
+/// The outcome of signing one chart: the `.prov` written, or why not.
+#[derive(Debug)]
+pub struct Signed {
+    pub path: PathBuf,
+    pub result: Result<PathBuf, ProvError>,
+}
+
+/// Signs each chart (a folder stands for every `.tgz` in it, as for
+/// `verify`), writing `CHART.tgz.prov` beside it. The key is chosen once;
+/// a chart that cannot be signed does not stop the others.
+pub fn sign(o: &SignOptions) -> Result<Vec<Signed>, ProvError> {
     // With --keyring, an exported secret keyring; without, the certificate
     // from the GnuPG home and the secret held by gpg-agent.
     let (ring_path, agent) = match &o.keyring {
@@ -100,21 +110,21 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
     } else {
         None
     };
-    let mut written = Vec::new();
-    for path in &o.charts {
-        let io = |source| ProvError::Io {
-            path: path.clone(),
-            source,
+    let sign_one = |path: &Path| -> Result<PathBuf, ProvError> {
+        check_local(path, Verb::Sign)?;
+        let io = |e| ProvError::Io {
+            path: path.to_path_buf(),
+            source: FileError(e),
         };
         let archive = std::fs::read(path).map_err(io)?;
         let md = chart::load_bytes(&archive).map_err(|source| ProvError::Chart {
-            path: path.clone(),
+            path: path.to_path_buf(),
             source,
         })?;
         let name = file_name(path);
         let body = provenance::message_block(&md, &name, &digest(&archive)).map_err(io)?;
         let sign_err = |source| ProvError::Sign {
-            path: path.clone(),
+            path: path.to_path_buf(),
             source,
         };
         let prov = match &signer {
@@ -125,13 +135,57 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
             }
         };
         let out = provenance::prov_path(path);
-        fileutil::atomic_write(&out, |w| w.write_all(&prov)).map_err(|source| ProvError::Io {
+        fileutil::atomic_write(&out, |w| w.write_all(&prov)).map_err(|e| ProvError::Io {
             path: out.clone(),
-            source,
+            source: FileError(e),
         })?;
-        written.push(out);
+        Ok(out)
+    };
+    Ok(charts(&o.charts)
+        .into_iter()
+        .map(|path| Signed {
+            result: sign_one(&path),
+            path,
+        })
+        .collect())
+}
+
+/// What is done to a local target, for the error about one that is not an
+/// archive.
+#[derive(Debug, Clone, Copy)]
+enum Verb {
+    Sign,
+    Verify,
+}
+
+/// Why a local target cannot be signed or verified before it is read: it
+/// does not exist, or it is a folder without archives (an unpacked chart,
+/// or none at all).
+fn check_local(path: &Path, verb: Verb) -> Result<(), ProvError> {
+    let path_buf = || path.to_path_buf();
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(ProvError::Missing { path: path_buf() })
+        }
+        Err(e) => Err(ProvError::Io {
+            path: path_buf(),
+            source: FileError(e),
+        }),
+        Ok(m) if m.is_dir() => Err(if let Err(e) = std::fs::read_dir(path) {
+            ProvError::Io {
+                path: path_buf(),
+                source: FileError(e),
+            }
+        } else if path.join("Chart.yaml").is_file() {
+            match verb {
+                Verb::Sign => ProvError::UnpackedSign { path: path_buf() },
+                Verb::Verify => ProvError::Unpacked { path: path_buf() },
+            }
+        } else {
+            ProvError::NoArchives { path: path_buf() }
+        }),
+        Ok(_) => Ok(()),
     }
-    Ok(written)
 }
 
 fn file_name(p: &Path) -> String {
@@ -256,11 +310,9 @@ fn verify_remote(
             (format!("{}.prov", loc.file_name), &prov),
         ] {
             let out = dest.join(name);
-            fileutil::atomic_write(&out, |w| w.write_all(data)).map_err(|source| {
-                ProvError::Io {
-                    path: out.clone(),
-                    source,
-                }
+            fileutil::atomic_write(&out, |w| w.write_all(data)).map_err(|e| ProvError::Io {
+                path: out.clone(),
+                source: FileError(e),
             })?;
         }
     }
@@ -268,25 +320,21 @@ fn verify_remote(
 }
 
 fn verify_one(path: &Path, certs: &[Cert], policy: Policy) -> Result<Verification, ProvError> {
-    if path.is_dir() {
-        return Err(ProvError::Unpacked {
-            path: path.to_path_buf(),
-        });
-    }
+    check_local(path, Verb::Verify)?;
     if !is_tgz(path) {
         return Err(ProvError::NotTgz {
             path: path.to_path_buf(),
         });
     }
-    let archive = std::fs::read(path).map_err(|source| ProvError::Io {
+    let archive = std::fs::read(path).map_err(|e| ProvError::Io {
         path: path.to_path_buf(),
-        source,
+        source: FileError(e),
     })?;
     let prov_file = provenance::prov_path(path);
-    let prov = std::fs::read(&prov_file).map_err(|source| ProvError::NoProv {
+    let prov = std::fs::read(&prov_file).map_err(|e| ProvError::NoProv {
         path: path.to_path_buf(),
         prov: prov_file.clone(),
-        source,
+        source: FileError(e),
     })?;
     provenance::verify(&archive, &prov, &file_name(path), certs, policy).map_err(|source| {
         ProvError::Verify {
@@ -383,9 +431,9 @@ pub fn print_verify_diagnostics(reports: &[VerifyReport]) {
 
 /// The first line of the passphrase file (Helm's rule), or of stdin for `-`.
 pub fn read_passphrase(spec: &str) -> Result<Secret, ProvError> {
-    let fail = |source| ProvError::Passphrase {
+    let fail = |e| ProvError::Passphrase {
         path: PathBuf::from(spec),
-        source,
+        source: FileError(e),
     };
     let mut line = String::new();
     if spec == "-" {
@@ -400,10 +448,54 @@ pub fn read_passphrase(spec: &str) -> Result<Secret, ProvError> {
     Ok(Secret::from(line.trim_end_matches(['\r', '\n'])))
 }
 
+/// One chart's outcome of `helm prov sign`, as `-o json` prints it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignReport {
+    pub chart: String,
+    pub signed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prov: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<&Signed> for SignReport {
+    fn from(s: &Signed) -> SignReport {
+        let chart = s.path.display().to_string();
+        match &s.result {
+            Ok(prov) => SignReport {
+                chart,
+                signed: true,
+                prov: Some(prov.display().to_string()),
+                error: None,
+            },
+            Err(e) => SignReport {
+                chart,
+                signed: false,
+                prov: None,
+                error: Some(render_error(e)),
+            },
+        }
+    }
+}
+
 /// The table form of a signing run: nothing but the debug log, as `helm
 /// package --sign` prints nothing about the signature.
-pub fn print_signed(written: &[PathBuf]) {
-    for w in written {
-        crate::debug!("wrote {}", w.display());
+pub fn print_signed(reports: &[SignReport]) {
+    for r in reports {
+        if let Some(p) = &r.prov {
+            crate::debug!("wrote {p}");
+        }
+    }
+}
+
+/// The error line of each chart that was not signed, on stderr in either
+/// format.
+pub fn print_sign_diagnostics(reports: &[SignReport]) {
+    for r in reports {
+        if let Some(e) = &r.error {
+            eprintln!("Error: {e}");
+        }
     }
 }

@@ -36,6 +36,41 @@ pub use sign::{
 #[cfg(feature = "prov")]
 pub use verify::{verify, Policy, Verification, VerifyError};
 
+/// Why a file could not be read or written, as a user reads it: "no such
+/// file or folder" rather than the operating system's "No such file or
+/// directory (os error 2)". The error it stands for is kept, not chained, so
+/// that the raw text is not printed after the plain one.
+#[derive(Debug)]
+pub struct FileError(pub std::io::Error);
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::io::ErrorKind;
+        match self.0.kind() {
+            ErrorKind::NotFound => f.write_str("no such file or folder"),
+            ErrorKind::PermissionDenied => f.write_str("permission denied"),
+            ErrorKind::IsADirectory => f.write_str("is a folder, not a file"),
+            ErrorKind::NotADirectory => f.write_str("a part of the path is not a folder"),
+            _ => {
+                let text = self.0.to_string();
+                let plain = match text.rfind(" (os error ") {
+                    Some(i) if text.ends_with(')') => &text[..i],
+                    _ => &text,
+                };
+                f.write_str(plain)
+            }
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+impl From<std::io::Error> for FileError {
+    fn from(e: std::io::Error) -> Self {
+        FileError(e)
+    }
+}
+
 /// `CHART.tgz.prov`, the provenance file beside `CHART.tgz`.
 pub fn prov_path(archive: &Path) -> PathBuf {
     let mut s = archive.as_os_str().to_owned();

@@ -778,3 +778,176 @@ sys.exit(os.waitstatus_to_exitcode(status))
         ],
     );
 }
+
+/// `sign DIR` signs every archive of the folder, as `verify DIR` verifies
+/// them: what it writes verifies with Helm 3 and 4; a broken archive is one
+/// error line and does not stop the others; a folder without archives is
+/// named as such.
+#[test]
+fn signs_every_archive_of_a_folder() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    let dist = d.path().join("dist");
+    fs::create_dir_all(dist.join("unpacked")).unwrap();
+    fs::write(
+        dist.join("unpacked/Chart.yaml"),
+        "name: x\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    let charts = [demo(&dist, "a-0.1.0.tgz"), demo(&dist, "b-0.1.0.TGZ")];
+    fs::write(dist.join("broken.tgz"), "not gzip").unwrap();
+    fs::write(dist.join("notes.txt"), "not a chart").unwrap();
+    let sign = |targets: &[&Path], json: bool| {
+        let mut c = helm_prov(&home);
+        c.arg("sign")
+            .args(targets)
+            .arg("--keyring")
+            .arg(key("rsa.sec.gpg"));
+        if json {
+            c.args(["-o", "json"]);
+        }
+        c.output().unwrap()
+    };
+    let out = sign(&[&dist], false);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "Error: {}: does not appear to be a gzipped archive",
+            dist.join("broken.tgz").display()
+        )
+    );
+    assert!(out.stdout.is_empty());
+    for chart in &charts {
+        for helm in BOTH {
+            home.helm_ok(
+                helm,
+                &[
+                    "verify",
+                    chart.to_str().unwrap(),
+                    "--keyring",
+                    key("rsa.pub.gpg").to_str().unwrap(),
+                ],
+            );
+        }
+    }
+    assert!(!dist.join("notes.txt.prov").exists());
+    // The same folder, verified: the two signed archives verify.
+    let out = helm_prov(&home)
+        .arg("verify")
+        .arg(&dist)
+        .arg("--keyring")
+        .arg(key("rsa.pub.gpg"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .matches("Chart Hash Verified")
+            .count(),
+        2
+    );
+    // JSON: one entry per archive.
+    fs::remove_file(dist.join("broken.tgz")).unwrap();
+    let out = sign(&[&dist], true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let signed: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["signed"], true, "{r}");
+            r["prov"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        signed,
+        charts
+            .iter()
+            .map(|c| format!("{}.prov", c.display()))
+            .collect::<Vec<_>>()
+    );
+    // Folders without archives, and paths that do not exist.
+    let empty = d.path().join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let unpacked = dist.join("unpacked");
+    let missing = d.path().join("missing.tgz");
+    for (target, why) in [
+        (&unpacked, "unpacked charts cannot be signed"),
+        (&empty, "no chart archives (.tgz) in this folder"),
+        (&missing, "no such file or folder"),
+    ] {
+        let out = sign(&[target], false);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("Error: {}: {why}", target.display())),
+            "{err}"
+        );
+    }
+}
+
+/// A path that does not exist is said not to exist, in plain words, for
+/// archives, names without `.tgz`, deeper paths and a missing `.prov`;
+/// Helm fails on each of them too.
+#[test]
+fn missing_paths_are_named_as_missing() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    let lone = demo(d.path(), "demo-0.1.0.tgz");
+    let ring = key("rsa.pub.gpg");
+    let cases = [
+        (
+            d.path().join("missing.tgz"),
+            "no such file or folder".to_string(),
+        ),
+        (
+            d.path().join("missing"),
+            "no such file or folder".to_string(),
+        ),
+        (d.path().join("x/y/z"), "no such file or folder".to_string()),
+        (
+            lone.clone(),
+            format!(
+                "could not load provenance file {}.prov: no such file or folder",
+                lone.display()
+            ),
+        ),
+    ];
+    for (target, why) in cases {
+        let t = target.to_str().unwrap();
+        for helm in BOTH {
+            let out = home.helm(helm, &["verify", t, "--keyring", ring.to_str().unwrap()]);
+            assert!(
+                !out.status.success(),
+                "Helm {} verified {t}",
+                helm.version()
+            );
+        }
+        let out = helm_prov(&home)
+            .args(["verify", t, "--keyring", ring.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert_eq!(err.trim_end(), format!("Error: {t}: {why}"));
+    }
+    let out = helm_prov(&home)
+        .args(["verify", lone.to_str().unwrap(), "--keyring"])
+        .arg(d.path().join("nokeyring"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        format!(
+            "Error: cannot read keyring {}: no such file or folder",
+            d.path().join("nokeyring").display()
+        )
+    );
+}
