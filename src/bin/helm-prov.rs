@@ -87,10 +87,14 @@ fn main() -> ExitCode {
                         passphrase,
                     })
                 });
-            let reports: Vec<SignReport> = match signed {
-                Ok(s) => s.iter().map(SignReport::from).collect(),
+            let signing = match signed {
+                Ok(s) => s,
                 Err(e) => return output::fail(&e),
             };
+            for w in &signing.warnings {
+                output::warn(w);
+            }
+            let reports: Vec<SignReport> = signing.charts.iter().map(SignReport::from).collect();
             prov::print_sign_diagnostics(&reports);
             if let Err(e) = output::emit(format, reports.as_slice(), prov::print_signed) {
                 return output::fail(&e);

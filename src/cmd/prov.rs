@@ -84,10 +84,18 @@ pub struct Signed {
     pub result: Result<PathBuf, ProvError>,
 }
 
+/// A signing run: each chart's outcome, and what the user should know
+/// about the key (that Helm 3 cannot verify its signatures).
+#[derive(Debug)]
+pub struct Signing {
+    pub charts: Vec<Signed>,
+    pub warnings: Vec<String>,
+}
+
 /// Signs each chart (a folder stands for every `.tgz` in it, as for
 /// `verify`), writing `CHART.tgz.prov` beside it. The key is chosen once;
 /// a chart that cannot be signed does not stop the others.
-pub fn sign(o: &SignOptions) -> Result<Vec<Signed>, ProvError> {
+pub fn sign(o: &SignOptions) -> Result<Signing, ProvError> {
     // With --keyring, an exported secret keyring; without, the certificate
     // from the GnuPG home and the secret held by gpg-agent.
     let (ring_path, agent) = match &o.keyring {
@@ -141,13 +149,24 @@ pub fn sign(o: &SignOptions) -> Result<Vec<Signed>, ProvError> {
         })?;
         Ok(out)
     };
-    Ok(charts(&o.charts)
+    let signed: Vec<Signed> = charts(&o.charts)
         .into_iter()
         .map(|path| Signed {
             result: sign_one(&path),
             path,
         })
-        .collect())
+        .collect();
+    let warnings = signed
+        .iter()
+        .any(|s| s.result.is_ok())
+        .then(|| provenance::helm3_cannot_verify(cert))
+        .flatten()
+        .into_iter()
+        .collect();
+    Ok(Signing {
+        charts: signed,
+        warnings,
+    })
 }
 
 /// What is done to a local target, for the error about one that is not an

@@ -31,7 +31,8 @@ pub use keyring::{
 pub use message::{message_block, parse_files, MessageError};
 #[cfg(feature = "prov")]
 pub use sign::{
-    agent_keypair, clearsign, keypair, needs_passphrase, prompt_passphrase, select_key, SignError,
+    agent_keypair, clearsign, helm3_cannot_verify, keypair, needs_passphrase, prompt_passphrase,
+    select_key, SignError,
 };
 #[cfg(feature = "prov")]
 pub use verify::{verify, Policy, Verification, VerifyError};

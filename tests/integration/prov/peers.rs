@@ -96,7 +96,21 @@ fn signatures_verify_in_helm_3_helm_4_and_gpg() {
             fs::write(&pw, format!("{p}\nsecond line ignored\n")).unwrap();
             c.arg("--passphrase-file").arg(&pw);
         }
-        ok(c);
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "sign with {sec}: {err}");
+        // A warning exactly when Helm 3 cannot verify, naming Helm 4.
+        if *helm3 {
+            assert!(err.is_empty(), "sign with {sec}: {err}");
+        } else {
+            assert_eq!(err.lines().count(), 1, "sign with {sec}: {err}");
+            assert!(
+                err.starts_with("warning: key ")
+                    && err.contains("public key type 22), which Helm 3 cannot read")
+                    && err.contains("verifies with Helm 4, not with Helm 3"),
+                "sign with {sec}: {err}"
+            );
+        }
         let prov = PathBuf::from(format!("{}.prov", chart.display()));
         let chart_s = chart.to_str().unwrap();
         let pubring = key(public);
@@ -950,4 +964,89 @@ fn missing_paths_are_named_as_missing() {
             d.path().join("nokeyring").display()
         )
     );
+}
+
+/// An RSA key with a Curve25519 encryption subkey (gpg 2.4's default
+/// layout for new subkeys): Helm 3 refuses the whole certificate, so signing
+/// with it warns, naming the subkey, though the signature is RSA.
+#[test]
+fn warns_when_a_subkey_keeps_helm_3_from_verifying() {
+    let home = HelmHome::new();
+    let gnupg = GnupgHome::with_secret_keys(&[]);
+    let gpg = |args: &[&str]| {
+        let mut c = Command::new("gpg");
+        c.env("GNUPGHOME", gnupg.path())
+            .args([
+                "--batch",
+                "--quiet",
+                "--passphrase",
+                "",
+                "--pinentry-mode",
+                "loopback",
+            ])
+            .args(args);
+        ok(c)
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "Mixed <mixed@example.com>",
+        "rsa3072",
+        "sign",
+        "never",
+    ]);
+    let colons = gpg(&["--with-colons", "-k", "mixed@example.com"]);
+    let fpr = colons
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:::::::::"))
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string();
+    gpg(&["--quick-add-key", &fpr, "cv25519", "encr", "never"]);
+    let d = tempfile::tempdir().unwrap();
+    let ring = d.path().join("mixed.pub.gpg");
+    gpg(&[
+        "--export",
+        "-o",
+        ring.to_str().unwrap(),
+        "mixed@example.com",
+    ]);
+    let chart = demo(d.path(), "demo-0.1.0.tgz");
+    let out = helm_prov(&home)
+        .env("GNUPGHOME", gnupg.path())
+        .arg("sign")
+        .arg(&chart)
+        .args(["--key", "mixed@example.com"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("warning: subkey ")
+            && err.contains(&format!(
+                "of key {fpr} is ECDH on Curve25519 (public key type 18)"
+            ))
+            && err.contains("verifies with Helm 4, not with Helm 3"),
+        "{err}"
+    );
+    let verify = |helm| {
+        home.helm(
+            helm,
+            &[
+                "verify",
+                chart.to_str().unwrap(),
+                "--keyring",
+                ring.to_str().unwrap(),
+            ],
+        )
+    };
+    let h3 = verify(Helm::V3);
+    assert!(!h3.status.success());
+    assert!(
+        String::from_utf8_lossy(&h3.stderr).contains("unsupported feature"),
+        "{}",
+        output_text(&h3)
+    );
+    assert!(verify(Helm::V4).status.success());
 }
