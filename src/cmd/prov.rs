@@ -17,12 +17,15 @@ use crate::parallel;
 use crate::provenance::{
     self, FileError, KeyringError, Policy, SignError, Verification, VerifyError,
 };
+use crate::registry::{self, Client, ClientOptions, Credential, RegistryError};
 use crate::repo::{RepoSource, SourceError};
 
 #[derive(Debug, Error)]
 pub enum ProvError {
     #[error("cannot read the passphrase from {}", .path.display())]
     Passphrase { path: PathBuf, source: FileError },
+    #[error("cannot read the registry password from standard input")]
+    RegistryPassword(#[source] FileError),
     #[error(transparent)]
     Output(#[from] output::OutputError),
     #[error("{}", .path.display())]
@@ -51,6 +54,11 @@ pub enum ProvError {
     },
     #[error("{}", .target.display())]
     Download { target: PathBuf, source: GetError },
+    #[error("{}", .target.display())]
+    Registry {
+        target: PathBuf,
+        source: RegistryError,
+    },
     #[error("{}: failed to fetch provenance", .target.display())]
     DownloadProv { target: PathBuf, source: GetError },
     #[error("{}: unpacked charts cannot be verified", .path.display())]
@@ -219,11 +227,19 @@ pub struct VerifyOptions {
     pub targets: Vec<PathBuf>,
     pub keyring: Option<PathBuf>,
     pub allow_weak: bool,
-    /// For `REPO/CHART` targets: the chart version (default: newest stable).
+    /// For `REPO/CHART` targets: the chart version (default: newest stable);
+    /// for `oci://` targets, the tag's version (required unless the
+    /// reference carries a tag).
     pub version: Option<String>,
-    /// For `REPO/CHART` targets: where to write the chart and its `.prov`
-    /// once they verified.
+    /// For `REPO/CHART` and `oci://` targets: where to write the chart and
+    /// its `.prov` once they verified.
     pub destination: Option<PathBuf>,
+    /// For `oci://` targets: how to reach the registry.
+    pub registry: ClientOptions,
+    /// For `oci://` targets: `--username`; with `password`, replaces the
+    /// credentials `helm registry login` stored.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
 }
 
 /// The verdict on one chart.
@@ -276,12 +292,91 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>,
     let list = charts(&o.targets);
     Ok(parallel::map(&list, |path| Verdict {
         path: path.clone(),
-        result: if is_repo_ref(path) {
+        result: if is_oci_ref(path) {
+            verify_oci(path, o, settings, &certs, policy)
+        } else if is_repo_ref(path) {
             verify_remote(path, o, settings, &certs, policy)
         } else {
             verify_one(path, &certs, policy)
         },
     }))
+}
+
+/// `oci://HOST/PATH/CHART`.
+fn is_oci_ref(p: &Path) -> bool {
+    p.as_os_str().to_string_lossy().starts_with("oci://")
+}
+
+/// Pulls a chart and its `.prov` from a registry into memory, as `helm pull
+/// --verify` does, verifies them, and only then writes them to the
+/// destination, named as Helm names them (`NAME-VERSION.tgz` from the
+/// chart's metadata).
+fn verify_oci(
+    target: &Path,
+    o: &VerifyOptions,
+    settings: &EnvSettings,
+    certs: &[Cert],
+    policy: Policy,
+) -> Result<Verification, ProvError> {
+    let spec = target.as_os_str().to_string_lossy();
+    let oci = |source| ProvError::Registry {
+        target: target.to_path_buf(),
+        source,
+    };
+    let r = registry::parse_chart_ref(&spec, o.version.as_deref()).map_err(oci)?;
+    let credential = match (&o.username, &o.password) {
+        (Some(u), Some(p)) => Credential::Basic {
+            username: u.clone(),
+            password: p.clone(),
+        },
+        (None, None) => registry::lookup_credential(&r.reference.host, &settings.registry_config)
+            .map_err(oci)?,
+        _ => return Err(oci(RegistryError::UsernameWithoutPassword)),
+    };
+    let client = Client::new(&r.reference.host, credential, &o.registry).map_err(oci)?;
+    let pulled = registry::pull(&client, &r.reference, true).map_err(oci)?;
+    let prov = pulled.prov.unwrap_or_default();
+    let md = chart::load_bytes(&pulled.chart).map_err(|source| ProvError::Chart {
+        path: target.to_path_buf(),
+        source,
+    })?;
+    let file_name = format!("{}-{}.tgz", md.name, md.version);
+    crate::debug!(
+        "{}: manifest {}, chart {file_name}",
+        r.reference,
+        pulled.manifest_digest
+    );
+    let v =
+        provenance::verify(&pulled.chart, &prov, &file_name, certs, policy).map_err(|source| {
+            ProvError::Verify {
+                path: target.to_path_buf(),
+                source,
+            }
+        })?;
+    if let Some(dest) = &o.destination {
+        write_verified(dest, &file_name, &pulled.chart, &prov)?;
+    }
+    Ok(v)
+}
+
+/// Writes a verified chart and its `.prov` into `dest`.
+fn write_verified(
+    dest: &Path,
+    file_name: &str,
+    archive: &[u8],
+    prov: &[u8],
+) -> Result<(), ProvError> {
+    for (name, data) in [
+        (file_name.to_string(), archive),
+        (format!("{file_name}.prov"), prov),
+    ] {
+        let out = dest.join(name);
+        fileutil::atomic_write(&out, |w| w.write_all(data)).map_err(|e| ProvError::Io {
+            path: out.clone(),
+            source: FileError(e),
+        })?;
+    }
+    Ok(())
 }
 
 /// `REPO/CHART`: not a path that exists, one slash, no `.tgz`.
@@ -324,16 +419,7 @@ fn verify_remote(
             }
         })?;
     if let Some(dest) = &o.destination {
-        for (name, data) in [
-            (loc.file_name.clone(), &archive),
-            (format!("{}.prov", loc.file_name), &prov),
-        ] {
-            let out = dest.join(name);
-            fileutil::atomic_write(&out, |w| w.write_all(data)).map_err(|e| ProvError::Io {
-                path: out.clone(),
-                source: FileError(e),
-            })?;
-        }
+        write_verified(dest, &loc.file_name, &archive, &prov)?;
     }
     Ok(v)
 }
@@ -446,6 +532,16 @@ pub fn print_verify_diagnostics(reports: &[VerifyReport]) {
             eprintln!("Error: {e}");
         }
     }
+}
+
+/// The registry password from standard input (`--password-stdin`), without
+/// its line ending.
+pub fn read_registry_password_stdin() -> Result<Secret, ProvError> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| ProvError::RegistryPassword(FileError(e)))?;
+    Ok(Secret::from(s.trim_end_matches(['\r', '\n'])))
 }
 
 /// The first line of the passphrase file (Helm's rule), or of stdin for `-`.

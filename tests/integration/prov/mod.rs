@@ -2,4 +2,5 @@
 
 mod crafted;
 mod differential;
+mod oci;
 mod peers;
