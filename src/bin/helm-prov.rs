@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
-use wharf::cmd::prov::{self, SignOptions, VerifyOptions, VerifyReport};
+use wharf::cmd::prov::{self, SignOptions, SignReport, VerifyOptions, VerifyReport};
+use wharf::net::Secret;
+use wharf::registry::ClientOptions;
 
 #[derive(Parser)]
 #[command(
@@ -25,7 +27,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write CHART.tgz.prov beside each chart archive
+    /// Write CHART.tgz.prov beside each chart archive (folders: every .tgz in them)
     Sign {
         #[arg(required = true)]
         charts: Vec<PathBuf>,
@@ -42,7 +44,7 @@ enum Command {
         #[arg(short, long, value_enum, default_value_t)]
         output: OutputFormat,
     },
-    /// Verify charts (archives, folders of archives, or REPO/CHART) against their .prov files
+    /// Verify charts (archives, folders of archives, REPO/CHART or oci://HOST/PATH/CHART) against their .prov files
     Verify {
         #[arg(required = true)]
         targets: Vec<PathBuf>,
@@ -52,16 +54,47 @@ enum Command {
         /// Accept SHA-1 signatures and RSA keys under 2048 bits
         #[arg(long)]
         allow_weak: bool,
-        /// Chart version, for REPO/CHART targets (default: the newest stable)
+        /// Chart version, for REPO/CHART targets (default: the newest stable) and oci:// targets (required unless the reference has a :TAG)
         #[arg(long)]
         version: Option<String>,
-        /// For REPO/CHART targets: write the chart and its .prov here once verified
+        /// For REPO/CHART and oci:// targets: write the chart and its .prov here once verified
         #[arg(short, long)]
         destination: Option<PathBuf>,
+        #[command(flatten)]
+        registry: RegistryArgs,
         /// Output format
         #[arg(short, long, value_enum, default_value_t)]
         output: OutputFormat,
     },
+}
+
+/// How `verify` reaches a registry for oci:// targets, as `helm ocipush`.
+#[derive(Args)]
+struct RegistryArgs {
+    /// oci:// targets: use plain HTTP to the registry
+    #[arg(long)]
+    plain_http: bool,
+    /// oci:// targets: skip verification of the registry's TLS certificate
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    /// oci:// targets: trust only the CAs in this PEM bundle
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// oci:// targets: client certificate (PEM)
+    #[arg(long, value_name = "FILE")]
+    cert_file: Option<PathBuf>,
+    /// oci:// targets: client certificate's key (PEM)
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// oci:// targets: registry username (instead of stored credentials)
+    #[arg(long)]
+    username: Option<String>,
+    /// oci:// targets: registry password (prefer --password-stdin)
+    #[arg(long)]
+    password: Option<String>,
+    /// oci:// targets: read the registry password from standard input
+    #[arg(long, conflicts_with = "password")]
+    password_stdin: bool,
 }
 
 fn main() -> ExitCode {
@@ -87,17 +120,23 @@ fn main() -> ExitCode {
                         keyring,
                         passphrase,
                     })
-                })
-                .and_then(|written| {
-                    Ok(output::emit(
-                        format,
-                        written.as_slice(),
-                        prov::print_signed,
-                    )?)
                 });
-            match signed {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => output::fail(&e),
+            let signing = match signed {
+                Ok(s) => s,
+                Err(e) => return output::fail(&e),
+            };
+            for w in &signing.warnings {
+                output::warn(w);
+            }
+            let reports: Vec<SignReport> = signing.charts.iter().map(SignReport::from).collect();
+            prov::print_sign_diagnostics(&reports);
+            if let Err(e) = output::emit(format, reports.as_slice(), prov::print_signed) {
+                return output::fail(&e);
+            }
+            if reports.iter().all(|r| r.signed) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             }
         }
         Command::Verify {
@@ -106,8 +145,17 @@ fn main() -> ExitCode {
             allow_weak,
             version,
             destination,
+            registry,
             output: format,
         } => {
+            let password = if registry.password_stdin {
+                match prov::read_registry_password_stdin() {
+                    Ok(p) => Some(p),
+                    Err(e) => return output::fail(&e),
+                }
+            } else {
+                registry.password.map(Secret::from)
+            };
             let outcomes = match prov::verify(
                 &VerifyOptions {
                     targets,
@@ -115,6 +163,16 @@ fn main() -> ExitCode {
                     allow_weak,
                     version,
                     destination,
+                    registry: ClientOptions {
+                        plain_http: registry.plain_http,
+                        insecure_skip_tls_verify: registry.insecure_skip_tls_verify,
+                        ca_file: registry.ca_file,
+                        cert_file: registry.cert_file,
+                        key_file: registry.key_file,
+                        ..ClientOptions::default()
+                    },
+                    username: registry.username,
+                    password,
                 },
                 &settings,
             ) {

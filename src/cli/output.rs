@@ -84,7 +84,7 @@ pub fn render_error(e: &(dyn Error + 'static)) -> String {
 
 /// An I/O error in words, without the `(os error N)` tail the standard
 /// library adds: what a user can act on.
-fn io_words(e: &io::Error) -> String {
+pub fn io_words(e: &io::Error) -> String {
     use io::ErrorKind as K;
     let words = match e.kind() {
         K::NotFound => "no such file or folder",

@@ -14,23 +14,28 @@ use crate::fileutil;
 use crate::getter::{self, Body, GetError};
 use crate::net::{SafeUrl, Secret};
 use crate::parallel;
-use crate::provenance::{self, KeyringError, Policy, SignError, Verification, VerifyError};
+use crate::provenance::{
+    self, FileError, KeyringError, Policy, SignError, Verification, VerifyError,
+};
+use crate::registry::{self, Client, ClientOptions, Credential, RegistryError};
 use crate::repo::{RepoSource, SourceError};
 
 #[derive(Debug, Error)]
 pub enum ProvError {
     #[error("cannot read the passphrase from {}", .path.display())]
-    Passphrase {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Passphrase { path: PathBuf, source: FileError },
+    #[error("cannot read the registry password from standard input")]
+    RegistryPassword(#[source] FileError),
     #[error(transparent)]
     Output(#[from] output::OutputError),
     #[error("{}", .path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: FileError },
+    #[error("{}: no such file or folder", .path.display())]
+    Missing { path: PathBuf },
+    #[error("{}: no chart archives (.tgz) in this folder", .path.display())]
+    NoArchives { path: PathBuf },
+    #[error("{}: unpacked charts cannot be signed: package the chart first (helm package)", .path.display())]
+    UnpackedSign { path: PathBuf },
     #[error(transparent)]
     Keyring(#[from] KeyringError),
     #[error("{}", .path.display())]
@@ -49,6 +54,11 @@ pub enum ProvError {
     },
     #[error("{}", .target.display())]
     Download { target: PathBuf, source: GetError },
+    #[error("{}", .target.display())]
+    Registry {
+        target: PathBuf,
+        source: RegistryError,
+    },
     #[error("{}: failed to fetch provenance", .target.display())]
     DownloadProv { target: PathBuf, source: GetError },
     #[error("{}: unpacked charts cannot be verified", .path.display())]
@@ -59,7 +69,7 @@ pub enum ProvError {
     NoProv {
         path: PathBuf,
         prov: PathBuf,
-        source: std::io::Error,
+        source: FileError,
     },
     #[error("{}", .path.display())]
     Verify { path: PathBuf, source: VerifyError },
@@ -75,9 +85,25 @@ pub struct SignOptions {
     pub passphrase: Option<Secret>,
 }
 
-/// Signs each chart, writing `CHART.tgz.prov` beside it; returns the files
-/// written.
-pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
+/// The outcome of signing one chart: the `.prov` written, or why not.
+#[derive(Debug)]
+pub struct Signed {
+    pub path: PathBuf,
+    pub result: Result<PathBuf, ProvError>,
+}
+
+/// A signing run: each chart's outcome, and what the user should know
+/// about the key (that Helm 3 cannot verify its signatures).
+#[derive(Debug)]
+pub struct Signing {
+    pub charts: Vec<Signed>,
+    pub warnings: Vec<String>,
+}
+
+/// Signs each chart (a folder stands for every `.tgz` in it, as for
+/// `verify`), writing `CHART.tgz.prov` beside it. The key is chosen once;
+/// a chart that cannot be signed does not stop the others.
+pub fn sign(o: &SignOptions) -> Result<Signing, ProvError> {
     // With --keyring, an exported secret keyring; without, the certificate
     // from the GnuPG home and the secret held by gpg-agent.
     let (ring_path, agent) = match &o.keyring {
@@ -100,21 +126,21 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
     } else {
         None
     };
-    let mut written = Vec::new();
-    for path in &o.charts {
-        let io = |source| ProvError::Io {
-            path: path.clone(),
-            source,
+    let sign_one = |path: &Path| -> Result<PathBuf, ProvError> {
+        check_local(path, Verb::Sign)?;
+        let io = |e| ProvError::Io {
+            path: path.to_path_buf(),
+            source: FileError(e),
         };
         let archive = std::fs::read(path).map_err(io)?;
         let md = chart::load_bytes(&archive).map_err(|source| ProvError::Chart {
-            path: path.clone(),
+            path: path.to_path_buf(),
             source,
         })?;
         let name = file_name(path);
         let body = provenance::message_block(&md, &name, &digest(&archive)).map_err(io)?;
         let sign_err = |source| ProvError::Sign {
-            path: path.clone(),
+            path: path.to_path_buf(),
             source,
         };
         let prov = match &signer {
@@ -125,13 +151,68 @@ pub fn sign(o: &SignOptions) -> Result<Vec<PathBuf>, ProvError> {
             }
         };
         let out = provenance::prov_path(path);
-        fileutil::atomic_write(&out, |w| w.write_all(&prov)).map_err(|source| ProvError::Io {
+        fileutil::atomic_write(&out, |w| w.write_all(&prov)).map_err(|e| ProvError::Io {
             path: out.clone(),
-            source,
+            source: FileError(e),
         })?;
-        written.push(out);
+        Ok(out)
+    };
+    let signed: Vec<Signed> = charts(&o.charts)
+        .into_iter()
+        .map(|path| Signed {
+            result: sign_one(&path),
+            path,
+        })
+        .collect();
+    let warnings = signed
+        .iter()
+        .any(|s| s.result.is_ok())
+        .then(|| provenance::helm3_cannot_verify(cert))
+        .flatten()
+        .into_iter()
+        .collect();
+    Ok(Signing {
+        charts: signed,
+        warnings,
+    })
+}
+
+/// What is done to a local target, for the error about one that is not an
+/// archive.
+#[derive(Debug, Clone, Copy)]
+enum Verb {
+    Sign,
+    Verify,
+}
+
+/// Why a local target cannot be signed or verified before it is read: it
+/// does not exist, or it is a folder without archives (an unpacked chart,
+/// or none at all).
+fn check_local(path: &Path, verb: Verb) -> Result<(), ProvError> {
+    let path_buf = || path.to_path_buf();
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(ProvError::Missing { path: path_buf() })
+        }
+        Err(e) => Err(ProvError::Io {
+            path: path_buf(),
+            source: FileError(e),
+        }),
+        Ok(m) if m.is_dir() => Err(if let Err(e) = std::fs::read_dir(path) {
+            ProvError::Io {
+                path: path_buf(),
+                source: FileError(e),
+            }
+        } else if path.join("Chart.yaml").is_file() {
+            match verb {
+                Verb::Sign => ProvError::UnpackedSign { path: path_buf() },
+                Verb::Verify => ProvError::Unpacked { path: path_buf() },
+            }
+        } else {
+            ProvError::NoArchives { path: path_buf() }
+        }),
+        Ok(_) => Ok(()),
     }
-    Ok(written)
 }
 
 fn file_name(p: &Path) -> String {
@@ -146,11 +227,19 @@ pub struct VerifyOptions {
     pub targets: Vec<PathBuf>,
     pub keyring: Option<PathBuf>,
     pub allow_weak: bool,
-    /// For `REPO/CHART` targets: the chart version (default: newest stable).
+    /// For `REPO/CHART` targets: the chart version (default: newest stable);
+    /// for `oci://` targets, the tag's version (required unless the
+    /// reference carries a tag).
     pub version: Option<String>,
-    /// For `REPO/CHART` targets: where to write the chart and its `.prov`
-    /// once they verified.
+    /// For `REPO/CHART` and `oci://` targets: where to write the chart and
+    /// its `.prov` once they verified.
     pub destination: Option<PathBuf>,
+    /// For `oci://` targets: how to reach the registry.
+    pub registry: ClientOptions,
+    /// For `oci://` targets: `--username`; with `password`, replaces the
+    /// credentials `helm registry login` stored.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
 }
 
 /// The verdict on one chart.
@@ -203,12 +292,91 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>,
     let list = charts(&o.targets);
     Ok(parallel::map(&list, |path| Verdict {
         path: path.clone(),
-        result: if is_repo_ref(path) {
+        result: if is_oci_ref(path) {
+            verify_oci(path, o, settings, &certs, policy)
+        } else if is_repo_ref(path) {
             verify_remote(path, o, settings, &certs, policy)
         } else {
             verify_one(path, &certs, policy)
         },
     }))
+}
+
+/// `oci://HOST/PATH/CHART`.
+fn is_oci_ref(p: &Path) -> bool {
+    p.as_os_str().to_string_lossy().starts_with("oci://")
+}
+
+/// Pulls a chart and its `.prov` from a registry into memory, as `helm pull
+/// --verify` does, verifies them, and only then writes them to the
+/// destination, named as Helm names them (`NAME-VERSION.tgz` from the
+/// chart's metadata).
+fn verify_oci(
+    target: &Path,
+    o: &VerifyOptions,
+    settings: &EnvSettings,
+    certs: &[Cert],
+    policy: Policy,
+) -> Result<Verification, ProvError> {
+    let spec = target.as_os_str().to_string_lossy();
+    let oci = |source| ProvError::Registry {
+        target: target.to_path_buf(),
+        source,
+    };
+    let r = registry::parse_chart_ref(&spec, o.version.as_deref()).map_err(oci)?;
+    let credential = match (&o.username, &o.password) {
+        (Some(u), Some(p)) => Credential::Basic {
+            username: u.clone(),
+            password: p.clone(),
+        },
+        (None, None) => registry::lookup_credential(&r.reference.host, &settings.registry_config)
+            .map_err(oci)?,
+        _ => return Err(oci(RegistryError::UsernameWithoutPassword)),
+    };
+    let client = Client::new(&r.reference.host, credential, &o.registry).map_err(oci)?;
+    let pulled = registry::pull(&client, &r.reference, true).map_err(oci)?;
+    let prov = pulled.prov.unwrap_or_default();
+    let md = chart::load_bytes(&pulled.chart).map_err(|source| ProvError::Chart {
+        path: target.to_path_buf(),
+        source,
+    })?;
+    let file_name = format!("{}-{}.tgz", md.name, md.version);
+    crate::debug!(
+        "{}: manifest {}, chart {file_name}",
+        r.reference,
+        pulled.manifest_digest
+    );
+    let v =
+        provenance::verify(&pulled.chart, &prov, &file_name, certs, policy).map_err(|source| {
+            ProvError::Verify {
+                path: target.to_path_buf(),
+                source,
+            }
+        })?;
+    if let Some(dest) = &o.destination {
+        write_verified(dest, &file_name, &pulled.chart, &prov)?;
+    }
+    Ok(v)
+}
+
+/// Writes a verified chart and its `.prov` into `dest`.
+fn write_verified(
+    dest: &Path,
+    file_name: &str,
+    archive: &[u8],
+    prov: &[u8],
+) -> Result<(), ProvError> {
+    for (name, data) in [
+        (file_name.to_string(), archive),
+        (format!("{file_name}.prov"), prov),
+    ] {
+        let out = dest.join(name);
+        fileutil::atomic_write(&out, |w| w.write_all(data)).map_err(|e| ProvError::Io {
+            path: out.clone(),
+            source: FileError(e),
+        })?;
+    }
+    Ok(())
 }
 
 /// `REPO/CHART`: not a path that exists, one slash, no `.tgz`.
@@ -255,42 +423,27 @@ fn verify_remote(
             }
         })?;
     if let Some(dest) = &o.destination {
-        for (name, data) in [
-            (loc.file_name.clone(), &archive),
-            (format!("{}.prov", loc.file_name), &prov),
-        ] {
-            let out = dest.join(name);
-            fileutil::atomic_write(&out, |w| w.write_all(data)).map_err(|source| {
-                ProvError::Io {
-                    path: out.clone(),
-                    source,
-                }
-            })?;
-        }
+        write_verified(dest, &loc.file_name, &archive, &prov)?;
     }
     Ok(v)
 }
 
 fn verify_one(path: &Path, certs: &[Cert], policy: Policy) -> Result<Verification, ProvError> {
-    if path.is_dir() {
-        return Err(ProvError::Unpacked {
-            path: path.to_path_buf(),
-        });
-    }
+    check_local(path, Verb::Verify)?;
     if !is_tgz(path) {
         return Err(ProvError::NotTgz {
             path: path.to_path_buf(),
         });
     }
-    let archive = std::fs::read(path).map_err(|source| ProvError::Io {
+    let archive = std::fs::read(path).map_err(|e| ProvError::Io {
         path: path.to_path_buf(),
-        source,
+        source: FileError(e),
     })?;
     let prov_file = provenance::prov_path(path);
-    let prov = std::fs::read(&prov_file).map_err(|source| ProvError::NoProv {
+    let prov = std::fs::read(&prov_file).map_err(|e| ProvError::NoProv {
         path: path.to_path_buf(),
         prov: prov_file.clone(),
-        source,
+        source: FileError(e),
     })?;
     provenance::verify(&archive, &prov, &file_name(path), certs, policy).map_err(|source| {
         ProvError::Verify {
@@ -385,11 +538,21 @@ pub fn print_verify_diagnostics(reports: &[VerifyReport]) {
     }
 }
 
+/// The registry password from standard input (`--password-stdin`), without
+/// its line ending.
+pub fn read_registry_password_stdin() -> Result<Secret, ProvError> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| ProvError::RegistryPassword(FileError(e)))?;
+    Ok(Secret::from(s.trim_end_matches(['\r', '\n'])))
+}
+
 /// The first line of the passphrase file (Helm's rule), or of stdin for `-`.
 pub fn read_passphrase(spec: &str) -> Result<Secret, ProvError> {
-    let fail = |source| ProvError::Passphrase {
+    let fail = |e| ProvError::Passphrase {
         path: PathBuf::from(spec),
-        source,
+        source: FileError(e),
     };
     let mut line = String::new();
     if spec == "-" {
@@ -404,10 +567,54 @@ pub fn read_passphrase(spec: &str) -> Result<Secret, ProvError> {
     Ok(Secret::from(line.trim_end_matches(['\r', '\n'])))
 }
 
+/// One chart's outcome of `helm prov sign`, as `-o json` prints it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignReport {
+    pub chart: String,
+    pub signed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prov: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<&Signed> for SignReport {
+    fn from(s: &Signed) -> SignReport {
+        let chart = s.path.display().to_string();
+        match &s.result {
+            Ok(prov) => SignReport {
+                chart,
+                signed: true,
+                prov: Some(prov.display().to_string()),
+                error: None,
+            },
+            Err(e) => SignReport {
+                chart,
+                signed: false,
+                prov: None,
+                error: Some(render_error(e)),
+            },
+        }
+    }
+}
+
 /// The table form of a signing run: nothing but the debug log, as `helm
 /// package --sign` prints nothing about the signature.
-pub fn print_signed(written: &[PathBuf]) {
-    for w in written {
-        crate::debug!("wrote {}", w.display());
+pub fn print_signed(reports: &[SignReport]) {
+    for r in reports {
+        if let Some(p) = &r.prov {
+            crate::debug!("wrote {p}");
+        }
+    }
+}
+
+/// The error line of each chart that was not signed, on stderr in either
+/// format.
+pub fn print_sign_diagnostics(reports: &[SignReport]) {
+    for r in reports {
+        if let Some(e) = &r.error {
+            eprintln!("Error: {e}");
+        }
     }
 }

@@ -11,15 +11,12 @@ use sequoia_openpgp::cert::{Cert, CertParser};
 use sequoia_openpgp::parse::Parse;
 use thiserror::Error;
 
-use super::keybox;
+use super::{keybox, FileError};
 
 #[derive(Debug, Error)]
 pub enum KeyringError {
-    #[error("cannot read keyring {path}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read keyring {}", .path.display())]
+    Read { path: PathBuf, source: FileError },
     #[error("keyring {path} holds no usable OpenPGP certificate{}", if .detail.is_empty() { String::new() } else { format!(" ({})", .detail) })]
     Empty { path: PathBuf, detail: String },
     #[error("keyring {path}")]
@@ -94,9 +91,9 @@ fn is_keybox(data: &[u8]) -> bool {
 /// Loads every usable certificate (public, or with secret key material) from
 /// a keyring file.
 pub fn load(path: &Path) -> Result<Vec<Cert>, KeyringError> {
-    let data = std::fs::read(path).map_err(|source| KeyringError::Read {
+    let data = std::fs::read(path).map_err(|e| KeyringError::Read {
         path: path.to_path_buf(),
-        source,
+        source: FileError(e),
     })?;
     let (certs, skipped) = parse(&data).map_err(|source| KeyringError::Damaged {
         path: path.to_path_buf(),
@@ -179,7 +176,7 @@ mod tests {
         let end = data.len();
         data.extend([0u8; 4096]);
         std::fs::write(&p, &data).unwrap();
-        let err = load(&p).unwrap_err().to_string();
+        let err = crate::cli::render_error(&load(&p).unwrap_err());
         assert_eq!(
             err,
             format!(

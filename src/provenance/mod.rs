@@ -31,10 +31,32 @@ pub use keyring::{
 pub use message::{message_block, parse_files, MessageError};
 #[cfg(feature = "prov")]
 pub use sign::{
-    agent_keypair, clearsign, keypair, needs_passphrase, prompt_passphrase, select_key, SignError,
+    agent_keypair, clearsign, helm3_cannot_verify, keypair, needs_passphrase, prompt_passphrase,
+    select_key, SignError,
 };
 #[cfg(feature = "prov")]
 pub use verify::{verify, Policy, Verification, VerifyError};
+
+/// Why a file could not be read or written, as a user reads it: "no such
+/// file or folder" rather than the operating system's "No such file or
+/// directory (os error 2)". The error it stands for is kept, not chained, so
+/// that the raw text is not printed after the plain one.
+#[derive(Debug)]
+pub struct FileError(pub std::io::Error);
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::cli::output::io_words(&self.0))
+    }
+}
+
+impl std::error::Error for FileError {}
+
+impl From<std::io::Error> for FileError {
+    fn from(e: std::io::Error) -> Self {
+        FileError(e)
+    }
+}
 
 /// `CHART.tgz.prov`, the provenance file beside `CHART.tgz`.
 pub fn prov_path(archive: &Path) -> PathBuf {

@@ -13,24 +13,43 @@
 /// Helm ignores trailing bytes, which Sequoia would refuse.
 pub fn normalize(packets: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(packets.len());
-    let mut rest = packets;
-    while !rest.is_empty() {
-        let Some((tag, header_len, body_len)) = header(rest) else {
-            break;
-        };
-        let Some(body) = rest.get(header_len..header_len + body_len) else {
-            break;
-        };
-        match (tag, normalize_signature(body)) {
+    for p in split(packets) {
+        match (p.tag, normalize_signature(p.body)) {
             (2, Some(fixed)) => {
                 write_header(&mut out, 2, fixed.len());
                 out.extend_from_slice(&fixed);
             }
-            _ => out.extend_from_slice(&rest[..header_len + body_len]),
+            _ => out.extend_from_slice(p.whole),
         }
-        rest = &rest[header_len + body_len..];
     }
     out
+}
+
+/// One complete packet of a packet sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<'a> {
+    pub tag: u8,
+    /// Header and body.
+    pub whole: &'a [u8],
+    pub body: &'a [u8],
+}
+
+/// The complete packets at the start of `packets`, in order, up to the
+/// first partial or indeterminate length or truncated body. One pass, no
+/// copies.
+pub fn split(packets: &[u8]) -> impl Iterator<Item = Packet<'_>> {
+    let mut rest = packets;
+    std::iter::from_fn(move || {
+        let (tag, header_len, body_len) = header(rest)?;
+        let end = header_len.checked_add(body_len)?;
+        let whole = rest.get(..end)?;
+        rest = &rest[end..];
+        Some(Packet {
+            tag,
+            whole,
+            body: &whole[header_len..],
+        })
+    })
 }
 
 /// (tag, header length, body length) of the packet at the start of `b`;

@@ -200,6 +200,44 @@ pub fn needs_passphrase(cert: &Cert) -> bool {
     secret_signing_key(cert).is_some_and(|k| k.secret().is_encrypted())
 }
 
+/// Why Helm 3 cannot verify what `cert` signs, if it cannot: the first key
+/// of the certificate that Helm 3's OpenPGP library (golang.org/x/crypto)
+/// cannot read. It reads version 4 keys of RSA, DSA, ElGamal, and ECDSA and
+/// ECDH on the NIST curves only, and gives up on the whole certificate at
+/// the first other key ("unsupported feature: public key type: 22" for
+/// EdDSA), an encryption subkey included. Helm 4 reads all of these.
+pub fn helm3_cannot_verify(cert: &Cert) -> Option<String> {
+    use openpgp::crypto::mpi::PublicKey;
+    use openpgp::types::Curve;
+    cert.keys().find_map(|ka| {
+        let key = ka.key();
+        let nist = |c: &Curve| matches!(c, Curve::NistP256 | Curve::NistP384 | Curve::NistP521);
+        let what = match key.mpis() {
+            _ if key.version() != 4 => format!("a version {} key", key.version()),
+            PublicKey::RSA { .. } | PublicKey::DSA { .. } | PublicKey::ElGamal { .. } => {
+                return None
+            }
+            PublicKey::ECDSA { curve, .. } | PublicKey::ECDH { curve, .. } if nist(curve) => {
+                return None
+            }
+            PublicKey::ECDSA { curve, .. }
+            | PublicKey::EdDSA { curve, .. }
+            | PublicKey::ECDH { curve, .. } => format!("{} on {curve}", key.pk_algo()),
+            _ => key.pk_algo().to_string(),
+        };
+        let which = if key.fingerprint() == cert.fingerprint() {
+            format!("key {}", fpr(cert))
+        } else {
+            format!("subkey {} of key {}", key.fingerprint().to_hex(), fpr(cert))
+        };
+        Some(format!(
+            "{which} is {what} (public key type {}), which Helm 3 cannot read: \
+             the signature verifies with Helm 4, not with Helm 3",
+            u8::from(key.pk_algo())
+        ))
+    })
+}
+
 /// The first signing-capable (sub)key of `cert` that is valid now, under
 /// the standard policy, and carries secret material.
 fn secret_signing_key(cert: &Cert) -> Option<Key<SecretParts, UnspecifiedRole>> {
@@ -313,6 +351,38 @@ mod tests {
             select_key(&certs, None),
             Err(SignError::NoSelector(_))
         ));
+    }
+
+    #[test]
+    fn keys_helm_3_cannot_read_are_named() {
+        for name in [
+            "rsa.pub.gpg",
+            "ecdsa.pub.gpg",
+            "rsapw.pub.gpg",
+            "default.pub.gpg",
+        ] {
+            assert_eq!(helm3_cannot_verify(&ring(name)[0]), None, "{name}");
+        }
+        for (name, what) in [
+            (
+                "ed25519.pub.gpg",
+                "key 628781AF57955C3B85BADABED8A67297ED082F83 is EdDSA",
+            ),
+            (
+                "edsub.pub.gpg",
+                "key 1970DFE7CDDC7DA3B5096F6AB4A501331924D819 is EdDSA",
+            ),
+            (
+                "brainpool.pub.gpg",
+                "is ECDSA on brainpoolP256r1 (public key type 19)",
+            ),
+        ] {
+            let why = helm3_cannot_verify(&ring(name)[0]).unwrap();
+            assert!(
+                why.contains(what) && why.ends_with("verifies with Helm 4, not with Helm 3"),
+                "{name}: {why}"
+            );
+        }
     }
 
     #[test]

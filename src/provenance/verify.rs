@@ -1,6 +1,8 @@
 //! Verifying a chart against its provenance file, in Helm's order of checks
 //! (`Signatory.Verify`): the signature, then the archive's digest against the
-//! `files:` entry named after the archive.
+//! `files:` entry named after the archive. Of several signature packets the
+//! first by a key of the keyring decides, as in go-crypto, and a signature
+//! block of more than [`MAX_SIGNATURE_PACKETS`] packets is refused.
 //!
 //! Deliberate policy, stated in README: the signing key must have been valid
 //! when it signed (a key that expired since still verifies, with a warning
@@ -48,10 +50,22 @@ pub struct Verification {
     pub warnings: Vec<String>,
 }
 
+/// The most packets the signature block of a provenance file may hold.
+/// Helm writes one; a file from a repository may hold any number, and each
+/// one that names a key in the keyring costs a public-key operation.
+pub const MAX_SIGNATURE_PACKETS: usize = 100;
+
 #[derive(Debug, Error)]
 pub enum VerifyError {
     #[error("signature block not found")]
     NoSignature,
+    #[error(
+        "the signature block holds more than {MAX_SIGNATURE_PACKETS} packets, \
+         the limit for a provenance file"
+    )]
+    TooManySignatures,
+    #[error("openpgp: invalid data: packet {index} of the signature block is not a signature (packet tag {tag})")]
+    NotASignature { index: usize, tag: u8 },
     #[error("openpgp: signature made by unknown entity{0}")]
     UnknownKey(String),
     #[error("openpgp: invalid signature: {0}")]
@@ -243,12 +257,51 @@ fn chain(e: &openpgp::anyhow::Error) -> String {
         .join(": ")
 }
 
+/// The one signature packet that decides, as go-crypto chooses it: the
+/// first whose issuer is a key of the keyring (or that names no issuer, so
+/// that any key may have made it); signatures by other keys before it are
+/// passed over. With none by a known key, the first decides, reporting its
+/// issuer as unknown. Choosing first and checking once keeps verification
+/// one pass over the packets and one public-key operation, whatever the
+/// number of packets.
+fn decisive<'a>(packets: &[mpi::Packet<'a>], keyring: &[Cert]) -> Result<&'a [u8], VerifyError> {
+    let known = |h: &KeyHandle| {
+        keyring
+            .iter()
+            .flat_map(|c| c.keys())
+            .any(|k| h.aliases(k.key().key_handle()))
+    };
+    for (index, p) in packets.iter().enumerate() {
+        if p.tag != 2 {
+            return Err(VerifyError::NotASignature { index, tag: p.tag });
+        }
+        // A packet Sequoia cannot parse decides: its verdict is Sequoia's.
+        let Ok(sig) = openpgp::packet::Signature::from_bytes(p.body) else {
+            return Ok(p.whole);
+        };
+        let issuers = sig.get_issuers();
+        if issuers.is_empty() || issuers.iter().any(known) {
+            return Ok(p.whole);
+        }
+    }
+    Ok(packets.first().map_or(&[][..], |p| p.whole))
+}
+
 fn check_signature(
     block: &clearsign::Block,
     keyring: &[Cert],
     opts: Policy,
 ) -> Result<Verification, VerifyError> {
-    let sig = mpi::normalize(&block.signature);
+    if mpi::split(&block.signature)
+        .take(MAX_SIGNATURE_PACKETS + 1)
+        .count()
+        > MAX_SIGNATURE_PACKETS
+    {
+        return Err(VerifyError::TooManySignatures);
+    }
+    let normalized = mpi::normalize(&block.signature);
+    let packets: Vec<mpi::Packet> = mpi::split(&normalized).collect();
+    let sig = decisive(&packets, keyring)?;
     let policy = standard_policy(opts);
     let now = SystemTime::now();
     let helper = Helper {
@@ -256,7 +309,7 @@ fn check_signature(
         outcome: None,
         now,
     };
-    let mut verifier = DetachedVerifierBuilder::from_bytes(&sig)
+    let mut verifier = DetachedVerifierBuilder::from_bytes(sig)
         .and_then(|b| b.with_policy(&policy, None, helper))
         .map_err(|e| VerifyError::BadSignature(e.to_string()))?;
     let run = verifier.verify_bytes(&block.signed);
@@ -295,6 +348,122 @@ mod tests {
         let prov = std::fs::read(prov_path).unwrap();
         let name = tgz.file_name().unwrap().to_str().unwrap();
         verify(&archive, &prov, name, &ring(ring_name), Policy::default())
+    }
+
+    /// The signature packets of a fixture's `.prov`.
+    fn packets_of(dir: &str) -> Vec<u8> {
+        let prov = std::fs::read(prov_dir().join(dir).join("demo-0.1.0.tgz.prov")).unwrap();
+        clearsign::decode(&prov).unwrap().signature
+    }
+
+    /// The `.prov` of `helm4.1.4-rsa` with `packets` as its signature block.
+    fn rsa_prov_with(packets: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let prov = std::fs::read(prov_dir().join("helm4.1.4-rsa/demo-0.1.0.tgz.prov")).unwrap();
+        let at = prov
+            .windows(5)
+            .position(|w| w == b"-----")
+            .and_then(|first| {
+                prov[first + 5..]
+                    .windows(29)
+                    .position(|w| w == b"-----BEGIN PGP SIGNATURE-----")
+                    .map(|i| first + 5 + i)
+            })
+            .unwrap();
+        let mut out = prov[..at].to_vec();
+        let mut w = openpgp::armor::Writer::new(&mut out, openpgp::armor::Kind::Signature).unwrap();
+        w.write_all(packets).unwrap();
+        w.finalize().unwrap();
+        out
+    }
+
+    /// Verifies `helm4.1.4-rsa` with `packets` as its signature block; the
+    /// verdict and the time `verify` took.
+    fn verify_rsa(packets: &[u8]) -> (Result<Verification, VerifyError>, std::time::Duration) {
+        let archive = std::fs::read(prov_dir().join("helm4.1.4-rsa/demo-0.1.0.tgz")).unwrap();
+        let prov = rsa_prov_with(packets);
+        let keyring = ring("rsa.pub.gpg");
+        let started = std::time::Instant::now();
+        let v = verify(
+            &archive,
+            &prov,
+            "demo-0.1.0.tgz",
+            &keyring,
+            Policy::default(),
+        );
+        (v, started.elapsed())
+    }
+
+    /// A v4 signature packet of 31 bytes by a key in no keyring, as small
+    /// as go-crypto parses: a creation time, an unhashed issuer, a one-byte
+    /// MPI.
+    const TINY_SIGNATURE: [u8; 31] = [
+        0xc2, 29, 4, 0x01, 1, 10, 0, 6, 5, 2, 0x60, 0, 0, 0, 0, 10, 9, 16, 1, 2, 3, 4, 5, 6, 7, 8,
+        0xab, 0xcd, 0, 8, 0xff,
+    ];
+
+    #[test]
+    fn signature_packets_past_the_limit_are_refused_at_once() {
+        let good = packets_of("helm4.1.4-rsa");
+        assert!(verify_rsa(&good.repeat(100)).0.is_ok());
+        let mut tiny = TINY_SIGNATURE.repeat(99);
+        tiny.extend_from_slice(&good);
+        assert!(verify_rsa(&tiny).0.is_ok());
+        // 20,000 small packets (an 840 KB file) and 5,000 copies of the good
+        // signature (1.6 MB), which Helm 4 verifies.
+        for (n, packets) in [
+            (101, good.repeat(101)),
+            (20_000, TINY_SIGNATURE.repeat(20_000)),
+            (5_000, good.repeat(5_000)),
+        ] {
+            let (v, took) = verify_rsa(&packets);
+            assert_eq!(
+                v.unwrap_err().to_string(),
+                "the signature block holds more than 100 packets, the limit for a provenance file"
+            );
+            assert!(
+                took < std::time::Duration::from_secs(2),
+                "{n} packets took {took:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_signature_by_a_known_key_decides() {
+        let good = packets_of("helm4.1.4-rsa");
+        let foreign = packets_of("helm4.1.4-ecdsa");
+        let mut bad = good.clone();
+        let last = bad.len() - 5;
+        bad[last] ^= 1;
+        let two_seconds = std::time::Duration::from_secs(2);
+        // Signatures by keys outside the keyring are passed over, as Helm
+        // does; 99 of them cost no public-key operation.
+        let mut packets = foreign.repeat(99);
+        packets.extend_from_slice(&good);
+        let (v, took) = verify_rsa(&packets);
+        assert_eq!(
+            v.unwrap().fingerprint,
+            "938D25173643C1D935E3D9B5F16D692B5491590B"
+        );
+        assert!(took < two_seconds, "{took:?}");
+        // A bad signature by a known key decides, as in Helm 3 and 4, though
+        // a good one follows.
+        let mut packets = bad.repeat(99);
+        packets.extend_from_slice(&good);
+        let (v, took) = verify_rsa(&packets);
+        assert!(matches!(v, Err(VerifyError::BadSignature(_))), "{v:?}");
+        assert!(took < two_seconds, "{took:?}");
+        // None by a known key: the first one's issuer is named.
+        let err = verify_rsa(&foreign.repeat(3)).0.unwrap_err().to_string();
+        assert!(
+            err.starts_with("openpgp: signature made by unknown entity (issuer "),
+            "{err}"
+        );
+        // A packet that is no signature, before the decisive one.
+        let mut packets = vec![0xca, 0x03, b'P', b'G', b'P'];
+        packets.extend_from_slice(&good);
+        let err = verify_rsa(&packets).0.unwrap_err().to_string();
+        assert!(err.contains("is not a signature"), "{err}");
     }
 
     #[test]

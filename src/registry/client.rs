@@ -235,6 +235,36 @@ impl Client {
         })
     }
 
+    /// The blob `digest` names, read into memory up to `limit` bytes and
+    /// checked against its digest (only `sha256:` digests are read).
+    pub fn get_blob(&self, repo: &str, digest: &str, limit: u64) -> Result<Vec<u8>, RegistryError> {
+        if !digest.strip_prefix("sha256:").is_some_and(|h| {
+            h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        }) {
+            return Err(self.error(&format!("blob digest {digest:?} is not a sha256 digest")));
+        }
+        let url = format!("{}/v2/{repo}/blobs/{digest}", self.base);
+        self.retrying(&format!("read blob {digest}"), || {
+            let r = self.call(Method::GET, &url, repo, None, &[])?;
+            match r.status() {
+                s if s.is_success() => {
+                    let body = self.read_body(r, limit, "blob")?;
+                    let got = crate::chart::sha256_digest(&body);
+                    if got != digest {
+                        return Err(self
+                            .error(&format!("blob {digest} arrived with digest {got}"))
+                            .into());
+                    }
+                    Ok(body)
+                }
+                StatusCode::NOT_FOUND => Err(self
+                    .error(&format!("blob {digest} is not in {repo}"))
+                    .into()),
+                _ => Err(self.unexpected(r, "reading a blob").into()),
+            }
+        })
+    }
+
     /// PUTs the manifest bytes under `tag`. Its blobs must be in place. A
     /// registry that says it stored other bytes (by its
     /// `Docker-Content-Digest`) is an error, not a success.

@@ -4,11 +4,13 @@
 //! `manifest` builds Helm's artifact byte for byte, `reference` turns a
 //! target and a chart into a repository and tag, `credentials` finds what
 //! `helm registry login` stored, `client` speaks the distribution API, and
-//! `push` loads an archive as `helm push` does and uploads it.
+//! `push` loads an archive as `helm push` does and uploads it; `pull` reads
+//! a chart and its provenance back into memory.
 
 mod client;
 mod credentials;
 mod manifest;
+mod pull;
 mod push;
 mod reference;
 
@@ -21,6 +23,7 @@ pub use credentials::{lookup as lookup_credential, Credential, EntryProblem};
 pub use manifest::{
     summarize, Artifact, Blob, ContentChanged, Summary, CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
 };
+pub use pull::{parse_chart_ref, pull, ChartRef, Pulled, MAX_CHART_BYTES, MAX_PROV_BYTES};
 pub use push::{
     check_provenance, created_annotation, created_from_index, prepare_bytes, prepare_file, push,
     Prepared, PushOutcome, Pushed,
@@ -75,4 +78,10 @@ pub enum RegistryError {
     Auth { host: String, message: String },
     #[error(transparent)]
     Chart(#[from] push::PrepareError),
+    /// An `oci://` chart reference that names no chart version to read.
+    #[error("{0}")]
+    ChartRef(String),
+    /// A chart could not be read back from the registry.
+    #[error("{reference}: {problem}")]
+    Pull { reference: String, problem: String },
 }

@@ -1,4 +1,6 @@
 //! `helm prov`: signing and verifying provenance files.
 
+mod crafted;
 mod differential;
+mod oci;
 mod peers;
