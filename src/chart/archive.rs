@@ -19,6 +19,11 @@ pub const MAX_CHART_SIZE: u64 = 100 * 1024 * 1024;
 /// Decompressed bytes (tar framing included) one top-level archive may
 /// produce across all nesting levels.
 pub const STREAM_BUDGET: u64 = 256 * 1024 * 1024;
+/// The largest chart archive file read. Helm caps what an archive expands
+/// to at [`MAX_CHART_SIZE`], which a gzip stream cannot fit into a much
+/// larger file (except by padding it with empty members), so a file this
+/// large is no chart Helm would load.
+pub const MAX_ARCHIVE_FILE_SIZE: u64 = 128 * 1024 * 1024;
 
 /// A file from an archive. Only the files that decide whether and how a
 /// chart loads keep their bytes; the rest keep their name.

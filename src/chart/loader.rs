@@ -7,13 +7,14 @@
 //! parsed (Helm does not parse them when loading either).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
 
 use thiserror::Error;
 
 use super::archive::{self, ArchiveError, Budget, BufferedFile};
 use super::metadata::{Metadata, ValidationError};
+use crate::fileutil;
 use crate::go;
 use crate::go::unmarshal::{match_field, Ctx, DecodeError, Origin};
 use crate::go::yaml::{self, LoadOptions, Value};
@@ -50,16 +51,38 @@ const SIGS: Ctx = Ctx {
     strict: false,
 };
 
-/// Loads the archive at `path` (Helm's `loader.Load` for a file) and returns
-/// its validated, sanitised metadata.
-pub fn load_file(path: &Path) -> Result<Metadata, LoadError> {
-    let mut f = BufReader::with_capacity(64 * 1024, File::open(path)?);
+/// Opens the chart archive at `path` for reading from its start: a regular
+/// file of at most [`archive::MAX_ARCHIVE_FILE_SIZE`] that starts as gzip
+/// does (checked before anything else reads it, hashing included).
+pub fn open_archive(path: &Path) -> Result<File, LoadError> {
+    let mut f = fileutil::open_regular(path)?;
+    if f.metadata()?.len() > archive::MAX_ARCHIVE_FILE_SIZE {
+        return Err(fileutil::too_large(archive::MAX_ARCHIVE_FILE_SIZE).into());
+    }
     let mut head = [0u8; 3];
     let n = read_up_to(&mut f, &mut head)?;
     if !archive::is_gzip(&head[..n]) {
         return Err(LoadError::NotGzip);
     }
-    let input = head[..n].chain(f);
+    f.rewind()?;
+    Ok(f)
+}
+
+/// Reads a whole chart archive into memory, as `helm push` and `helm
+/// package --sign` do, capped at [`archive::MAX_ARCHIVE_FILE_SIZE`].
+pub fn read_archive(path: &Path) -> io::Result<Vec<u8>> {
+    fileutil::read_regular(path, archive::MAX_ARCHIVE_FILE_SIZE)
+}
+
+/// Loads the archive at `path` (Helm's `loader.Load` for a file) and returns
+/// its validated, sanitised metadata.
+pub fn load_file(path: &Path) -> Result<Metadata, LoadError> {
+    load_open(open_archive(path)?)
+}
+
+/// Loads an archive opened by [`open_archive`], from its current position.
+pub fn load_open(f: File) -> Result<Metadata, LoadError> {
+    let input = BufReader::with_capacity(64 * 1024, f);
     let mut budget = Budget::default();
     let files = archive::load_archive_files(input, &mut budget)?;
     load_files(files, &mut budget, 0)

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use super::index::{ChartVersion, IndexFile};
@@ -166,15 +167,24 @@ pub fn index_directory(dir: &Path, base_url: &str, reuse: &Reuse, created: &str)
     out
 }
 
+/// Opens the archive once: the file type, size cap and gzip header are
+/// checked before it is hashed, and it is loaded from the same open file.
 fn examine(a: &Archive, reuse: &Reuse) -> Outcome {
-    let digest = match chart::digest_file(&a.path) {
+    let mut f = match chart::open_archive(&a.path) {
+        Ok(f) => f,
+        Err(chart::LoadError::Io(e)) => return Outcome::Skipped(format!("cannot read: {e}")),
+        Err(e) => return Outcome::Skipped(e.to_string()),
+    };
+    let digest = match chart::digest_reader((&mut f).take(chart::MAX_ARCHIVE_FILE_SIZE))
+        .and_then(|d| f.rewind().map(|()| d))
+    {
         Ok(d) => d,
         Err(e) => return Outcome::Skipped(format!("cannot read: {e}")),
     };
     if let Some(cv) = reuse.get(digest.as_str()) {
         return Outcome::Reused(Box::new((*cv).clone()));
     }
-    match chart::load_file(&a.path) {
+    match chart::load_open(f) {
         Ok(md) => Outcome::Loaded(Box::new(md), digest),
         Err(e) => Outcome::Skipped(e.to_string()),
     }
