@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::archive::{self, ArchiveError, Budget, BufferedFile};
 use super::metadata::{Metadata, ValidationError};
+use crate::cli::output::{clip, clip_bytes};
 use crate::fileutil;
 use crate::go;
 use crate::go::unmarshal::{match_field, Ctx, DecodeError, Origin};
@@ -109,10 +110,11 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// A reason may quote the file's content, so it is cut short.
 fn file_err(file: &'static str, reason: impl ToString) -> LoadError {
     LoadError::File {
         file,
-        reason: reason.to_string(),
+        reason: clip(&reason.to_string()).into_owned(),
     }
 }
 
@@ -141,7 +143,7 @@ fn load_files(
         return Err(LoadError::TooDeep);
     }
     let mut md: Option<Metadata> = None;
-    for f in files.iter().filter(|f| f.name == "Chart.yaml") {
+    for f in files.iter().filter(|f| f.name == b"Chart.yaml") {
         let v = parse_sigs("Chart.yaml", &f.data)?;
         let m = md.get_or_insert_with(Metadata::default);
         decode_md(m, "Chart.yaml", v)?;
@@ -150,17 +152,17 @@ fn load_files(
         }
     }
     // Subcharts by folder name, in first-seen order.
-    let mut subcharts: Vec<(String, Vec<BufferedFile>)> = Vec::new();
+    let mut subcharts: Vec<(Vec<u8>, Vec<BufferedFile>)> = Vec::new();
     for f in files {
-        match f.name.as_str() {
-            "Chart.yaml" => {}
-            "Chart.lock" => check_lock("Chart.lock", &f.data)?,
-            "requirements.lock" => {
+        match f.name.as_slice() {
+            b"Chart.yaml" => {}
+            b"Chart.lock" => check_lock("Chart.lock", &f.data)?,
+            b"requirements.lock" => {
                 check_lock("requirements.lock", &f.data)?;
                 md.get_or_insert_with(Metadata::default);
             }
-            "values.yaml" => check_values(&f.data)?,
-            "requirements.yaml" => {
+            b"values.yaml" => check_values(&f.data)?,
+            b"requirements.yaml" => {
                 let v = parse_sigs("requirements.yaml", &f.data)?;
                 decode_md(
                     md.get_or_insert_with(Metadata::default),
@@ -168,14 +170,18 @@ fn load_files(
                     v,
                 )?;
             }
-            name if name.starts_with("charts/") => {
-                if name.ends_with(".prov") {
+            name if name.starts_with(b"charts/") => {
+                if name.ends_with(b".prov") {
                     continue;
                 }
-                let rel = &name["charts/".len()..];
-                let cname = rel.split('/').next().unwrap_or("").to_string();
+                let rel = &name[b"charts/".len()..];
+                let cname = rel
+                    .split(|c| *c == b'/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_vec();
                 let sub = BufferedFile {
-                    name: rel.to_string(),
+                    name: rel.to_vec(),
                     data: f.data,
                 };
                 match subcharts.iter_mut().find(|(n, _)| *n == cname) {
@@ -189,11 +195,11 @@ fn load_files(
     let mut md = md.ok_or(LoadError::MissingChartYaml)?;
     md.validate()?;
     for (name, files) in subcharts {
-        if name.starts_with('_') || name.starts_with('.') {
+        if name.starts_with(b"_") || name.starts_with(b".") {
             continue;
         }
         load_subchart(&name, files, budget, depth).map_err(|e| LoadError::Subchart {
-            name: name.clone(),
+            name: clip_bytes(&name),
             source: Box::new(e),
         })?;
     }
@@ -201,12 +207,12 @@ fn load_files(
 }
 
 fn load_subchart(
-    name: &str,
+    name: &[u8],
     files: Vec<BufferedFile>,
     budget: &mut Budget,
     depth: usize,
 ) -> Result<Metadata, LoadError> {
-    if name.ends_with(".tgz") && name.len() > ".tgz".len() {
+    if name.ends_with(b".tgz") && name.len() > b".tgz".len() {
         let first = files
             .into_iter()
             .next()
@@ -214,7 +220,11 @@ fn load_subchart(
         if first.name != name {
             return Err(file_err(
                 "subchart archive",
-                format!("expected {name}, got {}", first.name),
+                format!(
+                    "expected {}, got {}",
+                    clip_bytes(name),
+                    clip_bytes(&first.name)
+                ),
             ));
         }
         let inner = archive::load_archive_files(&first.data[..], budget)?;
@@ -223,8 +233,9 @@ fn load_subchart(
     let stripped = files
         .into_iter()
         .filter_map(|f| {
-            f.name.split_once('/').map(|(_, rest)| BufferedFile {
-                name: rest.to_string(),
+            let slash = f.name.iter().position(|c| *c == b'/')?;
+            Some(BufferedFile {
+                name: f.name[slash + 1..].to_vec(),
                 data: f.data,
             })
         })
@@ -391,5 +402,33 @@ mod tests {
         let err = load_bytes(&level).unwrap_err();
         assert!(err.to_string().contains("expands to more than"), "{err}");
         assert!(start.elapsed().as_secs() < 10);
+    }
+
+    #[test]
+    fn subchart_folders_differing_in_invalid_bytes_stay_apart() {
+        let tar = |second: &str| {
+            let mut raw = crate::test_support::tar_member("demo/Chart.yaml", CHART);
+            let mut one = crate::test_support::tar_member("demo/charts/A/Chart.yaml", CHART);
+            one[12] = 0xff; // "demo/charts/\xff/Chart.yaml", checksum below
+            let mut two = crate::test_support::tar_member(second, b"a: 1\n");
+            two[12] = 0xfe;
+            for m in [&mut one, &mut two] {
+                m[148..156].copy_from_slice(b"        ");
+                let sum: u32 = m[..512].iter().map(|b| *b as u32).sum();
+                m[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+            }
+            raw.extend(one);
+            raw.extend(two);
+            raw.resize(raw.len() + 1024, 0);
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut gz, &raw).unwrap();
+            gz.finish().unwrap()
+        };
+        // The second folder has no Chart.yaml: Helm refuses the chart.
+        let err = load_bytes(&tar("demo/charts/B/values.yaml")).unwrap_err();
+        assert!(
+            err.to_string().contains("Chart.yaml file is missing"),
+            "{err}"
+        );
     }
 }

@@ -238,28 +238,34 @@ impl GoUrl {
 
 /// Go's `path.Clean`.
 pub fn clean(p: &str) -> String {
+    // Only ASCII '/' and '.' are removed, so UTF-8 stays UTF-8.
+    String::from_utf8(clean_bytes(p.as_bytes())).unwrap_or_default()
+}
+
+/// Go's `path.Clean` on a Go string, which is bytes.
+pub fn clean_bytes(p: &[u8]) -> Vec<u8> {
     if p.is_empty() {
-        return ".".into();
+        return b".".to_vec();
     }
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
+    let rooted = p.starts_with(b"/");
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for seg in p.split(|c| *c == b'/') {
         match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
+            b"" | b"." => {}
+            b".." => {
+                if parts.last().is_some_and(|l| *l != b"..") {
                     parts.pop();
                 } else if !rooted {
-                    parts.push("..");
+                    parts.push(b"..");
                 }
             }
             s => parts.push(s),
         }
     }
-    let joined = parts.join("/");
+    let joined = parts.join(&b'/');
     match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
+        (true, _) => [&b"/"[..], &joined].concat(),
+        (false, true) => b".".to_vec(),
         (false, false) => joined,
     }
 }

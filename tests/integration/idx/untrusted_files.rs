@@ -1,7 +1,8 @@
-//! Files every plugin reads from the user: paths that are not regular files
-//! (a symlink to /dev/zero, a FIFO) or are larger than any such file can be.
-//! Each is refused at once, in bounded memory, with one error line naming
-//! it; none blocks or is read to the end.
+//! Files every plugin reads from the user: an archive whose tar headers are
+//! hostile, and paths that are not regular files (a symlink to /dev/zero, a
+//! FIFO) or are larger than any such file can be. Each is refused at once,
+//! in bounded memory, with one error line naming it; none blocks or is
+//! read to the end.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -70,6 +71,29 @@ fn check_refused(what: &str, out: &Output, elapsed: Duration, rss: u64, file: &s
     );
     assert!(text.lines().count() <= 2, "{what}: {shown}");
     naming[0].to_string()
+}
+
+#[test]
+fn oversized_tar_special_headers_are_refused_by_ocipush_and_prov() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    for (file, flag) in [("longname-1.0.0.tgz", b'L'), ("pax-1.0.0.tgz", b'x')] {
+        let chart = d.path().join(file);
+        fs::write(
+            &chart,
+            super::hostile::special_header_bomb(flag, 250, "bomb"),
+        )
+        .unwrap();
+        let line = assert_refused("ocipush", push_cmd(&home, &chart), file);
+        assert!(line.contains("too long"), "{line}");
+        let line = assert_refused(
+            "prov sign",
+            sign_cmd(&home, &chart, &keys().join("rsa.sec.gpg")),
+            file,
+        );
+        assert!(line.contains("too long"), "{line}");
+        assert!(!d.path().join(format!("{file}.prov")).exists());
+    }
 }
 
 /// What a hostile path is made of.
