@@ -470,3 +470,63 @@ fn tar_ends_are_read_as_go_reads_them() {
         super::compat::compare(&home, helm, d.path(), &[], "tar ends");
     }
 }
+
+/// Go strings are bytes: Helm keeps non-UTF-8 file names as they are, in
+/// archive entries (two subchart folders differing only in invalid bytes
+/// are two subcharts) and in the folder (the URL escapes the raw bytes).
+#[test]
+fn non_utf8_names_are_bytes_as_in_helm() {
+    use std::os::unix::ffi::OsStrExt;
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    let p = |b: &[u8]| d.path().join(std::ffi::OsStr::from_bytes(b));
+    let cy = |n: &str| format!("apiVersion: v2\nname: {n}\nversion: 1.0.0\n").into_bytes();
+    fs::write(
+        p(b"caf\xe9-0.1.0.tgz"),
+        chart_tgz("cafe", &lossy(&cy("cafe"))),
+    )
+    .unwrap();
+    fs::write(p(b"x\xe9\x80-1.0.0.tgz"), chart_tgz("x", &lossy(&cy("x")))).unwrap();
+    fs::create_dir(p(b"sub\xff")).unwrap();
+    fs::create_dir(p(b"sub\xfe")).unwrap();
+    fs::write(
+        p(b"sub\xff/caf\xe9-0.2.0.tgz"),
+        chart_tgz("cafe", "apiVersion: v2\nname: cafe\nversion: 0.2.0\n"),
+    )
+    .unwrap();
+    fs::write(p(b"sub\xfe/y-1.0.0.tgz"), chart_tgz("y", &lossy(&cy("y")))).unwrap();
+    // One subchart folder without Chart.yaml: Helm refuses the chart.
+    fs::write(
+        p(b"collapse-1.0.0.tgz"),
+        tgz_bytes(&[
+            (b"collapse/Chart.yaml", &cy("collapse")),
+            (b"collapse/charts/\xff/Chart.yaml", &cy("one")),
+            (b"collapse/charts/\xfe/values.yaml", b"a: 1\n"),
+        ]),
+    )
+    .unwrap();
+    // Two complete ones: Helm indexes it.
+    fs::write(
+        p(b"two-1.0.0.tgz"),
+        tgz_bytes(&[
+            (b"two/Chart.yaml", &cy("two")),
+            (b"two/charts/\xff/Chart.yaml", &cy("one")),
+            (b"two/charts/\xfe/Chart.yaml", &cy("other")),
+        ]),
+    )
+    .unwrap();
+    let out = idx(&home).arg("build").arg(d.path()).output().unwrap();
+    let err = lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("collapse-1.0.0.tgz"), "{err}");
+    for helm in BOTH {
+        super::compat::compare(&home, helm, d.path(), &[], "non-UTF-8 names");
+        super::compat::compare(
+            &home,
+            helm,
+            d.path(),
+            &["--url", "https://h/c"],
+            "non-UTF-8 names with --url",
+        );
+    }
+}
