@@ -1,13 +1,20 @@
-//! Safe file replacement (`internal/fileutil` in Helm, made stricter).
+//! Safe file replacement (`internal/fileutil` in Helm, made stricter), and
+//! safe reading of the files a user names.
 //!
 //! An index is either the old file or the complete new one, whatever happens
 //! to the process: the new content goes to a temporary file in the same
 //! folder, is flushed to disk, and is renamed over the target. Writers of the
 //! same folder serialise on an advisory lock, so two runs never interleave a
 //! read-modify-write and lose each other's entries.
+//!
+//! Every file read into memory is read with [`read_regular`]: a path may
+//! name a FIFO (which blocks a plain open), a device such as `/dev/zero`
+//! (which never ends) or a sparse file of terabytes, and none of those may
+//! hang a run or exhaust memory. Each kind of file has its own cap, a named
+//! constant beside the code that reads it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -141,6 +148,85 @@ impl Drop for DirLock {
     }
 }
 
+/// Opens `path` for reading if it is a regular file, following symlinks as
+/// Helm does. The open does not block on a FIFO (`O_NONBLOCK`, which has no
+/// effect on a regular file), and the type is checked on the opened file,
+/// so a path swapped after a check cannot slip through.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = opts.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", file_kind(&meta)),
+        ));
+    }
+    Ok(file)
+}
+
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a file"
+    }
+}
+
+/// The error of a file over its cap of `max` bytes.
+pub fn too_large(max: u64) -> io::Error {
+    const MIB: u64 = 1024 * 1024;
+    let limit = if max.is_multiple_of(MIB) {
+        format!("{} MiB", max / MIB)
+    } else {
+        format!("{max} bytes")
+    };
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("larger than {limit}, the limit for this kind of file"),
+    )
+}
+
+/// Reads a regular file ([`open_regular`]) of at most `max_bytes`; a larger
+/// one is refused from its size before anything is read, and reading stops
+/// past the cap should it grow meanwhile.
+pub fn read_regular(path: &Path, max_bytes: u64) -> io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let len = file.metadata()?.len();
+    if len > max_bytes {
+        return Err(too_large(max_bytes));
+    }
+    let mut data = Vec::with_capacity(len as usize);
+    file.take(max_bytes + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > max_bytes {
+        return Err(too_large(max_bytes));
+    }
+    Ok(data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +285,37 @@ mod tests {
         assert!(matches!(f.try_lock(), Err(fs::TryLockError::WouldBlock)));
         drop(held);
         assert!(f.try_lock().is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_within_the_cap_are_read() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        fs::write(&p, "abc").unwrap();
+        assert_eq!(read_regular(&p, 3).unwrap(), b"abc");
+        let e = read_regular(&p, 2).unwrap_err();
+        assert!(e.to_string().starts_with("larger than 2 bytes"), "{e}");
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&p, &link).unwrap();
+        assert_eq!(read_regular(&link, 3).unwrap(), b"abc");
+        let zero = d.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let e = read_regular(&zero, 1 << 20).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        let fifo = d.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = read_regular(&fifo, 1 << 20).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        let e = read_regular(d.path(), 1 << 20).unwrap_err();
+        assert!(e.to_string().contains("folder"), "{e}");
+        assert_eq!(
+            read_regular(&d.path().join("missing"), 1)
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::NotFound
+        );
     }
 }

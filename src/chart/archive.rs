@@ -12,6 +12,9 @@ use std::io::{self, Read};
 use flate2::read::MultiGzDecoder;
 use thiserror::Error;
 
+use crate::cli::output::clip_bytes;
+use crate::go::tar;
+
 /// Helm's `MaxDecompressedFileSize`.
 pub const MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
 /// Helm's `MaxDecompressedChartSize`.
@@ -19,15 +22,23 @@ pub const MAX_CHART_SIZE: u64 = 100 * 1024 * 1024;
 /// Decompressed bytes (tar framing included) one top-level archive may
 /// produce across all nesting levels.
 pub const STREAM_BUDGET: u64 = 256 * 1024 * 1024;
+/// The largest chart archive file read. Helm caps what an archive expands
+/// to at [`MAX_CHART_SIZE`], which a gzip stream cannot fit into a much
+/// larger file (except by padding it with empty members), so a file this
+/// large is no chart Helm would load.
+pub const MAX_ARCHIVE_FILE_SIZE: u64 = 128 * 1024 * 1024;
 
 /// A file from an archive. Only the files that decide whether and how a
-/// chart loads keep their bytes; the rest keep their name.
+/// chart loads keep their bytes; the rest keep their name. Names are bytes,
+/// as in Helm, so that names differing only in invalid UTF-8 stay apart.
 #[derive(Debug, Clone)]
 pub struct BufferedFile {
-    pub name: String,
+    pub name: Vec<u8>,
     pub data: Vec<u8>,
 }
 
+/// Archive-controlled names in these messages are cut short
+/// ([`clip_bytes`]).
 #[derive(Debug, Error)]
 pub enum ArchiveError {
     #[error("not a gzipped archive")]
@@ -50,12 +61,20 @@ pub enum ArchiveError {
     Budget,
     #[error("no files in chart archive")]
     Empty,
+    #[error("truncated archive: unexpected EOF inside {0:?}")]
+    TruncatedIn(String),
+    #[error("{0}")]
+    Tar(tar::Error),
     #[error("corrupt archive: {0}")]
     Corrupt(String),
 }
 
-fn corrupt(e: io::Error) -> ArchiveError {
-    ArchiveError::Corrupt(e.to_string())
+fn tar_err(e: tar::Error) -> ArchiveError {
+    match e {
+        tar::Error::Io(e) => ArchiveError::Corrupt(e.to_string()),
+        tar::Error::Header => ArchiveError::Corrupt(e.to_string()),
+        e => ArchiveError::Tar(e),
+    }
 }
 
 /// Decompressed bytes still allowed, shared by nested archives.
@@ -96,11 +115,15 @@ pub fn is_gzip(head: &[u8]) -> bool {
 }
 
 /// Whether a chart file's content matters for loading it.
-fn keeps_data(name: &str) -> bool {
+fn keeps_data(name: &[u8]) -> bool {
     matches!(
         name,
-        "Chart.yaml" | "Chart.lock" | "values.yaml" | "requirements.yaml" | "requirements.lock"
-    ) || name.starts_with("charts/")
+        b"Chart.yaml"
+            | b"Chart.lock"
+            | b"values.yaml"
+            | b"requirements.yaml"
+            | b"requirements.lock"
+    ) || name.starts_with(b"charts/")
 }
 
 /// Helm's `LoadArchiveFiles`: the archive's files with the top folder
@@ -122,42 +145,36 @@ pub fn load_archive_files(
 }
 
 fn read_tar<R: Read>(input: &mut R) -> Result<Vec<BufferedFile>, ArchiveError> {
-    let mut archive = tar::Archive::new(input);
+    let mut tr = tar::Reader::new(input);
     let mut files = Vec::new();
     let mut remaining = MAX_CHART_SIZE;
-    for entry in archive.entries().map_err(corrupt)? {
-        let mut entry = entry.map_err(corrupt)?;
-        let header = entry.header();
-        let kind = header.entry_type();
-        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let mode = header.mode().unwrap_or(0);
-        let is_dir = kind.is_dir()
-            || mode & 0o170000 == 0o040000
-            || (kind.as_byte() == 0 && raw_name.ends_with('/'));
-        if is_dir || kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
+    while let Some(hd) = tr.next().map_err(tar_err)? {
+        if hd.is_dir() || matches!(hd.typeflag, tar::TYPE_X_HEADER | tar::TYPE_X_GLOBAL_HEADER) {
             continue;
         }
-        let name = normalise_name(&raw_name)?;
-        let size = entry.size();
-        if size > remaining {
+        let name = normalise_name(&hd.name)?;
+        if hd.size > remaining as i64 {
             return Err(ArchiveError::ChartTooLarge);
         }
-        if size > MAX_FILE_SIZE {
-            return Err(ArchiveError::FileTooLarge(raw_name));
+        if hd.size > MAX_FILE_SIZE as i64 {
+            return Err(ArchiveError::FileTooLarge(clip_bytes(&hd.name)));
         }
-        let keep = keeps_data(&name);
+        let truncated = |e: io::Error| match e.kind() {
+            io::ErrorKind::UnexpectedEof => ArchiveError::TruncatedIn(clip_bytes(&hd.name)),
+            _ => ArchiveError::Corrupt(e.to_string()),
+        };
         let mut data = Vec::new();
-        let copied = if keep {
-            data.reserve(size as usize);
-            (&mut entry)
+        let copied = if keeps_data(&name) {
+            data.reserve(hd.size.max(0) as usize);
+            (&mut tr)
                 .take(remaining)
                 .read_to_end(&mut data)
-                .map_err(corrupt)? as u64
+                .map_err(truncated)? as u64
         } else {
-            io::copy(&mut (&mut entry).take(remaining), &mut io::sink()).map_err(corrupt)?
+            io::copy(&mut (&mut tr).take(remaining), &mut io::sink()).map_err(truncated)?
         };
         remaining -= copied;
-        if copied < size || remaining == 0 {
+        if (copied as i64) < hd.size || remaining == 0 {
             return Err(ArchiveError::ChartTooLarge);
         }
         if data.starts_with(b"\xef\xbb\xbf") {
@@ -172,27 +189,26 @@ fn read_tar<R: Read>(input: &mut R) -> Result<Vec<BufferedFile>, ArchiveError> {
 }
 
 /// Strips the top folder and applies Helm's path checks.
-fn normalise_name(raw: &str) -> Result<String, ArchiveError> {
-    let delim = if raw.contains('\\') { '\\' } else { '/' };
-    let mut parts = raw.split(delim);
-    let first = parts.next().unwrap_or("");
-    let rest: Vec<&str> = parts.collect();
-    let n = rest.join("/");
-    if n.starts_with('/') {
+fn normalise_name(raw: &[u8]) -> Result<Vec<u8>, ArchiveError> {
+    let delim = if raw.contains(&b'\\') { b'\\' } else { b'/' };
+    let mut parts = raw.split(|c| *c == delim);
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&[u8]> = parts.collect();
+    let n = rest.join(&b'/');
+    if n.starts_with(b"/") {
         return Err(ArchiveError::AbsolutePath);
     }
-    let n = crate::go::url::clean(&n);
-    if n == "." {
-        return Err(ArchiveError::OutsideBase(raw.to_string()));
+    let n = crate::go::url::clean_bytes(&n);
+    if n == b"." {
+        return Err(ArchiveError::OutsideBase(clip_bytes(raw)));
     }
-    if n.starts_with("..") {
-        return Err(ArchiveError::ParentDirectory(raw.to_string()));
+    if n.starts_with(b"..") {
+        return Err(ArchiveError::ParentDirectory(clip_bytes(raw)));
     }
-    let b = n.as_bytes();
-    if b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/' {
-        return Err(ArchiveError::DrivePath(raw.to_string()));
+    if n.len() >= 3 && n[0].is_ascii_alphabetic() && n[1] == b':' && n[2] == b'/' {
+        return Err(ArchiveError::DrivePath(clip_bytes(raw)));
     }
-    if first == "Chart.yaml" {
+    if first == b"Chart.yaml" {
         return Err(ArchiveError::ChartYamlNotInBase);
     }
     Ok(n)
@@ -210,7 +226,7 @@ mod tests {
     #[test]
     fn strips_top_folder_and_bom() {
         let f = load(&[("demo/Chart.yaml", b"\xef\xbb\xbfname: demo\n")]).unwrap();
-        assert_eq!(f[0].name, "Chart.yaml");
+        assert_eq!(f[0].name, b"Chart.yaml");
         assert_eq!(f[0].data, b"name: demo\n");
     }
 
@@ -263,5 +279,24 @@ mod tests {
             load_archive_files(&data[..], &mut b),
             Err(ArchiveError::Budget)
         ));
+    }
+
+    #[test]
+    fn names_are_bytes_and_messages_cut_them() {
+        let f = load(&[("demo/charts/\u{e9}/x", b"")]).unwrap();
+        assert_eq!(f[0].name, "charts/\u{e9}/x".as_bytes());
+        let long = format!("demo/../{}", "a".repeat(100_000));
+        let e = normalise_name(long.as_bytes()).unwrap_err().to_string();
+        assert!(e.len() < 400 && e.contains('…'), "{e}");
+    }
+
+    #[test]
+    fn truncated_data_is_reported_as_truncated() {
+        let mut tar = crate::test_support::tar_member("demo/Chart.yaml", &[b'x'; 2000]);
+        tar.truncate(1000);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar).unwrap();
+        let e = load_archive_files(&gz.finish().unwrap()[..], &mut Budget::default()).unwrap_err();
+        assert!(matches!(e, ArchiveError::TruncatedIn(_)), "{e}");
     }
 }

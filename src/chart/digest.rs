@@ -6,20 +6,31 @@
 //! computation here means an index, a `.prov` and a manifest can never
 //! disagree on how it is spelt.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::archive::MAX_ARCHIVE_FILE_SIZE;
+use crate::fileutil;
+
 /// `provenance.DigestFile`: lowercase hex SHA-256 of the whole file, read in
-/// chunks so that an archive is never held in memory just to be hashed.
+/// chunks so that an archive is never held in memory just to be hashed. Only
+/// a regular file of at most [`MAX_ARCHIVE_FILE_SIZE`] is hashed.
 pub fn digest_file(path: &Path) -> io::Result<String> {
-    let mut f = File::open(path)?;
+    let f = fileutil::open_regular(path)?;
+    if f.metadata()?.len() > MAX_ARCHIVE_FILE_SIZE {
+        return Err(fileutil::too_large(MAX_ARCHIVE_FILE_SIZE));
+    }
+    digest_reader(f.take(MAX_ARCHIVE_FILE_SIZE))
+}
+
+/// The digest of everything `r` yields.
+pub fn digest_reader(mut r: impl Read) -> io::Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        match f.read(&mut buf)? {
+        match r.read(&mut buf)? {
             0 => break,
             n => h.update(&buf[..n]),
         }

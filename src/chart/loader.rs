@@ -7,13 +7,15 @@
 //! parsed (Helm does not parse them when loading either).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
 
 use thiserror::Error;
 
 use super::archive::{self, ArchiveError, Budget, BufferedFile};
 use super::metadata::{Metadata, ValidationError, METADATA_SHAPE, REQUIREMENTS_SHAPE};
+use crate::cli::output::{clip, clip_bytes};
+use crate::fileutil;
 use crate::go;
 use crate::go::unmarshal::{match_field, non_finite_for, Ctx, DecodeError, Origin, Shape};
 use crate::go::yaml::{self, LoadOptions, Value};
@@ -50,16 +52,38 @@ const SIGS: Ctx = Ctx {
     strict: false,
 };
 
-/// Loads the archive at `path` (Helm's `loader.Load` for a file) and returns
-/// its validated, sanitised metadata.
-pub fn load_file(path: &Path) -> Result<Metadata, LoadError> {
-    let mut f = BufReader::with_capacity(64 * 1024, File::open(path)?);
+/// Opens the chart archive at `path` for reading from its start: a regular
+/// file of at most [`archive::MAX_ARCHIVE_FILE_SIZE`] that starts as gzip
+/// does (checked before anything else reads it, hashing included).
+pub fn open_archive(path: &Path) -> Result<File, LoadError> {
+    let mut f = fileutil::open_regular(path)?;
+    if f.metadata()?.len() > archive::MAX_ARCHIVE_FILE_SIZE {
+        return Err(fileutil::too_large(archive::MAX_ARCHIVE_FILE_SIZE).into());
+    }
     let mut head = [0u8; 3];
     let n = read_up_to(&mut f, &mut head)?;
     if !archive::is_gzip(&head[..n]) {
         return Err(LoadError::NotGzip);
     }
-    let input = head[..n].chain(f);
+    f.rewind()?;
+    Ok(f)
+}
+
+/// Reads a whole chart archive into memory, as `helm push` and `helm
+/// package --sign` do, capped at [`archive::MAX_ARCHIVE_FILE_SIZE`].
+pub fn read_archive(path: &Path) -> io::Result<Vec<u8>> {
+    fileutil::read_regular(path, archive::MAX_ARCHIVE_FILE_SIZE)
+}
+
+/// Loads the archive at `path` (Helm's `loader.Load` for a file) and returns
+/// its validated, sanitised metadata.
+pub fn load_file(path: &Path) -> Result<Metadata, LoadError> {
+    load_open(open_archive(path)?)
+}
+
+/// Loads an archive opened by [`open_archive`], from its current position.
+pub fn load_open(f: File) -> Result<Metadata, LoadError> {
+    let input = BufReader::with_capacity(64 * 1024, f);
     let mut budget = Budget::default();
     let files = archive::load_archive_files(input, &mut budget)?;
     load_files(files, &mut budget, 0)
@@ -86,10 +110,11 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// A reason may quote the file's content, so it is cut short.
 fn file_err(file: &'static str, reason: impl ToString) -> LoadError {
     LoadError::File {
         file,
-        reason: reason.to_string(),
+        reason: clip(&reason.to_string()).into_owned(),
     }
 }
 
@@ -119,7 +144,7 @@ fn load_files(
         return Err(LoadError::TooDeep);
     }
     let mut md: Option<Metadata> = None;
-    for f in files.iter().filter(|f| f.name == "Chart.yaml") {
+    for f in files.iter().filter(|f| f.name == b"Chart.yaml") {
         let v = parse_sigs("Chart.yaml", &f.data, &METADATA_SHAPE)?;
         let m = md.get_or_insert_with(Metadata::default);
         decode_md(m, "Chart.yaml", v)?;
@@ -128,17 +153,17 @@ fn load_files(
         }
     }
     // Subcharts by folder name, in first-seen order.
-    let mut subcharts: Vec<(String, Vec<BufferedFile>)> = Vec::new();
+    let mut subcharts: Vec<(Vec<u8>, Vec<BufferedFile>)> = Vec::new();
     for f in files {
-        match f.name.as_str() {
-            "Chart.yaml" => {}
-            "Chart.lock" => check_lock("Chart.lock", &f.data)?,
-            "requirements.lock" => {
+        match f.name.as_slice() {
+            b"Chart.yaml" => {}
+            b"Chart.lock" => check_lock("Chart.lock", &f.data)?,
+            b"requirements.lock" => {
                 check_lock("requirements.lock", &f.data)?;
                 md.get_or_insert_with(Metadata::default);
             }
-            "values.yaml" => check_values(&f.data)?,
-            "requirements.yaml" => {
+            b"values.yaml" => check_values(&f.data)?,
+            b"requirements.yaml" => {
                 let v = parse_sigs("requirements.yaml", &f.data, &REQUIREMENTS_SHAPE)?;
                 decode_md(
                     md.get_or_insert_with(Metadata::default),
@@ -146,14 +171,18 @@ fn load_files(
                     v,
                 )?;
             }
-            name if name.starts_with("charts/") => {
-                if name.ends_with(".prov") {
+            name if name.starts_with(b"charts/") => {
+                if name.ends_with(b".prov") {
                     continue;
                 }
-                let rel = &name["charts/".len()..];
-                let cname = rel.split('/').next().unwrap_or("").to_string();
+                let rel = &name[b"charts/".len()..];
+                let cname = rel
+                    .split(|c| *c == b'/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_vec();
                 let sub = BufferedFile {
-                    name: rel.to_string(),
+                    name: rel.to_vec(),
                     data: f.data,
                 };
                 match subcharts.iter_mut().find(|(n, _)| *n == cname) {
@@ -167,11 +196,11 @@ fn load_files(
     let mut md = md.ok_or(LoadError::MissingChartYaml)?;
     md.validate()?;
     for (name, files) in subcharts {
-        if name.starts_with('_') || name.starts_with('.') {
+        if name.starts_with(b"_") || name.starts_with(b".") {
             continue;
         }
         load_subchart(&name, files, budget, depth).map_err(|e| LoadError::Subchart {
-            name: name.clone(),
+            name: clip_bytes(&name),
             source: Box::new(e),
         })?;
     }
@@ -179,12 +208,12 @@ fn load_files(
 }
 
 fn load_subchart(
-    name: &str,
+    name: &[u8],
     files: Vec<BufferedFile>,
     budget: &mut Budget,
     depth: usize,
 ) -> Result<Metadata, LoadError> {
-    if name.ends_with(".tgz") && name.len() > ".tgz".len() {
+    if name.ends_with(b".tgz") && name.len() > b".tgz".len() {
         let first = files
             .into_iter()
             .next()
@@ -192,7 +221,11 @@ fn load_subchart(
         if first.name != name {
             return Err(file_err(
                 "subchart archive",
-                format!("expected {name}, got {}", first.name),
+                format!(
+                    "expected {}, got {}",
+                    clip_bytes(name),
+                    clip_bytes(&first.name)
+                ),
             ));
         }
         let inner = archive::load_archive_files(&first.data[..], budget)?;
@@ -201,8 +234,9 @@ fn load_subchart(
     let stripped = files
         .into_iter()
         .filter_map(|f| {
-            f.name.split_once('/').map(|(_, rest)| BufferedFile {
-                name: rest.to_string(),
+            let slash = f.name.iter().position(|c| *c == b'/')?;
+            Some(BufferedFile {
+                name: f.name[slash + 1..].to_vec(),
                 data: f.data,
             })
         })
@@ -369,5 +403,33 @@ mod tests {
         let err = load_bytes(&level).unwrap_err();
         assert!(err.to_string().contains("expands to more than"), "{err}");
         assert!(start.elapsed().as_secs() < 10);
+    }
+
+    #[test]
+    fn subchart_folders_differing_in_invalid_bytes_stay_apart() {
+        let tar = |second: &str| {
+            let mut raw = crate::test_support::tar_member("demo/Chart.yaml", CHART);
+            let mut one = crate::test_support::tar_member("demo/charts/A/Chart.yaml", CHART);
+            one[12] = 0xff; // "demo/charts/\xff/Chart.yaml", checksum below
+            let mut two = crate::test_support::tar_member(second, b"a: 1\n");
+            two[12] = 0xfe;
+            for m in [&mut one, &mut two] {
+                m[148..156].copy_from_slice(b"        ");
+                let sum: u32 = m[..512].iter().map(|b| *b as u32).sum();
+                m[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+            }
+            raw.extend(one);
+            raw.extend(two);
+            raw.resize(raw.len() + 1024, 0);
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut gz, &raw).unwrap();
+            gz.finish().unwrap()
+        };
+        // The second folder has no Chart.yaml: Helm refuses the chart.
+        let err = load_bytes(&tar("demo/charts/B/values.yaml")).unwrap_err();
+        assert!(
+            err.to_string().contains("Chart.yaml file is missing"),
+            "{err}"
+        );
     }
 }

@@ -8,6 +8,7 @@
 use thiserror::Error;
 use unicode_general_category::{get_general_category, GeneralCategory as G};
 
+use crate::cli::output::clip;
 use crate::go::semver;
 use crate::go::unmarshal::{match_field, Ctx, DecodeError, Shape};
 use crate::go::yaml::Value;
@@ -229,11 +230,14 @@ impl Metadata {
         if self.name == "." || self.name == ".." {
             return err(format!(
                 "chart.metadata.name {:?} is not allowed",
-                self.name
+                clip(&self.name)
             ));
         }
         if self.name != go_base(&self.name) {
-            return err(format!("chart.metadata.name {:?} is invalid", self.name));
+            return err(format!(
+                "chart.metadata.name {:?} is invalid",
+                clip(&self.name)
+            ));
         }
         if self.version.is_empty() {
             return err("chart.metadata.version is required".into());
@@ -241,7 +245,7 @@ impl Metadata {
         if semver::Version::parse(&self.version).is_err() {
             return err(format!(
                 "chart.metadata.version {:?} is invalid",
-                self.version
+                clip(&self.version)
             ));
         }
         if !matches!(self.chart_type.as_str(), "" | "application" | "library") {
@@ -272,7 +276,7 @@ impl Metadata {
             if !d.alias.is_empty() && !alias_ok {
                 return err(format!(
                     "dependency {:?} has disallowed characters in the alias",
-                    d.name
+                    clip(&d.name)
                 ));
             }
             let key = if d.alias.is_empty() {
@@ -282,7 +286,8 @@ impl Metadata {
             };
             if seen.contains(key) {
                 return err(format!(
-                    "more than one dependency with name or alias {key:?}"
+                    "more than one dependency with name or alias {:?}",
+                    clip(key)
                 ));
             }
             seen.push(key.clone());

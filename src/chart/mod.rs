@@ -8,8 +8,9 @@ pub(crate) mod encode;
 mod loader;
 mod metadata;
 
-pub use digest::{digest, digest_file, sha256_digest};
+pub use archive::MAX_ARCHIVE_FILE_SIZE;
+pub use digest::{digest, digest_file, digest_reader, sha256_digest};
 pub use encode::{metadata_json, write_metadata_yaml};
-pub use loader::{load_bytes, load_file, LoadError};
+pub use loader::{load_bytes, load_file, load_open, open_archive, read_archive, LoadError};
 pub(crate) use metadata::FIELDS as METADATA_FIELDS;
 pub use metadata::{Dependency, Maintainer, Metadata, ValidationError};

@@ -131,6 +131,32 @@ pub fn fail(e: &(dyn Error + 'static)) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// Characters of one piece of input-controlled text (a file name inside an
+/// archive, a chart name) that a message shows. Such text can be megabytes
+/// long; cut, a message stays one readable line and costs no memory.
+pub const SHOWN_CHARS: usize = 200;
+
+/// `s` cut to [`SHOWN_CHARS`] characters, with an ellipsis when cut.
+pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(SHOWN_CHARS) {
+        None => s.into(),
+        Some((end, _)) => format!("{}…", &s[..end]).into(),
+    }
+}
+
+/// Bytes (a name that need not be UTF-8) as [`clip`]ped text; invalid
+/// UTF-8 shows as U+FFFD.
+pub fn clip_bytes(b: &[u8]) -> String {
+    let head = &b[..b.len().min(SHOWN_CHARS * 4 + 4)];
+    let text = String::from_utf8_lossy(head);
+    let clipped = clip(&text);
+    if head.len() < b.len() && !clipped.ends_with('…') {
+        format!("{clipped}…")
+    } else {
+        clipped.into_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +204,18 @@ mod tests {
         } else {
             40
         }
+    }
+
+    #[test]
+    fn clip_cuts_long_text_only() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(SHOWN_CHARS + 1);
+        let c = clip(&long);
+        assert_eq!(c.chars().count(), SHOWN_CHARS + 1);
+        assert!(c.ends_with('…'));
+        assert_eq!(clip(&long[..SHOWN_CHARS * 2]), &long[..SHOWN_CHARS * 2]);
+        assert_eq!(clip_bytes(b"a\xffb"), "a\u{fffd}b");
+        let c = clip_bytes(&vec![b'a'; 1 << 20]);
+        assert_eq!(c.chars().count(), SHOWN_CHARS + 1);
     }
 }

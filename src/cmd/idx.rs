@@ -203,7 +203,7 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
 }
 
 fn read_if_exists(p: &Path) -> Result<Option<Vec<u8>>, IdxError> {
-    match std::fs::read(p) {
+    match repo::read_index_file(p) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err(p)(e)),
@@ -351,7 +351,7 @@ impl CheckReport {
 /// `helm idx check DIR`: the problems found (empty when all agree).
 pub fn check(dir: &Path, url: Option<&str>) -> Result<CheckReport, IdxError> {
     let path = dir.join("index.yaml");
-    let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+    let bytes = repo::read_index_file(&path).map_err(io_err(&path))?;
     let label = path.display().to_string();
     let loaded = load_index(&bytes, &label, Strictness::Helm).map_err(|source| IdxError::Load {
         path: label,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::chart;
 use crate::cli::{render_error, EnvSettings};
 use crate::getter::{self, Body, GetError, GetterOptions};
 use crate::net::{SafeUrl, Secret};
@@ -256,7 +257,12 @@ fn reload(path: &Path, c: &Prepared) -> Result<Prepared, ReloadError> {
         } else {
             path.to_path_buf()
         };
-        let data = std::fs::read(&file).map_err(|e| ReloadError::Read(file.clone(), e))?;
+        let data = if layer.media_type == PROV_LAYER_MEDIA_TYPE {
+            provenance::read_prov(&file)
+        } else {
+            chart::read_archive(&file)
+        }
+        .map_err(|e| ReloadError::Read(file.clone(), e))?;
         layer
             .reload(data)
             .map_err(|e| ReloadError::Changed(file.clone(), e))?;

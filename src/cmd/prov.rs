@@ -1,6 +1,6 @@
 //! `helm prov`: sign charts and verify them against their provenance files.
 
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use sequoia_openpgp::crypto::Password;
@@ -132,7 +132,7 @@ pub fn sign(o: &SignOptions) -> Result<Signing, ProvError> {
             path: path.to_path_buf(),
             source: FileError(e),
         };
-        let archive = std::fs::read(path).map_err(io)?;
+        let archive = chart::read_archive(path).map_err(io)?;
         let md = chart::load_bytes(&archive).map_err(|source| ProvError::Chart {
             path: path.to_path_buf(),
             source,
@@ -435,12 +435,12 @@ fn verify_one(path: &Path, certs: &[Cert], policy: Policy) -> Result<Verificatio
             path: path.to_path_buf(),
         });
     }
-    let archive = std::fs::read(path).map_err(|e| ProvError::Io {
+    let archive = chart::read_archive(path).map_err(|e| ProvError::Io {
         path: path.to_path_buf(),
         source: FileError(e),
     })?;
     let prov_file = provenance::prov_path(path);
-    let prov = std::fs::read(&prov_file).map_err(|e| ProvError::NoProv {
+    let prov = provenance::read_prov(&prov_file).map_err(|e| ProvError::NoProv {
         path: path.to_path_buf(),
         prov: prov_file.clone(),
         source: FileError(e),
@@ -542,11 +542,13 @@ pub fn print_verify_diagnostics(reports: &[VerifyReport]) {
 /// its line ending.
 pub fn read_registry_password_stdin() -> Result<Secret, ProvError> {
     let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
         .map_err(|e| ProvError::RegistryPassword(FileError(e)))?;
     Ok(Secret::from(s.trim_end_matches(['\r', '\n'])))
 }
+
+/// The largest `--passphrase-file` read; only its first line is used.
+const MAX_PASSPHRASE_FILE_SIZE: u64 = 1024 * 1024;
 
 /// The first line of the passphrase file (Helm's rule), or of stdin for `-`.
 pub fn read_passphrase(spec: &str) -> Result<Secret, ProvError> {
@@ -558,10 +560,14 @@ pub fn read_passphrase(spec: &str) -> Result<Secret, ProvError> {
     if spec == "-" {
         std::io::stdin().lock().read_line(&mut line).map_err(fail)?;
     } else {
-        let mut s = String::new();
-        std::fs::File::open(spec)
-            .and_then(|mut f| f.read_to_string(&mut s))
-            .map_err(fail)?;
+        let data =
+            fileutil::read_regular(Path::new(spec), MAX_PASSPHRASE_FILE_SIZE).map_err(fail)?;
+        let s = String::from_utf8(data).map_err(|_| {
+            fail(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
+        })?;
         line = s.lines().next().unwrap_or("").to_string();
     }
     Ok(Secret::from(line.trim_end_matches(['\r', '\n'])))

@@ -283,6 +283,29 @@ fn write_string<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
     out.write_all(b"\"")
 }
 
+/// A Go string (any bytes) as `encoding/json` writes it: each byte that
+/// does not start a valid UTF-8 sequence becomes U+FFFD, one per byte as
+/// Go's `utf8.DecodeRune` consumes them (Rust's lossy conversion replaces a
+/// truncated sequence once).
+pub fn lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(err) => {
+                let (good, bad) = rest.split_at(err.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                out.push('\u{fffd}');
+                rest = bad.get(1..).unwrap_or_default();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,5 +386,12 @@ mod tests {
                 ])
             )])
         );
+    }
+
+    #[test]
+    fn lossy_replaces_each_invalid_byte() {
+        assert_eq!(lossy(b"caf\xe9"), "caf\u{fffd}");
+        assert_eq!(lossy(b"x\xe9\x80-"), "x\u{fffd}\u{fffd}-");
+        assert_eq!(lossy("é".as_bytes()), "é");
     }
 }

@@ -14,6 +14,7 @@ pub mod json;
 pub mod semver;
 pub mod sort;
 pub mod strconv;
+pub mod tar;
 pub mod time;
 pub mod unmarshal;
 pub mod url;

@@ -15,8 +15,8 @@ struct GoUrl {
     /// `//` authority as written (userinfo and host), when present.
     authority: Option<String>,
     omit_host: bool,
-    /// The decoded path.
-    path: String,
+    /// The decoded path: bytes, as a Go string is.
+    path: Vec<u8>,
     raw_query: String,
     force_query: bool,
     /// The fragment as written after `#` (already validated).
@@ -37,7 +37,7 @@ fn parse(raw: &str) -> Result<GoUrl, ParseError> {
     }
     let mut u = GoUrl::default();
     if rest == "*" {
-        u.path = "*".into();
+        u.path = b"*".to_vec();
     } else {
         let (scheme, mut rest) = get_scheme(rest)?;
         u.scheme = scheme.to_ascii_lowercase();
@@ -142,23 +142,24 @@ fn valid_optional_port(port: &str) -> Result<(), ParseError> {
 }
 
 /// Go's `unescape` in path mode: `%XX` decoded, a malformed escape is an error.
-fn unescape(s: &str) -> Result<String, ParseError> {
+fn unescape(s: &str) -> Result<Vec<u8>, ParseError> {
     decode(s, true).ok_or(ParseError)
 }
 
 /// Decodes `%XX` escapes, keeping a malformed escape as it is written: for
-/// matching URL paths to files, where nothing is to be refused.
-pub fn percent_decode(s: &str) -> String {
-    decode(s, false).unwrap_or_else(|| s.to_string())
+/// matching URL paths to files, where nothing is to be refused. The result
+/// is bytes: `%E9` is the byte a Latin-1 file name holds.
+pub fn percent_decode(s: &str) -> Vec<u8> {
+    decode(s, false).unwrap_or_else(|| s.as_bytes().to_vec())
 }
 
 /// `%XX` decoding; a malformed escape is `None` when `strict`, kept as text
 /// otherwise.
-fn decode(s: &str, strict: bool) -> Option<String> {
-    if !s.contains('%') {
-        return Some(s.to_string());
-    }
+fn decode(s: &str, strict: bool) -> Option<Vec<u8>> {
     let b = s.as_bytes();
+    if !s.contains('%') {
+        return Some(b.to_vec());
+    }
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -175,13 +176,14 @@ fn decode(s: &str, strict: bool) -> Option<String> {
             }
         }
     }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    Some(out)
 }
 
-/// Go's `escape(s, encodePath)`.
-fn escape_path(s: &str) -> String {
+/// Go's `escape(s, encodePath)`, byte by byte (a byte of invalid UTF-8 is
+/// escaped like any other).
+fn escape_path(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
-    for &c in s.as_bytes() {
+    for &c in s {
         let keep = c.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@".contains(&c);
         if keep {
             out.push(c as char);
@@ -211,7 +213,7 @@ impl GoUrl {
                 }
                 buf.push_str(host);
             }
-            let path = if self.path == "*" {
+            let path = if self.path == b"*" {
                 "*".to_string()
             } else {
                 escape_path(&self.path)
@@ -238,54 +240,66 @@ impl GoUrl {
 
 /// Go's `path.Clean`.
 pub fn clean(p: &str) -> String {
+    // Only ASCII '/' and '.' are removed, so UTF-8 stays UTF-8.
+    String::from_utf8(clean_bytes(p.as_bytes())).unwrap_or_default()
+}
+
+/// Go's `path.Clean` on a Go string, which is bytes.
+pub fn clean_bytes(p: &[u8]) -> Vec<u8> {
     if p.is_empty() {
-        return ".".into();
+        return b".".to_vec();
     }
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
+    let rooted = p.starts_with(b"/");
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for seg in p.split(|c| *c == b'/') {
         match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
+            b"" | b"." => {}
+            b".." => {
+                if parts.last().is_some_and(|l| *l != b"..") {
                     parts.pop();
                 } else if !rooted {
-                    parts.push("..");
+                    parts.push(b"..");
                 }
             }
             s => parts.push(s),
         }
     }
-    let joined = parts.join("/");
+    let joined = parts.join(&b'/');
     match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
+        (true, _) => [&b"/"[..], &joined].concat(),
+        (false, true) => b".".to_vec(),
         (false, false) => joined,
     }
 }
 
 /// Go's `path.Join`: empty elements are ignored; all empty gives "".
-pub fn path_join(elems: &[&str]) -> String {
-    let non_empty: Vec<&str> = elems.iter().copied().filter(|e| !e.is_empty()).collect();
+pub fn path_join(elems: &[&[u8]]) -> Vec<u8> {
+    let non_empty: Vec<&[u8]> = elems.iter().copied().filter(|e| !e.is_empty()).collect();
     if non_empty.is_empty() {
-        return String::new();
+        return Vec::new();
     }
-    clean(&non_empty.join("/"))
+    clean_bytes(&non_empty.join(&b'/'))
 }
 
-/// Helm's `urlutil.URLJoin(base, paths...)`.
-pub fn url_join(base: &str, paths: &[&str]) -> Result<String, ParseError> {
+/// Helm's `urlutil.URLJoin(base, paths...)`. The paths are bytes (file
+/// names need not be UTF-8); the result is escaped, so ASCII.
+pub fn url_join(base: &str, paths: &[&[u8]]) -> Result<String, ParseError> {
     let mut u = parse(base)?;
-    let mut all = vec![u.path.as_str()];
+    let mut all = vec![u.path.as_slice()];
     all.extend_from_slice(paths);
     u.path = path_join(&all);
     Ok(u.to_go_string())
 }
 
 /// `URLJoin`, falling back to `path.Join` when the base does not parse, as
-/// `repo.IndexDirectory` and `IndexFile.MustAdd` do.
-pub fn url_join_or_path(base: &str, p: &str) -> String {
-    url_join(base, &[p]).unwrap_or_else(|_| path_join(&[base, p]))
+/// `repo.IndexDirectory` and `IndexFile.MustAdd` do. A base that is not
+/// UTF-8 (only a fallback's own result can be) is taken as unparsable.
+pub fn url_join_or_path(base: &[u8], p: &[u8]) -> Vec<u8> {
+    std::str::from_utf8(base)
+        .ok()
+        .and_then(|b| url_join(b, &[p]).ok())
+        .map(String::into_bytes)
+        .unwrap_or_else(|| path_join(&[base, p]))
 }
 
 #[cfg(test)]
@@ -328,20 +342,24 @@ mod tests {
             ("https://h/ü", "x.tgz", "https://h/%C3%BC/x.tgz"),
         ];
         for (base, p, want) in cases {
-            assert_eq!(url_join(base, &[p]).unwrap(), want, "{base} + {p}");
+            assert_eq!(
+                url_join(base, &[p.as_bytes()]).unwrap(),
+                want,
+                "{base} + {p}"
+            );
         }
     }
 
     #[test]
     fn unparsable_base_falls_back_to_path_join() {
-        assert!(url_join("https://h/%zz", &["x.tgz"]).is_err());
+        assert!(url_join("https://h/%zz", &[b"x.tgz"]).is_err());
         assert_eq!(
-            url_join_or_path("https://h/%zz", "x.tgz"),
-            "https:/h/%zz/x.tgz"
+            url_join_or_path(b"https://h/%zz", b"x.tgz"),
+            b"https:/h/%zz/x.tgz"
         );
-        assert!(url_join("https://h:port/", &["x"]).is_err());
-        assert!(url_join("a:b/c", &["x"]).is_ok());
-        assert!(url_join(":x", &["x"]).is_err());
+        assert!(url_join("https://h:port/", &[b"x"]).is_err());
+        assert!(url_join("a:b/c", &[b"x"]).is_ok());
+        assert!(url_join(":x", &[b"x"]).is_err());
     }
 
     #[test]
@@ -355,13 +373,27 @@ mod tests {
         ] {
             assert_eq!(clean(i), o, "{i}");
         }
-        assert_eq!(path_join(&["", ""]), "");
-        assert_eq!(path_join(&["", "x"]), "x");
+        assert_eq!(path_join(&[b"", b""]), b"");
+        assert_eq!(path_join(&[b"", b"x"]), b"x");
     }
 
     #[test]
     fn lenient_decoding_keeps_malformed_escapes() {
-        assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
-        assert_eq!(percent_decode("plain"), "plain");
+        assert_eq!(percent_decode("a%20b%zz%4"), b"a b%zz%4");
+        assert_eq!(percent_decode("plain"), b"plain");
+        assert_eq!(percent_decode("caf%E9"), b"caf\xe9");
+    }
+
+    #[test]
+    fn raw_bytes_are_escaped_byte_by_byte() {
+        assert_eq!(
+            url_join("https://h/c", &[b"caf\xe9-0.1.0.tgz"]).unwrap(),
+            "https://h/c/caf%E9-0.1.0.tgz"
+        );
+        assert_eq!(
+            url_join("https://h/caf%E9", &[b"x"]).unwrap(),
+            "https://h/caf%E9/x"
+        );
+        assert_eq!(url_join("", &[b"sub\xff"]).unwrap(), "sub%FF");
     }
 }

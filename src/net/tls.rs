@@ -14,8 +14,11 @@ pub struct TlsFiles {
     pub identity: Option<reqwest::Identity>,
 }
 
+/// The largest PEM file (CA bundle, certificate, key) read.
+pub const MAX_PEM_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
 fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, NetError> {
-    std::fs::read(path).map_err(|source| NetError::File {
+    crate::fileutil::read_regular(path, MAX_PEM_FILE_SIZE).map_err(|source| NetError::File {
         what,
         path: path.to_path_buf(),
         source,

@@ -88,12 +88,18 @@ fn is_keybox(data: &[u8]) -> bool {
     data.get(8..12) == Some(b"KBXf")
 }
 
+/// The largest keyring file read. GnuPG's own pubring of thousands of keys
+/// stays well below it.
+pub const MAX_KEYRING_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
 /// Loads every usable certificate (public, or with secret key material) from
 /// a keyring file.
 pub fn load(path: &Path) -> Result<Vec<Cert>, KeyringError> {
-    let data = std::fs::read(path).map_err(|e| KeyringError::Read {
-        path: path.to_path_buf(),
-        source: FileError(e),
+    let data = crate::fileutil::read_regular(path, MAX_KEYRING_FILE_SIZE).map_err(|e| {
+        KeyringError::Read {
+            path: path.to_path_buf(),
+            source: FileError(e),
+        }
     })?;
     let (certs, skipped) = parse(&data).map_err(|source| KeyringError::Damaged {
         path: path.to_path_buf(),

@@ -58,6 +58,15 @@ impl From<std::io::Error> for FileError {
     }
 }
 
+/// The largest `.prov` file read. Helm's are a few KiB: the message block
+/// lists one archive.
+pub const MAX_PROV_FILE_SIZE: u64 = 8 * 1024 * 1024;
+
+/// Reads a `.prov` file (a regular file of at most [`MAX_PROV_FILE_SIZE`]).
+pub fn read_prov(path: &Path) -> std::io::Result<Vec<u8>> {
+    crate::fileutil::read_regular(path, MAX_PROV_FILE_SIZE)
+}
+
 /// `CHART.tgz.prov`, the provenance file beside `CHART.tgz`.
 pub fn prov_path(archive: &Path) -> PathBuf {
     let mut s = archive.as_os_str().to_owned();

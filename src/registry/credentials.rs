@@ -78,9 +78,12 @@ fn docker_config() -> Option<PathBuf> {
     }
 }
 
+/// The largest registry config (Docker `config.json`) read.
+pub const MAX_CONFIG_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
 /// The credential `file` holds for `host`; a missing file holds none.
 pub fn lookup_in(host: &str, file: &Path) -> Result<Credential, RegistryError> {
-    let text = match std::fs::read(file) {
+    let text = match crate::fileutil::read_regular(file, MAX_CONFIG_FILE_SIZE) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Credential::Anonymous),
         Err(source) => {

@@ -73,9 +73,11 @@ pub fn prepare_file(path: &Path, target: &Target) -> Result<Prepared, RegistryEr
     if meta.is_dir() {
         return Err(PrepareError::Folder.into());
     }
-    let data: Arc<[u8]> = std::fs::read(path).map_err(PrepareError::Read)?.into();
+    let data: Arc<[u8]> = chart::read_archive(path)
+        .map_err(PrepareError::Read)?
+        .into();
     let prov_path = provenance::prov_path(path);
-    let prov = match std::fs::read(&prov_path) {
+    let prov = match provenance::read_prov(&prov_path) {
         Ok(p) => Some(Arc::<[u8]>::from(p)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(source) => {

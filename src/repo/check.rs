@@ -64,16 +64,17 @@ impl fmt::Display for Problem {
     }
 }
 
-fn rel(a: &Archive) -> String {
+/// The archive's path relative to the folder, as bytes.
+fn rel(a: &Archive) -> Vec<u8> {
     if a.parent.is_empty() {
         a.file_name.clone()
     } else {
-        format!("{}/{}", a.parent, a.file_name)
+        [&a.parent[..], b"/", &a.file_name].concat()
     }
 }
 
 /// The decoded path part of an entry URL (no scheme, host, query, fragment).
-fn url_path(url: &str, base: Option<&str>) -> String {
+fn url_path(url: &str, base: Option<&str>) -> Vec<u8> {
     let mut u = url;
     if let Some(b) = base.filter(|b| !b.is_empty()) {
         let b = b.trim_end_matches('/');
@@ -95,7 +96,8 @@ fn url_path(url: &str, base: Option<&str>) -> String {
 pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Problem> {
     let (archives, _) = find_archives(dir);
     let digests = parallel::map(&archives, |a| chart::digest_file(&a.path));
-    let rels: Vec<String> = archives.iter().map(rel).collect();
+    let rels: Vec<Vec<u8>> = archives.iter().map(rel).collect();
+    let shown = |i: usize| crate::go::json::lossy(&rels[i]);
     let mut indexed = vec![false; archives.len()];
     let mut problems = Vec::new();
     for (name, versions) in &index.entries {
@@ -111,7 +113,10 @@ pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Probl
             let found = rels
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| path == **r || path.ends_with(&format!("/{r}")))
+                .filter(|(_, r)| {
+                    path == **r
+                        || (path.ends_with(r) && path[..path.len() - r.len()].ends_with(b"/"))
+                })
                 .max_by_key(|(_, r)| r.len())
                 .map(|(i, _)| i);
             let Some(i) = found else {
@@ -126,12 +131,12 @@ pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Probl
             match &digests[i] {
                 Ok(d) if *d == cv.digest => {}
                 Ok(d) => problems.push(Problem::Digest {
-                    file: rels[i].clone(),
+                    file: shown(i),
                     indexed: cv.digest.clone(),
                     actual: d.clone(),
                 }),
                 Err(e) => problems.push(Problem::Unreadable {
-                    file: rels[i].clone(),
+                    file: shown(i),
                     reason: e.to_string(),
                 }),
             }
@@ -139,9 +144,7 @@ pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Probl
     }
     for (i, seen) in indexed.iter().enumerate() {
         if !seen {
-            problems.push(Problem::NotIndexed {
-                file: rels[i].clone(),
-            });
+            problems.push(Problem::NotIndexed { file: shown(i) });
         }
     }
     problems
@@ -153,8 +156,12 @@ mod tests {
 
     #[test]
     fn url_paths() {
-        assert_eq!(url_path("sub/a%20b.tgz", None), "sub/a b.tgz");
-        assert_eq!(url_path("https://h/c/sub/x.tgz?t=1", None), "c/sub/x.tgz");
-        assert_eq!(url_path("https://h/c/x.tgz", Some("https://h/c/")), "x.tgz");
+        assert_eq!(url_path("sub/a%20b.tgz", None), b"sub/a b.tgz");
+        assert_eq!(url_path("https://h/c/sub/x.tgz?t=1", None), b"c/sub/x.tgz");
+        assert_eq!(
+            url_path("https://h/c/x.tgz", Some("https://h/c/")),
+            b"x.tgz"
+        );
+        assert_eq!(url_path("caf%E9.tgz", None), b"caf\xe9.tgz");
     }
 }

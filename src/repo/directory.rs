@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use super::index::{ChartVersion, IndexFile};
@@ -16,13 +17,14 @@ use crate::chart;
 use crate::go;
 use crate::parallel;
 
-/// An archive found in the folder.
+/// An archive found in the folder. Names are bytes, as Helm's are (Go
+/// strings): a Latin-1 name keeps its byte in the entry's URL.
 #[derive(Debug, Clone)]
 pub struct Archive {
     pub path: PathBuf,
     /// Sub-folder relative to the indexed folder ("" at the top level).
-    pub parent: String,
-    pub file_name: String,
+    pub parent: Vec<u8>,
+    pub file_name: Vec<u8>,
 }
 
 /// An archive Helm would skip silently, and why.
@@ -45,21 +47,34 @@ pub fn reuse_from<'a>(index: &'a IndexFile, into: &mut Reuse<'a>) {
     }
 }
 
-fn sorted_names(dir: &Path) -> Vec<(String, PathBuf)> {
+/// A file name's bytes (on Unix exactly; elsewhere its UTF-8 form).
+fn name_bytes(name: &std::ffi::OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        name.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        name.to_string_lossy().into_owned().into_bytes()
+    }
+}
+
+fn sorted_names(dir: &Path) -> Vec<(Vec<u8>, PathBuf)> {
     let Ok(rd) = fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut names: Vec<(String, PathBuf)> = rd
+    let mut names: Vec<(Vec<u8>, PathBuf)> = rd
         .flatten()
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .map(|e| (name_bytes(&e.file_name()), e.path()))
         .collect();
-    names.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    names.sort_by(|a, b| a.0.cmp(&b.0));
     names
 }
 
 /// Go's `filepath.Match("*.tgz", name)`.
-fn matches_tgz(name: &str) -> bool {
-    name.ends_with(".tgz")
+fn matches_tgz(name: &[u8]) -> bool {
+    name.ends_with(b".tgz")
 }
 
 /// The archives Helm's two globs find, in Helm's order. Folders whose names
@@ -68,7 +83,7 @@ fn matches_tgz(name: &str) -> bool {
 pub fn find_archives(dir: &Path) -> (Vec<Archive>, Vec<Skipped>) {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
-    let mut take = |path: PathBuf, parent: &str, name: &str| {
+    let mut take = |path: PathBuf, parent: &[u8], name: &[u8]| {
         if path.is_dir() {
             skipped.push(Skipped {
                 path,
@@ -77,15 +92,15 @@ pub fn find_archives(dir: &Path) -> (Vec<Archive>, Vec<Skipped>) {
         } else {
             found.push(Archive {
                 path,
-                parent: parent.to_string(),
-                file_name: name.to_string(),
+                parent: parent.to_vec(),
+                file_name: name.to_vec(),
             });
         }
     };
     let top = sorted_names(dir);
     for (name, path) in &top {
         if matches_tgz(name) {
-            take(path.clone(), "", name);
+            take(path.clone(), b"", name);
         }
     }
     for (sub, sub_path) in &top {
@@ -101,14 +116,17 @@ pub fn find_archives(dir: &Path) -> (Vec<Archive>, Vec<Skipped>) {
     (found, skipped)
 }
 
-/// The entry URL `IndexDirectory` and `MustAdd` compute.
-pub fn entry_url(base_url: &str, parent: &str, file_name: &str) -> String {
-    let parent_url = go::url::url_join_or_path(base_url, parent);
-    if parent_url.is_empty() {
-        file_name.to_string()
+/// The entry URL `IndexDirectory` and `MustAdd` compute. Joined URLs are
+/// escaped; a bare file name (no `--url`, top folder) is written as Helm's
+/// JSON step writes a Go string, invalid UTF-8 as U+FFFD.
+pub fn entry_url(base_url: &str, parent: &[u8], file_name: &[u8]) -> String {
+    let parent_url = go::url::url_join_or_path(base_url.as_bytes(), parent);
+    let url = if parent_url.is_empty() {
+        file_name.to_vec()
     } else {
         go::url::url_join_or_path(&parent_url, file_name)
-    }
+    };
+    go::json::lossy(&url)
 }
 
 /// What indexing a folder produced.
@@ -166,15 +184,24 @@ pub fn index_directory(dir: &Path, base_url: &str, reuse: &Reuse, created: &str)
     out
 }
 
+/// Opens the archive once: the file type, size cap and gzip header are
+/// checked before it is hashed, and it is loaded from the same open file.
 fn examine(a: &Archive, reuse: &Reuse) -> Outcome {
-    let digest = match chart::digest_file(&a.path) {
+    let mut f = match chart::open_archive(&a.path) {
+        Ok(f) => f,
+        Err(chart::LoadError::Io(e)) => return Outcome::Skipped(format!("cannot read: {e}")),
+        Err(e) => return Outcome::Skipped(e.to_string()),
+    };
+    let digest = match chart::digest_reader((&mut f).take(chart::MAX_ARCHIVE_FILE_SIZE))
+        .and_then(|d| f.rewind().map(|()| d))
+    {
         Ok(d) => d,
         Err(e) => return Outcome::Skipped(format!("cannot read: {e}")),
     };
     if let Some(cv) = reuse.get(digest.as_str()) {
         return Outcome::Reused(Box::new((*cv).clone()));
     }
-    match chart::load_file(&a.path) {
+    match chart::load_open(f) {
         Ok(md) => Outcome::Loaded(Box::new(md), digest),
         Err(e) => Outcome::Skipped(e.to_string()),
     }
@@ -186,16 +213,29 @@ mod tests {
 
     #[test]
     fn urls_follow_helm() {
-        assert_eq!(entry_url("", "", "a-1.tgz"), "a-1.tgz");
-        assert_eq!(entry_url("", "sub", "a-1.tgz"), "sub/a-1.tgz");
+        assert_eq!(entry_url("", b"", b"a-1.tgz"), "a-1.tgz");
+        assert_eq!(entry_url("", b"sub", b"a-1.tgz"), "sub/a-1.tgz");
         assert_eq!(
-            entry_url("https://h/c/", "", "a-1.tgz"),
+            entry_url("https://h/c/", b"", b"a-1.tgz"),
             "https://h/c/a-1.tgz"
         );
         assert_eq!(
-            entry_url("https://h/c", "sub", "a-1.tgz"),
+            entry_url("https://h/c", b"sub", b"a-1.tgz"),
             "https://h/c/sub/a-1.tgz"
         );
+        assert_eq!(
+            entry_url("https://h/c", b"", b"caf\xe9.tgz"),
+            "https://h/c/caf%E9.tgz"
+        );
+        assert_eq!(entry_url("", b"s\xff", b"a.tgz"), "s%FF/a.tgz");
+        assert_eq!(
+            entry_url("", b"", b"x\xe9\x80.tgz"),
+            "x\u{fffd}\u{fffd}.tgz"
+        );
+    }
+
+    fn lossy(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
     }
 
     #[test]
@@ -212,7 +252,7 @@ mod tests {
         let (found, skipped) = find_archives(p);
         let names: Vec<String> = found
             .iter()
-            .map(|a| format!("{}/{}", a.parent, a.file_name))
+            .map(|a| format!("{}/{}", lossy(&a.parent), lossy(&a.file_name)))
             .collect();
         assert_eq!(
             names,

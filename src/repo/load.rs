@@ -5,6 +5,8 @@
 //! fields and duplicate keys fail the whole file). Entries that fail
 //! validation are dropped with a warning, and every list is re-sorted.
 
+use std::path::Path;
+
 use thiserror::Error;
 
 use super::index::{ChartVersion, IndexFile};
@@ -12,6 +14,15 @@ use crate::chart::METADATA_FIELDS;
 use crate::go;
 use crate::go::unmarshal::{match_field, Ctx, DecodeError, Origin};
 use crate::go::yaml::{self, LoadOptions, Value};
+
+/// The largest index file read. The largest public repositories' indexes
+/// are a few tens of MiB; Helm itself has no cap.
+pub const MAX_INDEX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// Reads an index file (a regular file of at most [`MAX_INDEX_FILE_SIZE`]).
+pub fn read_index_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    crate::fileutil::read_regular(path, MAX_INDEX_FILE_SIZE)
+}
 
 #[derive(Debug, Error)]
 pub enum LoadIndexError {

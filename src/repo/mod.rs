@@ -15,7 +15,9 @@ mod write;
 pub use check::{check, Problem};
 pub use directory::{index_directory, reuse_from, DirIndex, Reuse, Skipped};
 pub use index::{ChartVersion, IndexFile};
-pub use load::{load_index, LoadIndexError, Loaded, Strictness};
+pub use load::{
+    load_index, read_index_file, LoadIndexError, Loaded, Strictness, MAX_INDEX_FILE_SIZE,
+};
 pub use repofile::RepoFileError;
 pub use source::{Download, RepoSource, SourceError};
 pub use write::{write_json, write_yaml};

@@ -34,9 +34,12 @@ pub enum RepoFileError {
     Parse { path: PathBuf, reason: String },
 }
 
+/// The largest repositories.yaml read.
+pub const MAX_REPOSITORIES_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
 /// `repo.LoadFile`: the configured repositories; a missing file is empty.
 pub fn load(path: &Path) -> Result<Vec<Entry>, RepoFileError> {
-    let data = match std::fs::read(path) {
+    let data = match crate::fileutil::read_regular(path, MAX_REPOSITORIES_FILE_SIZE) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => {

@@ -194,7 +194,7 @@ impl RepoSource {
         match &self.location {
             Location::File(path) | Location::Cache(path) => {
                 crate::debug!("reading index {}", path.display());
-                std::fs::read(path).map_err(|source| SourceError::Read {
+                super::read_index_file(path).map_err(|source| SourceError::Read {
                     path: path.clone(),
                     source,
                 })

@@ -642,27 +642,7 @@ fn days_in(month: i64, year: i64) -> i64 {
 pub(crate) fn binary_to_string(bytes: Vec<u8>) -> String {
     match String::from_utf8(bytes) {
         Ok(s) => s,
-        Err(e) => {
-            let bytes = e.into_bytes();
-            let mut out = String::with_capacity(bytes.len() + 8);
-            let mut rest = &bytes[..];
-            while !rest.is_empty() {
-                match std::str::from_utf8(rest) {
-                    Ok(s) => {
-                        out.push_str(s);
-                        break;
-                    }
-                    Err(err) => {
-                        let (good, bad) = rest.split_at(err.valid_up_to());
-                        out.push_str(std::str::from_utf8(good).unwrap_or_default());
-                        out.push('\u{fffd}');
-                        // Go's utf8.DecodeRune consumes one byte of an invalid sequence.
-                        rest = bad.get(1..).unwrap_or_default();
-                    }
-                }
-            }
-            out
-        }
+        Err(e) => crate::go::json::lossy(e.as_bytes()),
     }
 }
 

@@ -110,7 +110,7 @@ fn populate(dir: &Path, charts: &[(String, String)]) {
 }
 
 /// Copies `src` into a fresh folder.
-fn copy_dir(src: &Path) -> tempfile::TempDir {
+pub(super) fn copy_dir(src: &Path) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     ok({
         let mut c = std::process::Command::new("cp");
@@ -124,7 +124,7 @@ fn copy_dir(src: &Path) -> tempfile::TempDir {
 
 /// Runs Helm and `helm idx` on copies of `src` with the same arguments and
 /// compares the written index files.
-fn compare(home: &HelmHome, helm: Helm, src: &Path, extra: &[&str], what: &str) {
+pub(super) fn compare(home: &HelmHome, helm: Helm, src: &Path, extra: &[&str], what: &str) {
     let (h, o) = (copy_dir(src), copy_dir(src));
     let hd = h.path().to_str().unwrap();
     let od = o.path().to_str().unwrap();

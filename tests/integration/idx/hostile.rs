@@ -6,7 +6,9 @@ use std::io::Write;
 use std::process::Output;
 use std::time::Duration;
 
-use crate::support::tgz::tar_header;
+use crate::support::tgz::{
+    gzip, gzip_expanding, pax_record, tar_header, tar_header_typed, tar_member,
+};
 use crate::support::*;
 
 fn existing_index(home: &HelmHome) -> (tempfile::TempDir, Vec<u8>) {
@@ -253,4 +255,278 @@ fn keys_without_a_total_order_are_indexed_signed_and_pushed() {
     c.arg(d.path())
         .args(["oci://127.0.0.1:1/x", "--plain-http", "--dry-run"]);
     ok(c);
+}
+
+/// An archive whose first member is a special header (GNU long name `L` or
+/// link `K`, PAX `x` or global `g`) of `mib` MiB, then a valid chart: a few
+/// hundred KB on disk.
+pub(super) fn special_header_bomb(typeflag: u8, mib: usize, chart: &str) -> Vec<u8> {
+    let head = tar_header_typed(b"././@LongLink", mib << 20, typeflag);
+    let mut tail = tar_member(
+        format!("{chart}/Chart.yaml").as_bytes(),
+        format!("apiVersion: v2\nname: {chart}\nversion: 1.0.0\n").as_bytes(),
+    );
+    tail.resize(tail.len() + 1024, 0);
+    gzip_expanding(&head, b'a', mib, &tail)
+}
+
+/// Go's archive/tar refuses special headers over 1 MiB, so Helm skips
+/// these archives at once; every kind of special header is refused the same
+/// way here, the rest of the folder indexed as Helm indexes it.
+#[test]
+fn oversized_tar_special_headers_are_skipped_fast_in_bounded_memory() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    write_chart(
+        d.path(),
+        "good-1.0.0.tgz",
+        "apiVersion: v2\nname: good\nversion: 1.0.0\n",
+    );
+    write_chart(
+        d.path(),
+        "sub/other-1.0.0.tgz",
+        "apiVersion: v2\nname: other\nversion: 1.0.0\n",
+    );
+    let bombs = [
+        ("longname", b'L'),
+        ("longlink", b'K'),
+        ("pax", b'x'),
+        ("paxglobal", b'g'),
+        ("sub/longname2", b'L'),
+    ];
+    for (name, flag) in bombs {
+        let chart = name.rsplit('/').next().unwrap();
+        fs::write(
+            d.path().join(format!("{name}-1.0.0.tgz")),
+            special_header_bomb(flag, 250, chart),
+        )
+        .unwrap();
+    }
+    let (out, elapsed, rss) = run_measured({
+        let mut c = idx(&home);
+        c.arg("build").arg(d.path());
+        c
+    });
+    let err = lossy(&out.stderr);
+    assert!(out.status.success(), "{}", &err[..err.len().min(2000)]);
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    assert!(rss < 150 * 1024, "peak RSS {rss} KiB");
+    for (name, _) in bombs {
+        let line = err
+            .lines()
+            .find(|l| l.contains(&format!("{name}-1.0.0.tgz")))
+            .unwrap_or_else(|| panic!("no warning for {name}: {}", &err[..err.len().min(2000)]));
+        assert!(line.len() < 300, "warning of {} bytes", line.len());
+        assert!(line.contains("too long"), "{line}");
+    }
+    let index = fs::read_to_string(d.path().join("index.yaml")).unwrap();
+    assert!(index.contains("good-1.0.0.tgz") && index.contains("sub/other-1.0.0.tgz"));
+    for helm in BOTH {
+        super::compat::compare(&home, helm, d.path(), &[], "special header bombs");
+    }
+}
+
+/// Archive-controlled text (entry names, chart names, subchart folders)
+/// reaches messages cut to a readable length, however long it is.
+#[test]
+fn archive_strings_in_messages_are_cut_short() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    write_chart(
+        d.path(),
+        "good-1.0.0.tgz",
+        "apiVersion: v2\nname: good\nversion: 1.0.0\n",
+    );
+    let long = "a".repeat(900 * 1024);
+    let chart = |n: &str| format!("apiVersion: v2\nname: {n}\nversion: 1.0.0\n").into_bytes();
+    let with_long_name = |name: String, size: usize, data: &[u8]| {
+        let mut raw = tar_header_typed(b"././@LongLink", name.len(), b'L').to_vec();
+        raw.extend_from_slice(name.as_bytes());
+        raw.resize(raw.len().div_ceil(512) * 512, 0);
+        raw.extend_from_slice(&tar_header_typed(b"x/placeholder", size, b'0'));
+        raw.extend_from_slice(data);
+        raw.resize(raw.len().div_ceil(512) * 512 + 1024, 0);
+        raw
+    };
+    let pax_path = |path: String| {
+        let rec = pax_record("path", path.as_bytes());
+        let mut raw = tar_header_typed(b"x/PaxHeader", rec.len(), b'x').to_vec();
+        raw.extend_from_slice(&rec);
+        raw.resize(raw.len().div_ceil(512) * 512, 0);
+        raw.extend_from_slice(&tar_header_typed(b"x/placeholder", 5, b'0'));
+        raw.extend_from_slice(b"a: 1\n");
+        raw.resize(raw.len().div_ceil(512) * 512, 0);
+        raw
+    };
+    let mut subchart = tar_member(b"x/Chart.yaml", &chart("x"));
+    subchart.extend(pax_path(format!("x/charts/{long}/values.yaml")));
+    subchart.resize(subchart.len() + 1024, 0);
+    let mut big_file = tar_member(b"x/Chart.yaml", &chart("x"));
+    big_file.extend(with_long_name(format!("x/{long}"), 6 << 20, b""));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "parent.tgz",
+            gzip(&with_long_name(format!("x/../{long}"), 1, b"x")),
+        ),
+        ("outside.tgz", gzip(&with_long_name(long.clone(), 1, b"x"))),
+        (
+            "name.tgz",
+            tgz(&[("x/Chart.yaml", &chart(&format!("a/{long}")))]),
+        ),
+        ("subchart.tgz", gzip(&subchart)),
+        ("bigfile.tgz", gzip(&big_file)),
+    ];
+    for (file, data) in &cases {
+        fs::write(d.path().join(file), data).unwrap();
+    }
+    let (out, elapsed, _) = run_measured({
+        let mut c = idx(&home);
+        c.arg("build").arg(d.path());
+        c
+    });
+    let err = lossy(&out.stderr);
+    assert!(out.status.success(), "{}", &err[..err.len().min(2000)]);
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    for (file, _) in &cases {
+        let line = err
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("no warning for {file}: {}", &err[..err.len().min(2000)]));
+        assert!(line.len() < 1000, "{file}: warning of {} bytes", line.len());
+        assert!(line.contains('…'), "{file}: not cut: {line}");
+    }
+    // --strict: one line naming every archive, still short.
+    let out = idx(&home)
+        .arg("build")
+        .arg(d.path())
+        .arg("--strict")
+        .output()
+        .unwrap();
+    let err = lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(err.len() < 5000, "error of {} bytes", err.len());
+    // Helm skips all of them too.
+    for helm in BOTH {
+        super::compat::compare(&home, helm, d.path(), &[], "long strings");
+    }
+}
+
+/// Go's archive/tar ends an archive at EOF in the padding after the last
+/// member's data, or where the end-of-archive blocks would start, as at a
+/// full or single zero block; EOF inside a header, inside data or inside
+/// the second zero block is an error. Helm indexes exactly the first kind.
+#[test]
+fn tar_ends_are_read_as_go_reads_them() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    let cy = |n: &str| format!("apiVersion: v2\nname: {n}\nversion: 1.0.0\n").into_bytes();
+    let member =
+        |n: &str, file: &str, data: &[u8]| tar_member(format!("{n}/{file}").as_bytes(), data);
+    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+    let one = |n: &str| member(n, "Chart.yaml", &cy(n));
+    let two = |n: &str| {
+        let mut m = one(n);
+        m.extend(member(n, "values.yaml", &b"a: 1\n".repeat(100)));
+        m
+    };
+    let data_len = |n: &str| 512 + cy(n).len();
+    // Accepted by Go: EOF in the padding, at a block boundary, after one
+    // zero block.
+    cases.push(("padcut", one("padcut")[..data_len("padcut") + 10].to_vec()));
+    cases.push(("padnone", one("padnone")[..data_len("padnone")].to_vec()));
+    cases.push(("notrailer", one("notrailer")));
+    cases.push(("onezero", [one("onezero"), vec![0; 512]].concat()));
+    let t = two("padtwo");
+    cases.push(("padtwo", t[..t.len() - 10].to_vec()));
+    // Refused by Go: EOF inside data, a header or the second zero block.
+    let t = two("datacut");
+    cases.push(("datacut", t[..t.len() - 300].to_vec()));
+    let t = two("hdrcut");
+    cases.push(("hdrcut", t[..1024 + 100].to_vec()));
+    cases.push(("halfzero", [one("halfzero"), vec![0; 700]].concat()));
+    for (name, raw) in &cases {
+        fs::write(d.path().join(format!("{name}-1.0.0.tgz")), gzip(raw)).unwrap();
+    }
+    let out = idx(&home).arg("build").arg(d.path()).output().unwrap();
+    let err = lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for name in ["padcut", "padnone", "notrailer", "onezero", "padtwo"] {
+        assert!(!err.contains(&format!("{name}-")), "{name} skipped: {err}");
+    }
+    for name in ["datacut", "hdrcut", "halfzero"] {
+        let line = err
+            .lines()
+            .find(|l| l.contains(&format!("{name}-")))
+            .unwrap_or_else(|| panic!("{name} not skipped: {err}"));
+        assert!(line.contains("truncated"), "{line}");
+    }
+    for helm in BOTH {
+        super::compat::compare(&home, helm, d.path(), &[], "tar ends");
+    }
+}
+
+/// Go strings are bytes: Helm keeps non-UTF-8 file names as they are, in
+/// archive entries (two subchart folders differing only in invalid bytes
+/// are two subcharts) and in the folder (the URL escapes the raw bytes).
+#[test]
+fn non_utf8_names_are_bytes_as_in_helm() {
+    use std::os::unix::ffi::OsStrExt;
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    let p = |b: &[u8]| d.path().join(std::ffi::OsStr::from_bytes(b));
+    let cy = |n: &str| format!("apiVersion: v2\nname: {n}\nversion: 1.0.0\n").into_bytes();
+    fs::write(
+        p(b"caf\xe9-0.1.0.tgz"),
+        chart_tgz("cafe", &lossy(&cy("cafe"))),
+    )
+    .unwrap();
+    fs::write(p(b"x\xe9\x80-1.0.0.tgz"), chart_tgz("x", &lossy(&cy("x")))).unwrap();
+    fs::create_dir(p(b"sub\xff")).unwrap();
+    fs::create_dir(p(b"sub\xfe")).unwrap();
+    fs::write(
+        p(b"sub\xff/caf\xe9-0.2.0.tgz"),
+        chart_tgz("cafe", "apiVersion: v2\nname: cafe\nversion: 0.2.0\n"),
+    )
+    .unwrap();
+    fs::write(p(b"sub\xfe/y-1.0.0.tgz"), chart_tgz("y", &lossy(&cy("y")))).unwrap();
+    // One subchart folder without Chart.yaml: Helm refuses the chart.
+    fs::write(
+        p(b"collapse-1.0.0.tgz"),
+        tgz_bytes(&[
+            (b"collapse/Chart.yaml", &cy("collapse")),
+            (b"collapse/charts/\xff/Chart.yaml", &cy("one")),
+            (b"collapse/charts/\xfe/values.yaml", b"a: 1\n"),
+        ]),
+    )
+    .unwrap();
+    // Two complete ones: Helm indexes it.
+    fs::write(
+        p(b"two-1.0.0.tgz"),
+        tgz_bytes(&[
+            (b"two/Chart.yaml", &cy("two")),
+            (b"two/charts/\xff/Chart.yaml", &cy("one")),
+            (b"two/charts/\xfe/Chart.yaml", &cy("other")),
+        ]),
+    )
+    .unwrap();
+    let out = idx(&home).arg("build").arg(d.path()).output().unwrap();
+    let err = lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("collapse-1.0.0.tgz"), "{err}");
+    for helm in BOTH {
+        super::compat::compare(&home, helm, d.path(), &[], "non-UTF-8 names");
+        super::compat::compare(
+            &home,
+            helm,
+            d.path(),
+            &["--url", "https://h/c"],
+            "non-UTF-8 names with --url",
+        );
+    }
 }

@@ -4,3 +4,4 @@ mod atomic;
 mod compat;
 mod features;
 mod hostile;
+mod untrusted_files;

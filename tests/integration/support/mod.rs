@@ -21,8 +21,8 @@ use std::process::{Command, Output};
 
 pub use helm::{helm_prov, idx, ocipush, Helm, HelmHome, BOTH};
 pub use http::FileServer;
-pub use measure::run_measured;
-pub use tgz::{chart_tgz, tgz, write_chart};
+pub use measure::{run_measured, run_measured_for};
+pub use tgz::{chart_tgz, tgz, tgz_bytes, write_chart};
 
 /// The checkout under test.
 pub fn root() -> PathBuf {
