@@ -20,6 +20,10 @@ pub enum Origin {
     Yaml,
     /// Straight `encoding/json`: no coercion.
     Json,
+    /// Through sigs.k8s.io/yaml, but into a field its conversion does not
+    /// see as a string (one promoted from an embedded pointer): keys in Go
+    /// map order, and no coercion.
+    YamlUncoerced,
 }
 
 /// A decoding failure, worded like Go's `json.UnmarshalTypeError`.
@@ -77,7 +81,7 @@ impl Ctx {
         match v {
             Value::Null => Ok(None),
             Value::Map(mut m) => {
-                if self.origin == Origin::Yaml && !m.is_sorted_by(|a, b| a.0 <= b.0) {
+                if self.origin != Origin::Json && !m.is_sorted_by(|a, b| a.0 <= b.0) {
                     m.sort_by(|a, b| a.0.cmp(&b.0));
                 }
                 Ok(Some(m))

@@ -407,7 +407,10 @@ fn decode_entry(v: Value, ctx: Ctx) -> Result<ChartVersion, DecodeError> {
             // from the embedded `*chart.Metadata` it meets the pointer, so
             // `icon: yes` stays a bool and encoding/json refuses it.
             let exact = Ctx {
-                origin: Origin::Json,
+                origin: match ctx.origin {
+                    Origin::Json => Origin::Json,
+                    _ => Origin::YamlUncoerced,
+                },
                 ..ctx
             };
             cv.metadata.decode_field(f, val, exact)?;
