@@ -46,8 +46,8 @@ enum Command {
         /// Fail, writing nothing, when a chart cannot be indexed
         #[arg(long)]
         strict: bool,
-        /// Keep only the newest N versions of each chart
-        #[arg(long, value_name = "N")]
+        /// Keep only the newest N versions of each chart (N >= 1)
+        #[arg(long, value_name = "N", value_parser = keep_last_parser)]
         keep_last: Option<usize>,
     },
     /// Merge index files, URLs and repositories into OUT
@@ -63,8 +63,8 @@ enum Command {
         /// Write the index in JSON format
         #[arg(long)]
         json: bool,
-        /// Keep only the newest N versions of each chart
-        #[arg(long, value_name = "N")]
+        /// Keep only the newest N versions of each chart (N >= 1)
+        #[arg(long, value_name = "N", value_parser = keep_last_parser)]
         keep_last: Option<usize>,
     },
     /// Check that DIR/index.yaml and the archives in DIR agree
@@ -75,6 +75,16 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+/// `--keep-last`: at least 1, since keeping no version of any chart would
+/// empty the index.
+fn keep_last_parser(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (0 would drop every chart from the index)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn index_format(json: bool) -> IndexFormat {

@@ -48,6 +48,16 @@ pub enum IdxError {
     Check(usize),
     #[error(transparent)]
     Output(#[from] output::OutputError),
+    #[error("--keep-last must be at least 1 (0 would drop every chart from the index)")]
+    KeepLastZero,
+}
+
+/// `--keep-last 0` would write an index without a single chart.
+fn check_keep_last(n: Option<usize>) -> Result<(), IdxError> {
+    match n {
+        Some(0) => Err(IdxError::KeepLastZero),
+        _ => Ok(()),
+    }
 }
 
 fn list_skipped(s: &[Skipped]) -> String {
@@ -111,6 +121,7 @@ pub struct BuildReport {
 
 /// `helm idx build`: `helm repo index` with digest reuse.
 pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
+    check_keep_last(o.keep_last)?;
     let dir = absolute(&o.dir)?;
     if !dir.is_dir() {
         return Err(IdxError::NotADir(o.dir.clone()));
@@ -243,6 +254,7 @@ pub struct MergeReport {
 
 /// `helm idx merge OUT SOURCE...`.
 pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, IdxError> {
+    check_keep_last(o.keep_last)?;
     let out = absolute(&o.out)?;
     let out_dir = out.parent().map(Path::to_path_buf).unwrap_or_default();
     if !out_dir.is_dir() {
@@ -390,5 +402,30 @@ fn print_warnings(warnings: &[String]) {
 pub fn print_check(report: &CheckReport) {
     for p in &report.problems {
         println!("{p}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_last_zero_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let o = BuildOptions {
+            dir: d.path().to_path_buf(),
+            keep_last: Some(0),
+            ..Default::default()
+        };
+        assert!(matches!(build(&o), Err(IdxError::KeepLastZero)));
+        assert!(!d.path().join("index.yaml").exists());
+        let m = MergeOptions {
+            out: d.path().join("out.yaml"),
+            sources: vec![],
+            keep_last: Some(0),
+            ..Default::default()
+        };
+        let s = EnvSettings::from_lookup(&|_| None);
+        assert!(matches!(merge(&m, &s), Err(IdxError::KeepLastZero)));
     }
 }

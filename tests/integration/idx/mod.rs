@@ -2,5 +2,6 @@
 
 mod atomic;
 mod compat;
+mod edges;
 mod features;
 mod hostile;
