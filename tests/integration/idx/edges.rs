@@ -71,3 +71,54 @@ fn keep_last_zero_is_refused() {
     let merged = fs::read_to_string(&target).unwrap();
     assert!(merged.contains("version: 1.2.0") && !merged.contains("version: 1.1.0"));
 }
+
+/// U+FEFF in Chart.yaml and in a merged index, read as Helm reads it (an
+/// ordinary character, then dropped by the sanitiser from the fields it
+/// cleans), including a byte order mark at the start of each file.
+#[test]
+fn byte_order_marks_inside_documents_read_as_helm_reads_them() {
+    let home = HelmHome::new();
+    let b = '\u{feff}';
+    let chart = format!(
+        "{b}apiVersion: v2\nname: bom\nversion: 1.0.0\ndescription: foo{b}bar\nhome: https://h.example.com/{b}x\nkeywords:\n- k{b}w\n- \"q{b}\"\nannotations:\n  note: x{b}y\n  {b}lead: v\n"
+    );
+    let old = tempfile::tempdir().unwrap();
+    let merge = old.path().join("old.yaml");
+    fs::write(
+        &merge,
+        format!(
+            "{b}apiVersion: v1\nentries:\n  old:\n  - name: old\n    version: 0.1.0\n    description: old{b}chart\n    icon: 'https://i.example.com/{b}i.png'\n    annotations:\n      a: \"{b}\"\n      b: c{b}\n    maintainers:\n    - name: M{b}e\n    urls:\n    - https://example.com/old-0.1.0.tgz\n    digest: abc\n    created: \"2020-01-01T00:00:00Z\"\ngenerated: \"2020-01-01T00:00:00Z\"\n"
+        ),
+    )
+    .unwrap();
+    let m = merge.to_str().unwrap();
+    for helm in [Helm::V3, Helm::V4] {
+        let (h, o) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write_chart(h.path(), "bom-1.0.0.tgz", &chart);
+        write_chart(o.path(), "bom-1.0.0.tgz", &chart);
+        home.helm_ok(
+            helm,
+            &["repo", "index", h.path().to_str().unwrap(), "--merge", m],
+        );
+        let out = run(&home, &[&"build", &o.path(), &"--merge", &m]);
+        assert!(out.status.success(), "{}", output_text(&out));
+        assert_eq!(stderr(&out), "", "{helm:?}");
+        let theirs = fs::read_to_string(h.path().join("index.yaml")).unwrap();
+        let ours = fs::read_to_string(o.path().join("index.yaml")).unwrap();
+        assert_same_index(&ours, &theirs, &format!("{helm:?}"));
+        for want in [
+            "description: foobar",
+            "description: oldchart",
+            "name: old\n",
+        ] {
+            assert!(ours.contains(want), "{want}: {ours}");
+        }
+    }
+    // `merge` reads such an index too.
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("index.yaml");
+    ok(idx(&home).arg("merge").arg(&target).arg(&merge));
+    assert!(fs::read_to_string(&target)
+        .unwrap()
+        .contains("description: oldchart"));
+}
