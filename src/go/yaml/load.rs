@@ -1579,17 +1579,56 @@ mod tests {
         }
     }
 
+    /// yaml.v2's limit, block and flow alike (Helm 3.17.3 and 4.1.4 load a
+    /// values.yaml of 10,000 levels and refuse 10,001, in either style or a
+    /// mix); far deeper input is refused as quickly, and an alias of a deep
+    /// anchor still counts every node it stands for.
     #[test]
     fn nesting_depth_is_bounded() {
-        let ok = format!("{}x\n", "- ".repeat(MAX_DEPTH));
-        let v = load(&ok, LoadOptions::default()).unwrap();
-        drop(v);
-        let deep = format!("{}x\n", "- ".repeat(MAX_DEPTH + 1));
-        let err = load(&deep, LoadOptions::default()).unwrap_err();
-        assert!(
-            err.to_string().contains("exceeded max depth of 10000"),
-            "{err}"
-        );
+        let run = || {
+            let refused = |doc: &str| {
+                let err = load(doc, LoadOptions::default()).unwrap_err();
+                assert!(
+                    err.to_string().contains("exceeded max depth of 10000"),
+                    "{err}"
+                );
+            };
+            let block = |n: usize| format!("{}x\n", "- ".repeat(n));
+            let flow = |n: usize| format!("{}{}\n", "[".repeat(n), "]".repeat(n));
+            let flow_map = |n: usize| format!("{}x{}\n", "{a: ".repeat(n), "}".repeat(n));
+            let mixed = |n: usize| {
+                format!(
+                    "{}{}{}\n",
+                    "- ".repeat(n / 2),
+                    "[".repeat(n - n / 2),
+                    "]".repeat(n - n / 2)
+                )
+            };
+            let docs: [&dyn Fn(usize) -> String; 4] = [&block, &flow, &flow_map, &mixed];
+            for doc in docs {
+                assert!(load(&doc(MAX_DEPTH), LoadOptions::default()).is_ok());
+                refused(&doc(MAX_DEPTH + 1));
+            }
+            let start = std::time::Instant::now();
+            refused(&flow(100_000));
+            refused(&block(100_000));
+            refused(&"[".repeat(1_000_000));
+            assert!(start.elapsed() < std::time::Duration::from_secs(5));
+            let bomb = format!(
+                "a: &a {}{}\nb: [{}]\n",
+                "[".repeat(9_000),
+                "]".repeat(9_000),
+                ["*a"; 200].join(",")
+            );
+            let err = load(&bomb, LoadOptions::default()).unwrap_err();
+            assert!(err.to_string().contains("excessive aliasing"), "{err}");
+        };
+        std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     /// How Helm 3.17.3 and 4.1.4 read U+FEFF in values.yaml (`helm template`

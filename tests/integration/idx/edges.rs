@@ -122,3 +122,118 @@ fn byte_order_marks_inside_documents_read_as_helm_reads_them() {
         .unwrap()
         .contains("description: oldchart"));
 }
+
+fn values_chart(dir: &std::path::Path, name: &str, values: &str) {
+    let cy = format!("apiVersion: v2\nname: {name}\nversion: 1.0.0\n");
+    fs::write(
+        dir.join(format!("{name}-1.0.0.tgz")),
+        tgz(&[
+            (&format!("{name}/Chart.yaml"), cy.as_bytes()),
+            (&format!("{name}/values.yaml"), values.as_bytes()),
+        ]),
+    )
+    .unwrap();
+}
+
+/// values.yaml nests as deep as Helm lets it (10,000 levels, block or flow),
+/// a JSON index as deep as encoding/json lets it (10,000), and far deeper
+/// input or an alias bomb is refused quickly.
+#[test]
+fn nesting_limits_are_helms() {
+    let home = HelmHome::new();
+    let flow = |n: usize| format!("a: {}{}\n", "[".repeat(n), "]".repeat(n));
+    let flow_map = |n: usize| format!("a: {}x{}\n", "{a: ".repeat(n), "}".repeat(n));
+    let block = |n: usize| format!("a:\n  {}x\n", "- ".repeat(n));
+    let src = tempfile::tempdir().unwrap();
+    values_chart(src.path(), "flow300", &flow(300));
+    values_chart(src.path(), "flowmax", &flow(9_999));
+    values_chart(src.path(), "mapmax", &flow_map(9_999));
+    values_chart(src.path(), "blockmax", &block(9_999));
+    values_chart(src.path(), "flowover", &flow(10_000));
+    values_chart(src.path(), "blockover", &block(10_000));
+    values_chart(src.path(), "huge", &flow(100_000));
+    let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x]\n");
+    for (p, n) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+    {
+        bomb.push_str(&format!(
+            "{n}: &{n} [{}]\n",
+            vec![format!("*{p}"); 9].join(",")
+        ));
+    }
+    values_chart(src.path(), "bomb", &bomb);
+    // A JSON index whose entry has an unknown field 300 levels deep.
+    let deep_json = |n: usize| {
+        format!(
+            "{{\"apiVersion\":\"v1\",\"entries\":{{\"old\":[{{\"name\":\"old\",\"version\":\"0.1.0\",\"urls\":[\"https://e.example.com/old-0.1.0.tgz\"],\"digest\":\"x\",\"x\":{}{}}}]}}}}",
+            "[".repeat(n),
+            "]".repeat(n)
+        )
+    };
+    let m = tempfile::tempdir().unwrap();
+    let merge = m.path().join("old.json");
+    fs::write(&merge, deep_json(300)).unwrap();
+    let merge = merge.to_str().unwrap();
+    for helm in [Helm::V3, Helm::V4] {
+        let (h, o) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for d in [&h, &o] {
+            ok(std::process::Command::new("cp")
+                .arg("-a")
+                .arg(format!("{}/.", src.path().display()))
+                .arg(d.path()));
+        }
+        home.helm_ok(
+            helm,
+            &[
+                "repo",
+                "index",
+                h.path().to_str().unwrap(),
+                "--merge",
+                merge,
+            ],
+        );
+        let started = std::time::Instant::now();
+        let out = run(&home, &[&"build", &o.path(), &"--merge", &merge]);
+        assert!(out.status.success(), "{}", output_text(&out));
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        let theirs = fs::read_to_string(h.path().join("index.yaml")).unwrap();
+        let ours = fs::read_to_string(o.path().join("index.yaml")).unwrap();
+        assert_same_index(&ours, &theirs, &format!("{helm:?}"));
+        for kept in ["flow300", "flowmax", "mapmax", "blockmax", "old"] {
+            assert!(ours.contains(&format!("name: {kept}\n")), "{kept}: {ours}");
+        }
+        let err = stderr(&out);
+        for skipped in ["flowover", "blockover", "huge"] {
+            assert!(!ours.contains(&format!("name: {skipped}\n")), "{skipped}");
+            assert!(
+                err.lines()
+                    .any(|l| l.contains(skipped) && l.contains("exceeded max depth of 10000")),
+                "{skipped}: {err}"
+            );
+        }
+        assert!(!ours.contains("name: bomb\n"));
+        assert!(err.contains("excessive aliasing"), "{err}");
+    }
+    // 10,000 levels in all (4 around the field): read as JSON; one more is
+    // not JSON for Go either, and strict YAML refuses the unknown field.
+    for (n, loads) in [(9_996, true), (9_997, false)] {
+        let f = m.path().join(format!("{n}.json"));
+        fs::write(&f, deep_json(n)).unwrap();
+        let o = tempfile::tempdir().unwrap();
+        let out = run(&home, &[&"build", &o.path(), &"--merge", &f]);
+        assert_eq!(out.status.success(), loads, "{n}: {}", output_text(&out));
+        let h = tempfile::tempdir().unwrap();
+        let theirs = home.helm(
+            Helm::V3,
+            &[
+                "repo",
+                "index",
+                h.path().to_str().unwrap(),
+                "--merge",
+                f.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(theirs.status.success(), loads, "{n}: Helm");
+    }
+}
