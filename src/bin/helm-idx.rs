@@ -37,9 +37,9 @@ enum Command {
         /// URL of the chart repository
         #[arg(long, default_value = "")]
         url: String,
-        /// Merge the generated index into the given index
-        #[arg(long)]
-        merge: Option<PathBuf>,
+        /// Merge the generated index into the given index: a file (created when missing), an http(s) URL or a repository name
+        #[arg(long, value_name = "INDEX")]
+        merge: Option<String>,
         /// Write the index in JSON format
         #[arg(long)]
         json: bool,
@@ -108,14 +108,17 @@ fn main() -> ExitCode {
             json,
             strict,
             keep_last,
-        } => idx::build(&BuildOptions {
-            dir,
-            url,
-            merge,
-            format: index_format(json),
-            strict,
-            keep_last,
-        })
+        } => idx::build(
+            &BuildOptions {
+                dir,
+                url,
+                merge,
+                format: index_format(json),
+                strict,
+                keep_last,
+            },
+            &settings,
+        )
         .and_then(|r| Ok(output::emit(format, &r, idx::print_build)?)),
         Command::Merge {
             out,

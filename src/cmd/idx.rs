@@ -102,7 +102,9 @@ fn absolute(p: &Path) -> Result<PathBuf, IdxError> {
 pub struct BuildOptions {
     pub dir: PathBuf,
     pub url: String,
-    pub merge: Option<PathBuf>,
+    /// What `--merge` names: an index file (created empty when missing, as
+    /// Helm does), an http(s) URL, or a repository in repositories.yaml.
+    pub merge: Option<String>,
     pub format: IndexFormat,
     pub strict: bool,
     pub keep_last: Option<usize>,
@@ -120,7 +122,7 @@ pub struct BuildReport {
 }
 
 /// `helm idx build`: `helm repo index` with digest reuse.
-pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
+pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, IdxError> {
     check_keep_last(o.keep_last)?;
     let dir = absolute(&o.dir)?;
     if !dir.is_dir() {
@@ -153,15 +155,19 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
     }
 
     let mut merged: Option<IndexFile> = None;
-    if let Some(m) = &o.merge {
-        match read_if_exists(m)? {
+    if let Some(spec) = &o.merge {
+        match merge_source(spec, settings)? {
             None => {
                 // `helm repo index --merge` creates a missing merge file as an
                 // empty index and ignores any error doing so.
-                let _ = write_index(m, &IndexFile::new(now.clone()), o.format);
+                let _ = write_index(Path::new(spec), &IndexFile::new(now.clone()), o.format);
+                report.warnings.push(format!(
+                    "--merge {spec}: no such file, repository or URL; created it as an empty index (as helm repo index does), so nothing was merged"
+                ));
             }
-            Some(bytes) => {
-                let label = m.display().to_string();
+            Some(src) => {
+                let bytes = src.read_index()?;
+                let label = src.label.clone();
                 let loaded = load_index(&bytes, &label, Strictness::Helm).map_err(|source| {
                     IdxError::Merge {
                         path: label.clone(),
@@ -174,7 +180,10 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
                     started.elapsed(),
                     loaded.index.len()
                 );
-                merged = Some(loaded.index);
+                let mut index = loaded.index;
+                // Entries of a repository keep pointing at its archives.
+                src.absolutize(&mut index);
+                merged = Some(index);
             }
         }
     }
@@ -211,6 +220,16 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
     write_index(&out, &index, o.format)?;
     crate::debug!("{:?}: wrote {}", started.elapsed(), out.display());
     Ok(report)
+}
+
+/// The source `--merge` names, as `helm idx merge` resolves it; `None` for
+/// a file that does not exist (and is no repository name either).
+fn merge_source(spec: &str, settings: &EnvSettings) -> Result<Option<RepoSource>, IdxError> {
+    match RepoSource::resolve(spec, settings) {
+        Ok(src) => Ok(Some(src)),
+        Err(SourceError::Unknown { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn read_if_exists(p: &Path) -> Result<Option<Vec<u8>>, IdxError> {
@@ -417,7 +436,8 @@ mod tests {
             keep_last: Some(0),
             ..Default::default()
         };
-        assert!(matches!(build(&o), Err(IdxError::KeepLastZero)));
+        let s = EnvSettings::from_lookup(&|_| None);
+        assert!(matches!(build(&o, &s), Err(IdxError::KeepLastZero)));
         assert!(!d.path().join("index.yaml").exists());
         let m = MergeOptions {
             out: d.path().join("out.yaml"),
@@ -425,7 +445,6 @@ mod tests {
             keep_last: Some(0),
             ..Default::default()
         };
-        let s = EnvSettings::from_lookup(&|_| None);
         assert!(matches!(merge(&m, &s), Err(IdxError::KeepLastZero)));
     }
 }

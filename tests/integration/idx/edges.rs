@@ -237,3 +237,89 @@ fn nesting_limits_are_helms() {
         assert_eq!(theirs.status.success(), loads, "{n}: Helm");
     }
 }
+
+/// `build --merge` takes what `merge` takes: a published index by URL (or
+/// its repository's URL, or a repository name) keeps every published chart,
+/// with URLs that still point at the published archives; a source that
+/// cannot be read fails the build; a missing file is created, with a warning.
+#[test]
+fn build_merge_reads_urls_and_repositories() {
+    let home = HelmHome::new();
+    let published = tempfile::tempdir().unwrap();
+    for v in ["1.0.0", "1.1.0"] {
+        write_chart(
+            published.path(),
+            &format!("a-{v}.tgz"),
+            &format!("apiVersion: v2\nname: a\nversion: {v}\n"),
+        );
+    }
+    ok(idx(&home).arg("build").arg(published.path()));
+    let server = FileServer::start(published.path(), None);
+    fs::write(
+        home.path().join("config").join("repositories.yaml"),
+        format!(
+            "apiVersion: \"\"\ngenerated: \"0001-01-01T00:00:00Z\"\nrepositories:\n- name: pub\n  url: {}\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let index_url = format!("{}/index.yaml", server.url);
+    for spec in [index_url.clone(), server.url.clone(), "pub".to_string()] {
+        let new = tempfile::tempdir().unwrap();
+        write_chart(
+            new.path(),
+            "a-1.2.0.tgz",
+            "apiVersion: v2\nname: a\nversion: 1.2.0\n",
+        );
+        let out = run(&home, &[&"build", &new.path(), &"--merge", &spec]);
+        assert!(out.status.success(), "{spec}: {}", output_text(&out));
+        assert_eq!(stderr(&out), "", "{spec}");
+        let index = fs::read_to_string(new.path().join("index.yaml")).unwrap();
+        for want in [
+            "- a-1.2.0.tgz".to_string(),
+            format!("- {}/a-1.0.0.tgz", server.url),
+            format!("- {}/a-1.1.0.tgz", server.url),
+        ] {
+            assert!(index.contains(&want), "{spec}: {want}\n{index}");
+        }
+    }
+    // An index that cannot be fetched: nothing is written.
+    let new = tempfile::tempdir().unwrap();
+    write_chart(
+        new.path(),
+        "a-1.2.0.tgz",
+        "apiVersion: v2\nname: a\nversion: 1.2.0\n",
+    );
+    let missing = format!("{}/nope/index.yaml", server.url);
+    let out = run(&home, &[&"build", &new.path(), &"--merge", &missing]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("404"), "{}", stderr(&out));
+    assert!(!new.path().join("index.yaml").exists());
+    // A file that does not exist is created empty, as Helm creates it.
+    let m = new.path().join("merge-into.yaml");
+    let out = run(&home, &[&"build", &new.path(), &"--merge", &m]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines().count() == 1 && err.contains("merge-into.yaml") && err.contains("created"),
+        "{err}"
+    );
+    assert!(fs::read_to_string(&m).unwrap().contains("entries: {}"));
+    let h = tempfile::tempdir().unwrap();
+    let hm = h.path().join("merge-into.yaml");
+    home.helm_ok(
+        Helm::V3,
+        &[
+            "repo",
+            "index",
+            h.path().to_str().unwrap(),
+            "--merge",
+            hm.to_str().unwrap(),
+        ],
+    );
+    assert_same_index(
+        &fs::read_to_string(&m).unwrap(),
+        &fs::read_to_string(&hm).unwrap(),
+        "created merge file",
+    );
+}
