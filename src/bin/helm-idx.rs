@@ -71,9 +71,12 @@ enum Command {
     Check {
         /// Folder holding index.yaml and the chart archives
         dir: PathBuf,
-        /// The --url the index was built with
+        /// The --url the index was built with: every entry URL must start with it
         #[arg(long)]
         url: Option<String>,
+        /// The --keep-last the index was built with: archives of the versions it drops are not problems
+        #[arg(long, value_name = "N", value_parser = keep_last_parser)]
+        keep_last: Option<usize>,
     },
 }
 
@@ -137,7 +140,11 @@ fn main() -> ExitCode {
             &settings,
         )
         .and_then(|r| Ok(output::emit(format, &r, idx::print_merge)?)),
-        Command::Check { dir, url } => idx::check(&dir, url.as_deref()).and_then(|r| {
+        Command::Check {
+            dir,
+            url,
+            keep_last,
+        } => idx::check(&dir, url.as_deref(), keep_last).and_then(|r| {
             output::emit(format, &r, idx::print_check)?;
             r.into_result().map(drop)
         }),

@@ -110,6 +110,45 @@ pub struct BuildOptions {
     pub keep_last: Option<usize>,
 }
 
+/// A chart version `--keep-last` left out of the written index.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dropped {
+    pub chart: String,
+    pub version: String,
+    /// The entry's first URL ("" if it had none).
+    pub url: String,
+}
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.chart, self.version)?;
+        if !self.url.is_empty() {
+            write!(f, " ({})", self.url)?;
+        }
+        Ok(())
+    }
+}
+
+fn keep_last(index: &mut IndexFile, n: Option<usize>) -> Vec<Dropped> {
+    let Some(n) = n else {
+        return Vec::new();
+    };
+    index
+        .keep_last(n)
+        .into_iter()
+        .map(|cv| Dropped {
+            url: cv
+                .urls
+                .as_ref()
+                .and_then(|u| u.first())
+                .cloned()
+                .unwrap_or_default(),
+            chart: cv.metadata.name,
+            version: cv.metadata.version,
+        })
+        .collect()
+}
+
 /// What a build did.
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -119,6 +158,8 @@ pub struct BuildReport {
     pub reused: usize,
     pub loaded: usize,
     pub warnings: Vec<String>,
+    /// What `--keep-last` left out (its archives stay in the folder).
+    pub dropped: Vec<Dropped>,
 }
 
 /// `helm idx build`: `helm repo index` with digest reuse.
@@ -211,9 +252,7 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
         index.merge(m);
     }
     index.sort_entries();
-    if let Some(n) = o.keep_last {
-        index.keep_last(n);
-    }
+    report.dropped = keep_last(&mut index, o.keep_last);
     index.generated = now;
     report.entries = index.len();
     crate::debug!("{:?}: merged and sorted", started.elapsed());
@@ -269,6 +308,8 @@ pub struct MergeReport {
     pub index_path: PathBuf,
     pub entries: usize,
     pub warnings: Vec<String>,
+    /// What `--keep-last` left out.
+    pub dropped: Vec<Dropped>,
 }
 
 /// `helm idx merge OUT SOURCE...`.
@@ -350,9 +391,7 @@ pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, Id
         return Err(IdxError::Conflicts(conflicts));
     }
     acc.sort_entries();
-    if let Some(n) = o.keep_last {
-        acc.keep_last(n);
-    }
+    report.dropped = keep_last(&mut acc, o.keep_last);
     acc.generated = go::time::now();
     report.entries = acc.len();
     write_index(&out, &acc, o.format)?;
@@ -380,7 +419,15 @@ impl CheckReport {
 }
 
 /// `helm idx check DIR`: the problems found (empty when all agree).
-pub fn check(dir: &Path, url: Option<&str>) -> Result<CheckReport, IdxError> {
+///
+/// `keep_last` is the `--keep-last` the index was built with: archives of
+/// versions it leaves out are then not problems.
+pub fn check(
+    dir: &Path,
+    url: Option<&str>,
+    keep_last: Option<usize>,
+) -> Result<CheckReport, IdxError> {
+    check_keep_last(keep_last)?;
     let path = dir.join("index.yaml");
     let bytes = std::fs::read(&path).map_err(io_err(&path))?;
     let label = path.display().to_string();
@@ -389,7 +436,7 @@ pub fn check(dir: &Path, url: Option<&str>) -> Result<CheckReport, IdxError> {
         source,
     })?;
     Ok(CheckReport {
-        problems: repo::check(dir, &loaded.index, url),
+        problems: repo::check(dir, &loaded.index, url, keep_last),
     })
 }
 
@@ -397,6 +444,7 @@ pub fn check(dir: &Path, url: Option<&str>) -> Result<CheckReport, IdxError> {
 /// as `helm repo index` prints nothing on success.
 pub fn print_build(r: &BuildReport) {
     print_warnings(&r.warnings);
+    print_dropped(&r.dropped);
     crate::debug!(
         "wrote {} ({} entries; {} archives reused, {} loaded)",
         r.index_path.display(),
@@ -409,6 +457,14 @@ pub fn print_build(r: &BuildReport) {
 /// The table form of a merge: its warnings.
 pub fn print_merge(r: &MergeReport) {
     print_warnings(&r.warnings);
+    print_dropped(&r.dropped);
+}
+
+/// One stderr line per version `--keep-last` left out.
+fn print_dropped(dropped: &[Dropped]) {
+    for d in dropped {
+        eprintln!("dropped by --keep-last: {d}");
+    }
 }
 
 fn print_warnings(warnings: &[String]) {

@@ -323,3 +323,123 @@ fn build_merge_reads_urls_and_repositories() {
         "created merge file",
     );
 }
+
+/// `--keep-last` says what it left out (stderr, and `dropped` in `-o json`),
+/// and `check --keep-last` does not count those archives as problems.
+#[test]
+fn keep_last_lists_what_it_drops_and_check_accepts_it() {
+    let home = HelmHome::new();
+    let d = three_versions();
+    let out = run(&home, &[&"build", &d.path(), &"--keep-last", &"2"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(
+        stderr(&out),
+        "dropped by --keep-last: a 1.0.0 (a-1.0.0.tgz)\n"
+    );
+    let out = run(
+        &home,
+        &[&"build", &d.path(), &"--keep-last", &"1", &"-o", &"json"],
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    let report = lossy(&out.stdout);
+    assert!(
+        report.contains("\"dropped\": [")
+            && report.contains("\"chart\": \"a\"")
+            && report.contains("\"version\": \"1.1.0\"")
+            && report.contains("\"url\": \"a-1.0.0.tgz\""),
+        "{report}"
+    );
+    assert_eq!(stderr(&out), "");
+
+    // The dropped archives are still in the folder: a plain check reports
+    // them, a check told the --keep-last does not.
+    let plain = run(&home, &[&"check", &d.path()]);
+    assert!(!plain.status.success());
+    let problems = lossy(&plain.stdout);
+    assert_eq!(problems.lines().count(), 2, "{problems}");
+    assert!(problems.contains("not indexed: a-1.0.0.tgz"), "{problems}");
+    let told = run(&home, &[&"check", &d.path(), &"--keep-last", &"1"]);
+    assert!(told.status.success(), "{}", output_text(&told));
+    // An archive that is newer, or of another chart, is still a problem.
+    write_chart(
+        d.path(),
+        "a-9.0.0.tgz",
+        "apiVersion: v2\nname: a\nversion: 9.0.0\n",
+    );
+    write_chart(
+        d.path(),
+        "c-1.0.0.tgz",
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    );
+    let told = run(&home, &[&"check", &d.path(), &"--keep-last", &"1"]);
+    assert!(!told.status.success());
+    let problems = lossy(&told.stdout);
+    assert_eq!(
+        problems, "not indexed: a-9.0.0.tgz\nnot indexed: c-1.0.0.tgz\n",
+        "{problems}"
+    );
+
+    // merge lists them too.
+    let out_dir = tempfile::tempdir().unwrap();
+    let src = three_versions();
+    ok(idx(&home).arg("build").arg(src.path()));
+    let target = out_dir.path().join("index.yaml");
+    let out = run(
+        &home,
+        &[
+            &"merge",
+            &target,
+            &src.path().join("index.yaml"),
+            &"--keep-last",
+            &"2",
+        ],
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(
+        stderr(&out),
+        "dropped by --keep-last: a 1.0.0 (a-1.0.0.tgz)\n"
+    );
+}
+
+/// `check --url` holds every entry to the URL the index was built with.
+#[test]
+fn check_url_must_match_every_entry() {
+    let home = HelmHome::new();
+    let d = three_versions();
+    ok(idx(&home)
+        .arg("build")
+        .arg(d.path())
+        .args(["--url", "https://charts.example.com/x"]));
+    for good in [
+        "https://charts.example.com/x",
+        "https://charts.example.com/x/",
+    ] {
+        let o = run(&home, &[&"check", &d.path(), &"--url", &good]);
+        assert!(o.status.success(), "{good}: {}", output_text(&o));
+    }
+    for wrong in [
+        "https://wrong.example.com/x",
+        "https://charts.example.com/xy",
+        "https://charts.example.com/x/sub",
+    ] {
+        let o = run(&home, &[&"check", &d.path(), &"--url", &wrong]);
+        assert!(!o.status.success(), "{wrong}");
+        let problems = lossy(&o.stdout);
+        assert_eq!(
+            problems
+                .lines()
+                .filter(|l| l.starts_with("wrong url: "))
+                .count(),
+            4,
+            "{wrong}: {problems}"
+        );
+        assert!(
+            problems.contains(&format!(
+                "wrong url: a 1.0.0: https://charts.example.com/x/a-1.0.0.tgz is not under {wrong}"
+            )),
+            "{problems}"
+        );
+    }
+    // Without --url, only the archives count.
+    ok(idx(&home).arg("check").arg(d.path()));
+}
