@@ -6,6 +6,12 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Stack of each worker: that of a main thread on Linux. YAML and JSON
+/// documents may nest 10,000 levels deep (yaml.v2's and encoding/json's
+/// limits, which the loaders keep), and dropping such a value recurses once
+/// per level: more than the 2 MiB a spawned thread gets by default.
+pub const STACK_SIZE: usize = 8 << 20;
+
 /// Maps `f` over `items` on all cores, keeping order.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let cores = std::thread::available_parallelism()
@@ -31,15 +37,18 @@ pub fn map_with<T: Sync, R: Send>(
     let results: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, f(item)));
-                    }
-                    mine
-                })
+                std::thread::Builder::new()
+                    .stack_size(STACK_SIZE)
+                    .spawn_scoped(s, || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(item) = items.get(i) else { break };
+                            mine.push((i, f(item)));
+                        }
+                        mine
+                    })
+                    .expect("cannot start a worker thread")
             })
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()

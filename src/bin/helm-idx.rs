@@ -38,17 +38,17 @@ enum Command {
         /// URL of the chart repository
         #[arg(long, default_value = "")]
         url: String,
-        /// Merge the generated index into the given index
-        #[arg(long)]
-        merge: Option<PathBuf>,
+        /// Merge the generated index into the given index: a file (created when missing), an http(s) URL or a repository name
+        #[arg(long, value_name = "INDEX")]
+        merge: Option<String>,
         /// Write the index in JSON format
         #[arg(long)]
         json: bool,
         /// Fail, writing nothing, when a chart cannot be indexed
         #[arg(long)]
         strict: bool,
-        /// Keep only the newest N versions of each chart
-        #[arg(long, value_name = "N")]
+        /// Keep only the newest N versions of each chart (N >= 1)
+        #[arg(long, value_name = "N", value_parser = keep_last_parser)]
         keep_last: Option<usize>,
     },
     /// Merge index files, URLs and repositories into OUT
@@ -64,18 +64,31 @@ enum Command {
         /// Write the index in JSON format
         #[arg(long)]
         json: bool,
-        /// Keep only the newest N versions of each chart
-        #[arg(long, value_name = "N")]
+        /// Keep only the newest N versions of each chart (N >= 1)
+        #[arg(long, value_name = "N", value_parser = keep_last_parser)]
         keep_last: Option<usize>,
     },
     /// Check that DIR/index.yaml and the archives in DIR agree
     Check {
         /// Folder holding index.yaml and the chart archives
         dir: PathBuf,
-        /// The --url the index was built with
+        /// The --url the index was built with: every entry URL must start with it
         #[arg(long)]
         url: Option<String>,
+        /// The --keep-last the index was built with: archives of the versions it drops are not problems
+        #[arg(long, value_name = "N", value_parser = keep_last_parser)]
+        keep_last: Option<usize>,
     },
+}
+
+/// `--keep-last`: at least 1, since keeping no version of any chart would
+/// empty the index.
+fn keep_last_parser(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (0 would drop every chart from the index)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn index_format(json: bool) -> IndexFormat {
@@ -99,14 +112,17 @@ fn main() -> ExitCode {
             json,
             strict,
             keep_last,
-        } => idx::build(&BuildOptions {
-            dir,
-            url,
-            merge,
-            format: index_format(json),
-            strict,
-            keep_last,
-        })
+        } => idx::build(
+            &BuildOptions {
+                dir,
+                url,
+                merge,
+                format: index_format(json),
+                strict,
+                keep_last,
+            },
+            &settings,
+        )
         .and_then(|r| Ok(output::emit(format, &r, idx::print_build)?)),
         Command::Merge {
             out,
@@ -125,7 +141,11 @@ fn main() -> ExitCode {
             &settings,
         )
         .and_then(|r| Ok(output::emit(format, &r, idx::print_merge)?)),
-        Command::Check { dir, url } => idx::check(&dir, url.as_deref()).and_then(|r| {
+        Command::Check {
+            dir,
+            url,
+            keep_last,
+        } => idx::check(&dir, url.as_deref(), keep_last).and_then(|r| {
             output::emit(format, &r, idx::print_check)?;
             r.into_result().map(drop)
         }),

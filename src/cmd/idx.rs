@@ -48,6 +48,16 @@ pub enum IdxError {
     Check(usize),
     #[error(transparent)]
     Output(#[from] output::OutputError),
+    #[error("--keep-last must be at least 1 (0 would drop every chart from the index)")]
+    KeepLastZero,
+}
+
+/// `--keep-last 0` would write an index without a single chart.
+fn check_keep_last(n: Option<usize>) -> Result<(), IdxError> {
+    match n {
+        Some(0) => Err(IdxError::KeepLastZero),
+        _ => Ok(()),
+    }
 }
 
 fn list_skipped(s: &[Skipped]) -> String {
@@ -92,10 +102,51 @@ fn absolute(p: &Path) -> Result<PathBuf, IdxError> {
 pub struct BuildOptions {
     pub dir: PathBuf,
     pub url: String,
-    pub merge: Option<PathBuf>,
+    /// What `--merge` names: an index file (created empty when missing, as
+    /// Helm does), an http(s) URL, or a repository in repositories.yaml.
+    pub merge: Option<String>,
     pub format: IndexFormat,
     pub strict: bool,
     pub keep_last: Option<usize>,
+}
+
+/// A chart version `--keep-last` left out of the written index.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dropped {
+    pub chart: String,
+    pub version: String,
+    /// The entry's first URL ("" if it had none).
+    pub url: String,
+}
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.chart, self.version)?;
+        if !self.url.is_empty() {
+            write!(f, " ({})", self.url)?;
+        }
+        Ok(())
+    }
+}
+
+fn keep_last(index: &mut IndexFile, n: Option<usize>) -> Vec<Dropped> {
+    let Some(n) = n else {
+        return Vec::new();
+    };
+    index
+        .keep_last(n)
+        .into_iter()
+        .map(|cv| Dropped {
+            url: cv
+                .urls
+                .as_ref()
+                .and_then(|u| u.first())
+                .cloned()
+                .unwrap_or_default(),
+            chart: cv.metadata.name,
+            version: cv.metadata.version,
+        })
+        .collect()
 }
 
 /// What a build did.
@@ -107,10 +158,13 @@ pub struct BuildReport {
     pub reused: usize,
     pub loaded: usize,
     pub warnings: Vec<String>,
+    /// What `--keep-last` left out (its archives stay in the folder).
+    pub dropped: Vec<Dropped>,
 }
 
 /// `helm idx build`: `helm repo index` with digest reuse.
-pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
+pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, IdxError> {
+    check_keep_last(o.keep_last)?;
     let dir = absolute(&o.dir)?;
     if !dir.is_dir() {
         return Err(IdxError::NotADir(o.dir.clone()));
@@ -142,15 +196,19 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
     }
 
     let mut merged: Option<IndexFile> = None;
-    if let Some(m) = &o.merge {
-        match read_if_exists(m)? {
+    if let Some(spec) = &o.merge {
+        match merge_source(spec, settings)? {
             None => {
                 // `helm repo index --merge` creates a missing merge file as an
                 // empty index and ignores any error doing so.
-                let _ = write_index(m, &IndexFile::new(now.clone()), o.format);
+                let _ = write_index(Path::new(spec), &IndexFile::new(now.clone()), o.format);
+                report.warnings.push(format!(
+                    "--merge {spec}: no such file, repository or URL; created it as an empty index (as helm repo index does), so nothing was merged"
+                ));
             }
-            Some(bytes) => {
-                let label = m.display().to_string();
+            Some(src) => {
+                let bytes = src.read_index()?;
+                let label = src.label.clone();
                 let loaded = load_index(&bytes, &label, Strictness::Helm).map_err(|source| {
                     IdxError::Merge {
                         path: label.clone(),
@@ -163,7 +221,10 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
                     started.elapsed(),
                     loaded.index.len()
                 );
-                merged = Some(loaded.index);
+                let mut index = loaded.index;
+                // Entries of a repository keep pointing at its archives.
+                src.absolutize(&mut index);
+                merged = Some(index);
             }
         }
     }
@@ -191,15 +252,23 @@ pub fn build(o: &BuildOptions) -> Result<BuildReport, IdxError> {
         index.merge(m);
     }
     index.sort_entries();
-    if let Some(n) = o.keep_last {
-        index.keep_last(n);
-    }
+    report.dropped = keep_last(&mut index, o.keep_last);
     index.generated = now;
     report.entries = index.len();
     crate::debug!("{:?}: merged and sorted", started.elapsed());
     write_index(&out, &index, o.format)?;
     crate::debug!("{:?}: wrote {}", started.elapsed(), out.display());
     Ok(report)
+}
+
+/// The source `--merge` names, as `helm idx merge` resolves it; `None` for
+/// a file that does not exist (and is no repository name either).
+fn merge_source(spec: &str, settings: &EnvSettings) -> Result<Option<RepoSource>, IdxError> {
+    match RepoSource::resolve(spec, settings) {
+        Ok(src) => Ok(Some(src)),
+        Err(SourceError::Unknown { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn read_if_exists(p: &Path) -> Result<Option<Vec<u8>>, IdxError> {
@@ -239,10 +308,13 @@ pub struct MergeReport {
     pub index_path: PathBuf,
     pub entries: usize,
     pub warnings: Vec<String>,
+    /// What `--keep-last` left out.
+    pub dropped: Vec<Dropped>,
 }
 
 /// `helm idx merge OUT SOURCE...`.
 pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, IdxError> {
+    check_keep_last(o.keep_last)?;
     let out = absolute(&o.out)?;
     let out_dir = out.parent().map(Path::to_path_buf).unwrap_or_default();
     if !out_dir.is_dir() {
@@ -319,9 +391,7 @@ pub fn merge(o: &MergeOptions, settings: &EnvSettings) -> Result<MergeReport, Id
         return Err(IdxError::Conflicts(conflicts));
     }
     acc.sort_entries();
-    if let Some(n) = o.keep_last {
-        acc.keep_last(n);
-    }
+    report.dropped = keep_last(&mut acc, o.keep_last);
     acc.generated = go::time::now();
     report.entries = acc.len();
     write_index(&out, &acc, o.format)?;
@@ -349,7 +419,15 @@ impl CheckReport {
 }
 
 /// `helm idx check DIR`: the problems found (empty when all agree).
-pub fn check(dir: &Path, url: Option<&str>) -> Result<CheckReport, IdxError> {
+///
+/// `keep_last` is the `--keep-last` the index was built with: archives of
+/// versions it leaves out are then not problems.
+pub fn check(
+    dir: &Path,
+    url: Option<&str>,
+    keep_last: Option<usize>,
+) -> Result<CheckReport, IdxError> {
+    check_keep_last(keep_last)?;
     let path = dir.join("index.yaml");
     let bytes = repo::read_index_file(&path).map_err(io_err(&path))?;
     let label = path.display().to_string();
@@ -358,7 +436,7 @@ pub fn check(dir: &Path, url: Option<&str>) -> Result<CheckReport, IdxError> {
         source,
     })?;
     Ok(CheckReport {
-        problems: repo::check(dir, &loaded.index, url),
+        problems: repo::check(dir, &loaded.index, url, keep_last),
     })
 }
 
@@ -366,6 +444,7 @@ pub fn check(dir: &Path, url: Option<&str>) -> Result<CheckReport, IdxError> {
 /// as `helm repo index` prints nothing on success.
 pub fn print_build(r: &BuildReport) {
     print_warnings(&r.warnings);
+    print_dropped(&r.dropped);
     crate::debug!(
         "wrote {} ({} entries; {} archives reused, {} loaded)",
         r.index_path.display(),
@@ -378,6 +457,14 @@ pub fn print_build(r: &BuildReport) {
 /// The table form of a merge: its warnings.
 pub fn print_merge(r: &MergeReport) {
     print_warnings(&r.warnings);
+    print_dropped(&r.dropped);
+}
+
+/// One stderr line per version `--keep-last` left out.
+fn print_dropped(dropped: &[Dropped]) {
+    for d in dropped {
+        eprintln!("dropped by --keep-last: {d}");
+    }
 }
 
 fn print_warnings(warnings: &[String]) {
@@ -390,5 +477,30 @@ fn print_warnings(warnings: &[String]) {
 pub fn print_check(report: &CheckReport) {
     for p in &report.problems {
         println!("{p}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_last_zero_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let o = BuildOptions {
+            dir: d.path().to_path_buf(),
+            keep_last: Some(0),
+            ..Default::default()
+        };
+        let s = EnvSettings::from_lookup(&|_| None);
+        assert!(matches!(build(&o, &s), Err(IdxError::KeepLastZero)));
+        assert!(!d.path().join("index.yaml").exists());
+        let m = MergeOptions {
+            out: d.path().join("out.yaml"),
+            sources: vec![],
+            keep_last: Some(0),
+            ..Default::default()
+        };
+        assert!(matches!(merge(&m, &s), Err(IdxError::KeepLastZero)));
     }
 }

@@ -9,72 +9,272 @@
 
 use std::io::{self, Write};
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-
 use crate::go::strconv;
 use crate::go::yaml::Value;
 
-/// Parses `text` if it is valid JSON (Go's `json.Valid`), else `None`.
+/// `encoding/json`'s `maxNestingDepth`: `json.Valid` refuses arrays and
+/// objects nested deeper than this.
+const MAX_DEPTH: usize = 10_000;
+
+/// Parses `text` if it is valid JSON (Go's `json.Valid`), else `None`, into
+/// what `json.Unmarshal` gives an `interface{}`: every number a float (one
+/// beyond `f64`'s range becomes an infinity), a lone UTF-16 surrogate in a
+/// `\u` escape U+FFFD, and each object's members in document order.
+///
+/// The parser keeps its own stack of open containers, so nesting up to Go's
+/// limit of 10,000 levels costs heap, not call stack, and anything deeper is
+/// refused as Go refuses it.
 pub fn parse(text: &str) -> Option<Value> {
-    let trimmed = text.trim_start_matches([' ', '\t', '\n', '\r']);
+    let trimmed = text.trim_start_matches(WS);
     // Only objects and arrays can be an index; checking the first byte keeps
     // YAML files from paying for a failed JSON parse.
     if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
         return None;
     }
-    serde_json::from_str::<JsonValue>(text).ok().map(|j| j.0)
+    Parser {
+        b: text.as_bytes(),
+        text,
+        pos: 0,
+    }
+    .document()
 }
 
-struct JsonValue(Value);
+const WS: [char; 4] = [' ', '\t', '\n', '\r'];
 
-impl<'de> Deserialize<'de> for JsonValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(JsonVisitor).map(JsonValue)
-    }
+/// An open array, or an open object and the key of its next member.
+enum Open {
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>, String),
 }
 
-struct JsonVisitor;
+struct Parser<'a> {
+    b: &'a [u8],
+    text: &'a str,
+    pos: usize,
+}
 
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Value;
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.pos) {
+            self.pos += 1;
+        }
+    }
 
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("JSON")
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == c).then(|| self.pos += 1)
     }
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
-    }
-    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
-        Ok(Value::Float(n as f64))
-    }
-    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-        Ok(Value::Float(n as f64))
-    }
-    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-        Ok(Value::Float(n))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::String(s.to_string()))
-    }
-    fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut v = Vec::new();
-        while let Some(JsonValue(x)) = seq.next_element()? {
-            v.push(x);
+
+    fn document(mut self) -> Option<Value> {
+        let mut stack: Vec<Open> = Vec::new();
+        'value: loop {
+            self.ws();
+            let mut done = match self.peek()? {
+                c @ (b'[' | b'{') => {
+                    if stack.len() >= MAX_DEPTH {
+                        return None;
+                    }
+                    self.pos += 1;
+                    self.ws();
+                    if c == b'[' {
+                        if self.peek()? == b']' {
+                            self.pos += 1;
+                            Value::Seq(Vec::new())
+                        } else {
+                            stack.push(Open::Array(Vec::new()));
+                            continue 'value;
+                        }
+                    } else if self.peek()? == b'}' {
+                        self.pos += 1;
+                        Value::Map(Vec::new())
+                    } else {
+                        let key = self.key()?;
+                        stack.push(Open::Object(Vec::new(), key));
+                        continue 'value;
+                    }
+                }
+                b'"' => Value::String(self.string()?),
+                b't' => self.literal("true", Value::Bool(true))?,
+                b'f' => self.literal("false", Value::Bool(false))?,
+                b'n' => self.literal("null", Value::Null)?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return None,
+            };
+            // Hand the finished value to its container, closing every
+            // container it completes.
+            loop {
+                self.ws();
+                match stack.last_mut() {
+                    None => return (self.pos == self.b.len()).then_some(done),
+                    Some(Open::Array(items)) => {
+                        items.push(done);
+                        match self.peek()? {
+                            b',' => {
+                                self.pos += 1;
+                                continue 'value;
+                            }
+                            b']' => {
+                                self.pos += 1;
+                                let Some(Open::Array(items)) = stack.pop() else {
+                                    return None;
+                                };
+                                done = Value::Seq(items);
+                            }
+                            _ => return None,
+                        }
+                    }
+                    Some(Open::Object(members, key)) => {
+                        members.push((std::mem::take(key), done));
+                        match self.peek()? {
+                            b',' => {
+                                self.pos += 1;
+                                self.ws();
+                                *key = self.key()?;
+                                continue 'value;
+                            }
+                            b'}' => {
+                                self.pos += 1;
+                                let Some(Open::Object(members, _)) = stack.pop() else {
+                                    return None;
+                                };
+                                done = Value::Map(members);
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+            }
         }
-        Ok(Value::Seq(v))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut m = Vec::new();
-        while let Some((k, JsonValue(v))) = map.next_entry::<String, JsonValue>()? {
-            m.push((k, v));
+
+    /// A member's key and its colon.
+    fn key(&mut self) -> Option<String> {
+        if self.peek()? != b'"' {
+            return None;
         }
-        Ok(Value::Map(m))
+        let k = self.string()?;
+        self.eat(b':')?;
+        Some(k)
+    }
+
+    fn literal(&mut self, word: &str, v: Value) -> Option<Value> {
+        self.b[self.pos..].starts_with(word.as_bytes()).then(|| {
+            self.pos += word.len();
+            v
+        })
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Option<Value> {
+        let start = self.pos;
+        let digits = |p: &mut Self| {
+            let from = p.pos;
+            while let Some(b'0'..=b'9') = p.peek() {
+                p.pos += 1;
+            }
+            p.pos > from
+        };
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                digits(self);
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !digits(self) {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !digits(self) {
+                return None;
+            }
+        }
+        self.text[start..self.pos]
+            .parse::<f64>()
+            .ok()
+            .map(Value::Float)
+    }
+
+    fn hex4(&self, at: usize) -> Option<u32> {
+        let h = self.b.get(at..at + 4)?;
+        if !h.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+    }
+
+    /// A string literal, unquoted as Go's `unquote` does it.
+    fn string(&mut self) -> Option<String> {
+        self.pos += 1; // the opening quote
+        let mut out = String::new();
+        loop {
+            let from = self.pos;
+            while let Some(&c) = self.b.get(self.pos) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(&self.text[from..self.pos]);
+            match self.peek()? {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(out);
+                }
+                b'\\' => {
+                    let c = *self.b.get(self.pos + 1)?;
+                    self.pos += 2;
+                    match c {
+                        b'"' | b'\\' | b'/' => out.push(c as char),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let r = self.hex4(self.pos)?;
+                            self.pos += 4;
+                            let ch = if (0xD800..0xE000).contains(&r) {
+                                // A valid pair is consumed whole; anything
+                                // else is one replacement character.
+                                let low = (r < 0xDC00 && self.b[self.pos..].starts_with(b"\\u"))
+                                    .then(|| self.hex4(self.pos + 2))
+                                    .flatten()
+                                    .filter(|l| (0xDC00..0xE000).contains(l));
+                                match low {
+                                    Some(l) => {
+                                        self.pos += 6;
+                                        char::from_u32(
+                                            0x10000 + ((r - 0xD800) << 10) + (l - 0xDC00),
+                                        )
+                                    }
+                                    None => Some('\u{fffd}'),
+                                }
+                            } else {
+                                char::from_u32(r)
+                            };
+                            out.push(ch?);
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None, // a control character
+            }
+        }
     }
 }
 
@@ -367,6 +567,97 @@ mod tests {
             s,
             "{\n  \"B\": true,\n  \"a\": [\n    1.5,\n    null\n  ],\n  \"b\": 1\n}"
         );
+    }
+
+    #[test]
+    fn parse_follows_go_validity() {
+        for bad in [
+            "[01]",
+            "[1.]",
+            "[-]",
+            "[.5]",
+            "[1e]",
+            "[+1]",
+            "[\"a\u{1}\"]",
+            "[\"\\x\"]",
+            "[\"\\u12\"]",
+            "[1] x",
+            "[1,]",
+            "{\"a\" 1}",
+            "{1: 2}",
+            "[tru]",
+            "[nul]",
+            "[\"a]",
+            "\u{feff}[]",
+        ] {
+            assert!(parse(bad).is_none(), "{bad:?}");
+        }
+        let v = parse("\n[-0.5e+2, 1E3, 0, \"\\\"\\\\\\/\\b\\f\\n\\r\\t\", {}, [], false]\r\n")
+            .unwrap();
+        assert_eq!(
+            v,
+            Value::Seq(vec![
+                Value::Float(-50.0),
+                Value::Float(1000.0),
+                Value::Float(0.0),
+                Value::String("\"\\/\u{8}\u{c}\n\r\t".into()),
+                Value::Map(vec![]),
+                Value::Seq(vec![]),
+                Value::Bool(false),
+            ])
+        );
+        // Out of f64's range: an infinity, as Go's scanner accepts it.
+        assert_eq!(
+            parse("[1e999]"),
+            Some(Value::Seq(vec![Value::Float(f64::INFINITY)]))
+        );
+        // Surrogates: a pair is one character, a lone half U+FFFD.
+        let s = |t: &str| match parse(t) {
+            Some(Value::Seq(v)) => match &v[..] {
+                [Value::String(s)] => s.clone(),
+                _ => panic!(),
+            },
+            _ => panic!("{t}"),
+        };
+        assert_eq!(s("[\"\\ud83d\\ude00\"]"), "\u{1f600}");
+        assert_eq!(s("[\"\\ud83dx\"]"), "\u{fffd}x");
+        assert_eq!(s("[\"\\ude00\\ud83d\"]"), "\u{fffd}\u{fffd}");
+        assert_eq!(s("[\"\\ud83d\\u0041\"]"), "\u{fffd}A");
+        assert_eq!(s("[\"\\u00e9\u{e9}\"]"), "\u{e9}\u{e9}");
+        // Members stay in document order, duplicates included.
+        assert_eq!(
+            parse("{\"b\": 1, \"a\": 2, \"b\": 3}"),
+            Some(Value::Map(vec![
+                ("b".into(), Value::Float(1.0)),
+                ("a".into(), Value::Float(2.0)),
+                ("b".into(), Value::Float(3.0)),
+            ]))
+        );
+    }
+
+    /// encoding/json's `maxNestingDepth`: 10,000 levels parse, one more does
+    /// not, and far deeper input is refused without using the call stack.
+    /// (Dropping a 10,000-level value recurses: the stack of a worker.)
+    #[test]
+    fn nesting_is_bounded_as_in_go() {
+        let run = || {
+            let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+            assert!(parse(&nested(MAX_DEPTH)).is_some());
+            assert!(parse(&nested(MAX_DEPTH + 1)).is_none());
+            let objects = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+            assert!(parse(&objects(MAX_DEPTH)).is_some());
+            assert!(parse(&objects(MAX_DEPTH + 1)).is_none());
+            let start = std::time::Instant::now();
+            assert!(parse(&nested(100_000)).is_none());
+            assert!(parse(&"[".repeat(1_000_000)).is_none());
+            assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        };
+        std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::directory::{find_archives, Archive};
 use super::index::IndexFile;
 use crate::chart;
 use crate::go;
+use crate::go::semver::Version;
 use crate::parallel;
 
 /// One disagreement between index and folder.
@@ -26,6 +27,13 @@ pub enum Problem {
     },
     /// An entry without `urls`.
     NoUrl { chart: String, version: String },
+    /// An entry whose URL is not under the `--url` the check was given.
+    WrongUrl {
+        chart: String,
+        version: String,
+        url: String,
+        expected: String,
+    },
     /// The archive's digest differs from the index.
     Digest {
         file: String,
@@ -49,6 +57,15 @@ impl fmt::Display for Problem {
                 write!(f, "missing: {chart} {version}: no archive for {url}")
             }
             Problem::NoUrl { chart, version } => write!(f, "no url: {chart} {version}"),
+            Problem::WrongUrl {
+                chart,
+                version,
+                url,
+                expected,
+            } => write!(
+                f,
+                "wrong url: {chart} {version}: {url} is not under {expected}"
+            ),
             Problem::Digest {
                 file,
                 indexed,
@@ -90,10 +107,49 @@ fn url_path(url: &str, base: Option<&str>) -> Vec<u8> {
     go::url::percent_decode(u.trim_start_matches('/'))
 }
 
+/// Whether `url` is one `helm repo index --url base` writes: the base, a
+/// slash, and the archive's path.
+fn under_base(url: &str, base: &str) -> bool {
+    let base = base.trim_end_matches('/');
+    url.strip_prefix(base)
+        .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+}
+
+/// Whether the chart in `path` is a version `--keep-last n` leaves out of
+/// `index`: the index holds at least `n` versions of its chart, all newer
+/// than it (a tie or a version that does not parse is not assumed dropped).
+fn dropped_by_keep_last(path: &Path, index: &IndexFile, n: usize) -> bool {
+    let Ok(md) = chart::load_file(path) else {
+        return false;
+    };
+    let Some(versions) = index.entries.get(&md.name) else {
+        return false;
+    };
+    let Some(last) = versions.get(n.saturating_sub(1)) else {
+        return false;
+    };
+    match (
+        Version::parse(&md.version),
+        Version::parse(&last.metadata.version),
+    ) {
+        (Ok(mine), Ok(kept)) => mine.compare(&kept) == std::cmp::Ordering::Less,
+        _ => false,
+    }
+}
+
 /// Compares `index` with the archives in `dir`. `base_url` is the `--url`
-/// the index was built with, when known; otherwise an entry matches the
-/// archive whose relative path ends its URL path.
-pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Problem> {
+/// the index was built with, when known: every entry URL must start with it,
+/// and the rest of it names the archive; otherwise an entry matches the
+/// archive whose relative path ends its URL path. `keep_last` is the
+/// `--keep-last` it was built with: an archive of a version that leaves out
+/// is not a problem.
+pub fn check(
+    dir: &Path,
+    index: &IndexFile,
+    base_url: Option<&str>,
+    keep_last: Option<usize>,
+) -> Vec<Problem> {
+    let base_url = base_url.filter(|b| !b.is_empty());
     let (archives, _) = find_archives(dir);
     let digests = parallel::map(&archives, |a| chart::digest_file(&a.path));
     let rels: Vec<Vec<u8>> = archives.iter().map(rel).collect();
@@ -109,6 +165,16 @@ pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Probl
                 });
                 continue;
             };
+            if let Some(base) = base_url {
+                if !under_base(url, base) {
+                    problems.push(Problem::WrongUrl {
+                        chart: name.clone(),
+                        version: cv.metadata.version.clone(),
+                        url: url.clone(),
+                        expected: base.to_string(),
+                    });
+                }
+            }
             let path = url_path(url, base_url);
             let found = rels
                 .iter()
@@ -142,8 +208,17 @@ pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Probl
             }
         }
     }
-    for (i, seen) in indexed.iter().enumerate() {
-        if !seen {
+    let unindexed: Vec<usize> = (0..archives.len()).filter(|&i| !indexed[i]).collect();
+    let dropped = match keep_last {
+        Some(n) => parallel::map(&unindexed, |&i| {
+            dropped_by_keep_last(&archives[i].path, index, n)
+        }),
+        None => vec![false; unindexed.len()],
+    };
+    for (&i, dropped) in unindexed.iter().zip(dropped) {
+        if dropped {
+            crate::debug!("{}: left out by --keep-last", shown(i));
+        } else {
             problems.push(Problem::NotIndexed { file: shown(i) });
         }
     }
@@ -153,6 +228,17 @@ pub fn check(dir: &Path, index: &IndexFile, base_url: Option<&str>) -> Vec<Probl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entry_urls_under_the_base() {
+        assert!(under_base("https://h/c/a-1.tgz", "https://h/c"));
+        assert!(under_base("https://h/c/a-1.tgz", "https://h/c/"));
+        assert!(under_base("https://h/c/sub/a-1.tgz", "https://h/c"));
+        assert!(!under_base("https://h/cd/a-1.tgz", "https://h/c"));
+        assert!(!under_base("https://other/c/a-1.tgz", "https://h/c"));
+        assert!(!under_base("a-1.tgz", "https://h/c"));
+        assert!(!under_base("https://h/c/", "https://h/c"));
+    }
 
     #[test]
     fn url_paths() {

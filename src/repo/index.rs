@@ -98,12 +98,17 @@ impl IndexFile {
         }
     }
 
-    /// Keeps only the newest `n` versions of each chart (after sorting).
-    pub fn keep_last(&mut self, n: usize) {
+    /// Keeps only the newest `n` versions of each chart (after sorting);
+    /// returns the versions it dropped, in index order.
+    pub fn keep_last(&mut self, n: usize) -> Vec<ChartVersion> {
+        let mut dropped = Vec::new();
         for versions in self.entries.values_mut() {
-            versions.truncate(n);
+            if versions.len() > n {
+                dropped.extend(versions.drain(n..));
+            }
         }
         self.entries.retain(|_, v| !v.is_empty());
+        dropped
     }
 }
 
@@ -256,8 +261,10 @@ mod tests {
         }
         i.push(cv("b", "1.0.0"));
         i.sort_entries();
-        i.keep_last(2);
+        let dropped = i.keep_last(2);
         assert_eq!(versions(&i, "a"), ["3.0.0", "2.0.0"]);
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].metadata.version, "1.0.0");
         assert_eq!(versions(&i, "b"), ["1.0.0"]);
     }
 }

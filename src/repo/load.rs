@@ -185,6 +185,9 @@ fn line_starts(text: &str, from: usize, to: usize) -> impl Iterator<Item = usize
 
 fn parse_split(text: &str, parts: usize) -> Option<Value> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.contains('\u{feff}') {
+        return None; // where yaml.v2 reads one depends on its place in the whole
+    }
     if text.starts_with('%') || text.contains("\n%") {
         return None; // directives apply to the whole document
     }

@@ -2,6 +2,7 @@
 
 mod atomic;
 mod compat;
+mod edges;
 mod features;
 mod hostile;
 mod untrusted_files;

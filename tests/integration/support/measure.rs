@@ -112,7 +112,6 @@ fn wait4(pid: u32) -> (ExitStatus, libc::rusage) {
     }
 }
 
-
 /// [`run_measured`] with a deadline: a child still running after `limit` is
 /// killed, so a hang fails the test (its elapsed time is then `limit` or
 /// more) instead of stalling the run.
