@@ -17,7 +17,7 @@
 //!
 //! | layer | modules | what they own |
 //! |---|---|---|
-//! | 0 | `go` | byte-exact ports of Go libraries: yaml (yaml.v2 via sigs.k8s.io/yaml), json, unmarshal (encoding/json's leniency), semver (Masterminds), sort (pdqsort), strconv, time, url, base64 |
+//! | 0 | `go` | byte-exact ports of Go libraries: yaml (yaml.v2 via sigs.k8s.io/yaml), json, unmarshal (encoding/json's leniency), semver (Masterminds), sort (pdqsort), strconv, time, url, base64, tar (archive/tar's reader) |
 //! | 1 | `cli`, `fileutil`, `parallel` | settings Helm passes to plugins, Helm's paths, the debug log, the output module; atomic writes and folder locks; ordered parallel map |
 //! | 2 | `chart` | archives read without extracting, the loader, metadata and its validation, metadata encoding (YAML and JSON), the chart digest |
 //! | 3 | `net` | the one HTTP client builder, TLS files, `Secret` and `SafeUrl` |
