@@ -22,6 +22,9 @@ struct Cli {
     /// Verbose output on stderr (also HELM_DEBUG=true)
     #[arg(long, global = true)]
     debug: bool,
+    /// No summary line on success (warnings and errors are still printed)
+    #[arg(short, long, global = true)]
+    quiet: bool,
     /// Output format of the report
     #[arg(short, long, global = true, value_enum, default_value_t)]
     output: OutputFormat,
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
     let settings = EnvSettings::from_env();
     cli::set_debug(args.debug || settings.debug);
     let format = args.output;
+    let quiet = args.quiet;
     let result = match args.command {
         Command::Build {
             dir,
@@ -123,7 +127,7 @@ fn main() -> ExitCode {
             },
             &settings,
         )
-        .and_then(|r| Ok(output::emit(format, &r, idx::print_build)?)),
+        .and_then(|r| Ok(output::emit(format, &r, |r| idx::print_build(r, quiet))?)),
         Command::Merge {
             out,
             sources,
@@ -140,7 +144,7 @@ fn main() -> ExitCode {
             },
             &settings,
         )
-        .and_then(|r| Ok(output::emit(format, &r, idx::print_merge)?)),
+        .and_then(|r| Ok(output::emit(format, &r, |r| idx::print_merge(r, quiet))?)),
         Command::Check {
             dir,
             url,

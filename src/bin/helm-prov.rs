@@ -21,6 +21,9 @@ struct Cli {
     /// Verbose output on stderr (also HELM_DEBUG=true)
     #[arg(long, global = true)]
     debug: bool,
+    /// No summary line on success (warnings and errors are still printed)
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -99,6 +102,7 @@ struct RegistryArgs {
 
 fn main() -> ExitCode {
     let args = Cli::parse();
+    let quiet = args.quiet;
     let settings = EnvSettings::from_env();
     cli::set_debug(args.debug || settings.debug);
     match args.command {
@@ -130,7 +134,9 @@ fn main() -> ExitCode {
             }
             let reports: Vec<SignReport> = signing.charts.iter().map(SignReport::from).collect();
             prov::print_sign_diagnostics(&reports);
-            if let Err(e) = output::emit(format, reports.as_slice(), prov::print_signed) {
+            if let Err(e) =
+                output::emit(format, reports.as_slice(), |r| prov::print_signed(r, quiet))
+            {
                 return output::fail(&e);
             }
             if reports.iter().all(|r| r.signed) {

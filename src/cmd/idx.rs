@@ -440,9 +440,10 @@ pub fn check(
     })
 }
 
-/// The table form of a build: its warnings; the counts go to the debug log,
-/// as `helm repo index` prints nothing on success.
-pub fn print_build(r: &BuildReport) {
+/// The table form of a build: its warnings, what `--keep-last` dropped,
+/// and one summary line on stderr (`quiet`: none; `helm repo index` prints
+/// nothing, which left a run that indexed nothing looking like success).
+pub fn print_build(r: &BuildReport, quiet: bool) {
     print_warnings(&r.warnings);
     print_dropped(&r.dropped);
     crate::debug!(
@@ -452,12 +453,53 @@ pub fn print_build(r: &BuildReport) {
         r.reused,
         r.loaded
     );
+    if !quiet {
+        eprintln!(
+            "Indexed {} chart version(s) into {} ({} unchanged, {} loaded{}{})",
+            r.entries,
+            r.index_path.display(),
+            r.reused,
+            r.loaded,
+            counted(r.warnings.len(), "warning"),
+            counted(r.dropped.len(), "dropped by --keep-last"),
+        );
+    }
 }
 
-/// The table form of a merge: its warnings.
-pub fn print_merge(r: &MergeReport) {
+/// The table form of a merge: its warnings, what `--keep-last` dropped, and
+/// one summary line on stderr unless `quiet`.
+pub fn print_merge(r: &MergeReport, quiet: bool) {
     print_warnings(&r.warnings);
     print_dropped(&r.dropped);
+    if !quiet {
+        eprintln!(
+            "Merged {} chart version(s) into {}{}",
+            r.entries,
+            r.index_path.display(),
+            match (r.warnings.len(), r.dropped.len()) {
+                (0, 0) => String::new(),
+                (w, d) => format!(
+                    " ({})",
+                    [(w, "warning(s)"), (d, "dropped by --keep-last")]
+                        .iter()
+                        .filter(|(n, _)| *n > 0)
+                        .map(|(n, what)| format!("{n} {what}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        );
+    }
+}
+
+/// `, N what` when N is not zero (`warning` gets its plural).
+fn counted(n: usize, what: &str) -> String {
+    match (n, what) {
+        (0, _) => String::new(),
+        (1, w) => format!(", 1 {w}"),
+        (n, "warning") => format!(", {n} warnings"),
+        (n, w) => format!(", {n} {w}"),
+    }
 }
 
 /// One stderr line per version `--keep-last` left out.

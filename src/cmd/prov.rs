@@ -605,13 +605,19 @@ impl From<&Signed> for SignReport {
     }
 }
 
-/// The table form of a signing run: nothing but the debug log, as `helm
-/// package --sign` prints nothing about the signature.
-pub fn print_signed(reports: &[SignReport]) {
+/// The table form of a signing run: one summary line on stderr when every
+/// chart was signed, unless `quiet` (the error lines come from
+/// [`print_sign_diagnostics`]).
+pub fn print_signed(reports: &[SignReport], quiet: bool) {
     for r in reports {
         if let Some(p) = &r.prov {
             crate::debug!("wrote {p}");
         }
+    }
+    let signed = reports.iter().filter(|r| r.prov.is_some()).count();
+    // On success only: a failure has its own lines and the exit status.
+    if !quiet && signed == reports.len() {
+        eprintln!("Signed {signed} chart(s)");
     }
 }
 

@@ -6,9 +6,12 @@ use std::process::Output;
 
 use crate::support::*;
 
+/// `helm idx ARGS -q`: what is left on stderr is what the run has to say
+/// beyond its summary line.
 fn run(home: &HelmHome, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
     idx(home)
         .args(args.iter().map(|a| a.as_ref()))
+        .arg("-q")
         .output()
         .unwrap()
 }
@@ -442,4 +445,50 @@ fn check_url_must_match_every_entry() {
     }
     // Without --url, only the archives count.
     ok(idx(&home).arg("check").arg(d.path()));
+}
+
+#[test]
+fn build_and_merge_end_with_one_summary_line_that_quiet_silences() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    write_chart(
+        d.path(),
+        "s-1.0.0.tgz",
+        "apiVersion: v2\nname: s\nversion: 1.0.0\n",
+    );
+    let o = ok_output(idx(&home).arg("build").arg(d.path()));
+    assert_eq!(
+        lossy(&o.stderr).trim(),
+        format!(
+            "Indexed 1 chart version(s) into {} (0 unchanged, 1 loaded)",
+            d.path().join("index.yaml").display()
+        )
+    );
+    let o = ok_output(idx(&home).arg("build").arg(d.path()).arg("-q"));
+    assert_eq!(output_text(&o), "");
+    let out = d.path().join("merged.yaml");
+    let o = ok_output(
+        idx(&home)
+            .arg("merge")
+            .arg(&out)
+            .arg(d.path().join("index.yaml")),
+    );
+    assert!(
+        lossy(&o.stderr).starts_with("Merged 1 chart version(s) into "),
+        "{}",
+        output_text(&o)
+    );
+    let o = ok_output(
+        idx(&home)
+            .args(["merge", "-q"])
+            .arg(&out)
+            .arg(d.path().join("index.yaml")),
+    );
+    assert_eq!(output_text(&o), "");
+}
+
+fn ok_output(c: &mut std::process::Command) -> Output {
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    o
 }

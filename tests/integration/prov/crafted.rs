@@ -264,3 +264,28 @@ fn a_damaged_keybox_is_one_clear_error() {
         }
     }
 }
+
+#[test]
+fn signing_ends_with_one_summary_line_that_quiet_silences() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    write_chart(
+        d.path(),
+        "q-1.0.0.tgz",
+        "apiVersion: v2\nname: q\nversion: 1.0.0\n",
+    );
+    let sign = |extra: &[&str]| {
+        let mut c = helm_prov(&home);
+        c.arg("sign")
+            .arg(d.path())
+            .arg("--keyring")
+            .arg(fixtures().join("prov/keys/rsa.sec.gpg"))
+            .args(["--key", "rsa@example.com"])
+            .args(extra);
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", output_text(&o));
+        o
+    };
+    assert_eq!(lossy(&sign(&[]).stderr).trim(), "Signed 1 chart(s)");
+    assert_eq!(output_text(&sign(&["-q"])), "");
+}

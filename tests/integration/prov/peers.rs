@@ -87,7 +87,10 @@ fn signatures_verify_in_helm_3_helm_4_and_gpg() {
     for (sec, public, sel, pass, helm3) in cases {
         let chart = demo(d.path(), &format!("demo-{sec}.tgz"));
         let mut c = helm_prov(&home);
-        c.args(["sign"]).arg(&chart).arg("--keyring").arg(key(sec));
+        c.args(["sign", "-q"])
+            .arg(&chart)
+            .arg("--keyring")
+            .arg(key(sec));
         if let Some(s) = sel {
             c.args(["--key", s]);
         }
@@ -1013,7 +1016,7 @@ fn warns_when_a_subkey_keeps_helm_3_from_verifying() {
     let chart = demo(d.path(), "demo-0.1.0.tgz");
     let out = helm_prov(&home)
         .env("GNUPGHOME", gnupg.path())
-        .arg("sign")
+        .args(["sign", "-q"])
         .arg(&chart)
         .args(["--key", "mixed@example.com"])
         .stdin(std::process::Stdio::null())
