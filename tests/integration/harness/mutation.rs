@@ -87,6 +87,7 @@ const REGRESSIONS: &[(Kind, u64)] = &[
     (Kind::Archive, 0xde72_07a4_4098_e783), // garbage uid field
     (Kind::Archive, 0xe38d_1d49_020f_b97f), // pax size=-1
     (Kind::Archive, 0xbae6_d6ce_f8e6_fd69), // damaged deflate tail, bad CRC
+    (Kind::Archive, 0x244f_ab83_41b6_4231), // damaged deflate after the tar end
     (Kind::Archive, 0x9f36_22e9_93da_a678), // tab in values.yaml
     (Kind::Archive, 0x5890_b5f9_816d_ca08), // reserved gzip flag bit
     (Kind::Index, 0x5347_121a_6ac0_4e97),   // icon: yes
@@ -344,6 +345,19 @@ const OPEN: &[Rule] = &[
                  so reaches the gzip trailer, whose CRC it checks (\"gzip: invalid checksum\"): \
                  Helm skips such an archive, we index it",
         applies: |c| c.kind == Kind::Archive && c.ours.ok() && !c.helm.ok() && !go_end_ok(c.input),
+    },
+    Rule {
+        name: "gzip: damage after the end of the tar stream",
+        reason: "Helm's loader stops decompressing once archive/tar has read the end of the \
+                 archive, so a damaged deflate stream (or trailer) after that point goes \
+                 unnoticed and the chart is indexed; our reader decompresses further and skips \
+                 it as a corrupt deflate stream (seed 0x244fab8341b64231)",
+        applies: |c| {
+            c.kind == Kind::Archive
+                && !c.ours.ok()
+                && c.helm.ok()
+                && c.ours.stderr.contains("corrupt deflate stream")
+        },
     },
     Rule {
         name: "prov: several signature packets, the first one bad",
