@@ -5,3 +5,4 @@ pub mod idx;
 pub mod ocipush;
 #[cfg(feature = "prov")]
 pub mod prov;
+pub mod sync;

@@ -13,7 +13,7 @@ mod source;
 mod write;
 
 pub use check::{check, Problem};
-pub use directory::{index_directory, reuse_from, DirIndex, Reuse, Skipped};
+pub use directory::{entry_url, index_directory, reuse_from, DirIndex, Reuse, Skipped};
 pub use index::{ChartVersion, IndexFile};
 pub use load::{
     load_index, read_index_file, LoadIndexError, Loaded, Strictness, MAX_INDEX_FILE_SIZE,
