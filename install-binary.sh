@@ -27,8 +27,9 @@ die() { say "$*"; exit 1; }
 version=$(wharf_version "$dir")
 [ -n "$version" ] || die "cannot read the version from $dir/plugin.yaml"
 
-names=$(wharf_plugins "$dir" | tr '\n' ' ')
+names=$(wharf_commands "$dir" | tr '\n' ' ')
 [ -n "$names" ] || die "no plugins found under $dir/plugins"
+plugins=$(wharf_plugins "$dir" | tr '\n' ' ')
 
 have_all() { # have_all FOLDER
   for n in $names; do [ -x "$1/helm-$n" ] || return 1; done
@@ -97,9 +98,19 @@ else
   die "no release binaries in $dir/target/release, no release archive for $(wharf_platform) at $release_base/v$version, and no cargo to build from source: install Rust (https://rustup.rs) and run 'helm plugin update wharf', or run 'cargo build --release' in $dir first"
 fi
 
+# The getter plugin runs helm-sync as helm-sync-getter, from a path relative
+# to its own folder (Helm joins the folder and the command).
+if [ -d "$dir/plugins/sync-getter" ] && [ -x "$dir/bin/helm-sync" ]; then
+  ln -sfn helm-sync "$dir/bin/helm-sync-getter"
+  if [ ! -L "$dir/plugins/sync-getter/bin" ]; then
+    rm -rf "$dir/plugins/sync-getter/bin"
+    ln -s ../../bin "$dir/plugins/sync-getter/bin"
+  fi
+fi
+
 # Register the pack's plugins beside this one.
 parent=$(dirname "$dir")
-for n in $names; do
+for n in $plugins; do
   link="$parent/$n"
   target="$dir/plugins/$n"
   if [ -L "$link" ]; then

@@ -5,7 +5,7 @@ dir=$(dirname "$0")
 . "$dir/scripts/lib.sh"
 list() {
   echo "helm-wharf $(wharf_version "$dir")"
-  for name in $(wharf_plugins "$dir"); do
+  for name in $(wharf_commands "$dir"); do
     printf '  helm %-10s %s\n' "$name" "$(wharf_field "$dir/plugins/$name/plugin.yaml" usage)"
   done
 }
@@ -19,12 +19,12 @@ case "${1:-}" in
     exit 0
     ;;
 esac
-for name in $(wharf_plugins "$dir"); do
+for name in $(wharf_commands "$dir"); do
   if [ "$1" = "$name" ]; then
     shift
     exec "$dir/bin/helm-$name" "$@"
   fi
 done
-names=$(wharf_plugins "$dir" | tr '\n' ' ')
+names=$(wharf_commands "$dir" | tr '\n' ' ')
 echo "Error: unknown command \"$1\" for \"helm wharf\"; the commands are: ${names% }" >&2
 exit 1

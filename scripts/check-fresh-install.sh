@@ -45,11 +45,12 @@ for version in 3.17.3 4.1.4; do
   out=$(run_helm plugin install "$copy" 2>&1) || fail "Helm $version: install failed: $out"
   case "$out" in *"Installed plugin: wharf"*) ;; *) fail "Helm $version: $out" ;; esac
   list=$(run_helm plugin list)
-  for p in wharf idx prov ocipush; do
+  for p in wharf idx prov ocipush sync sync-getter; do
     grep -q "^$p[[:space:]]" <<<"$list" || fail "Helm $version: $p is not listed: $list"
   done
   run_helm idx --help | grep -q "helm idx" || fail "Helm $version: helm idx does not run"
   run_helm prov --help | grep -q "verify" || fail "Helm $version: helm prov does not run"
+  run_helm sync --help | grep -q "helm sync" || fail "Helm $version: helm sync does not run"
   run_helm plugin uninstall wharf >/dev/null
 done
 echo "check-fresh-install: built and installed with nothing but Rust and a C compiler" >&2

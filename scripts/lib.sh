@@ -24,6 +24,17 @@ wharf_plugins() {
   done
 }
 
+# wharf_commands DIR: the plugins that are commands (`helm <name>`), each with
+# its binary helm-<name>; the others (getters: a `downloaders:` plugin is a
+# getter only on Helm 4) run a mode of one of those binaries.
+wharf_commands() {
+  for p in "$1"/plugins/*/plugin.yaml; do
+    [ -f "$p" ] || continue
+    grep -q '^command:' "$p" || continue
+    basename "$(dirname "$p")"
+  done
+}
+
 # wharf_platform: <os>_<arch> as release archives are named (linux_amd64).
 wharf_platform() {
   os=$(uname -s | tr '[:upper:]' '[:lower:]')

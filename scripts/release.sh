@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 version=$(scripts/version.sh)
 cargo build --release --locked
 names=()
-for n in $(wharf_plugins .); do names+=("helm-$n"); done
+for n in $(wharf_commands .); do names+=("helm-$n"); done
 mkdir -p dist
 archive="dist/helm-wharf_${version}_$(wharf_platform).tar.gz"
 tar -czf "$archive" -C target/release "${names[@]}"

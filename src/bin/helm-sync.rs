@@ -103,6 +103,14 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Build or refresh index.yaml of a repository in a bucket from its archives (as helm idx build)
+    Index {
+        /// The repository: gs://BUCKET[/PREFIX], s3://..., azblob://...
+        dst: String,
+        /// URL of the chart repository (entries are relative file names without)
+        #[arg(long, default_value = "")]
+        url: String,
+    },
     /// Remove chart versions from a repository's index, then their archives
     Delete {
         /// Chart name
@@ -186,6 +194,10 @@ fn main() -> ExitCode {
                 &store,
             )
             .and_then(|r| Ok(output::emit(format, &r, |r| cmd::print_push(r, quiet))?))
+        }
+        Some(Command::Index { dst, url }) => {
+            cmd::index(&dst, &url, headers, &ProcessEnv, &store)
+                .and_then(|r| Ok(output::emit(format, &r, |r| cmd::print_index(r, quiet))?))
         }
         Some(Command::Delete {
             name,

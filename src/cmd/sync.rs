@@ -332,6 +332,31 @@ pub fn print_delete(r: &sync::DeleteReport, quiet: bool) {
     );
 }
 
+/// `helm sync index DST`.
+pub fn index(
+    dst: &str,
+    base_url: &str,
+    headers: IndexHeaders,
+    env: &dyn Env,
+    store: &StoreOptions,
+) -> Result<sync::ReindexReport, SyncCmdError> {
+    let store = Store::open(dst, env, store)?;
+    Ok(sync::reindex(&store, base_url, &headers)?)
+}
+
+pub fn print_index(r: &sync::ReindexReport, quiet: bool) {
+    for s in &r.skipped {
+        output::warn(format_args!("skipping {s}"));
+    }
+    if quiet {
+        return;
+    }
+    eprintln!(
+        "Indexed {} chart version(s) into {}/index.yaml ({} known from the digest record, {} downloaded)",
+        r.entries, r.repository, r.known, r.downloaded
+    );
+}
+
 /// The getter: what Helm runs as `COMMAND CERT KEY CA URL` for a `gs://`,
 /// `s3://` or `azblob://` URL; the object goes to stdout.
 pub fn get(url: &str, env: &dyn Env) -> Result<Vec<u8>, SyncCmdError> {

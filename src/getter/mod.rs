@@ -6,6 +6,7 @@
 //! storage, say) works for every one of them at once.
 
 mod http;
+mod plugin;
 
 use std::path::PathBuf;
 
@@ -100,7 +101,7 @@ impl Body {
         }
     }
 
-    fn what(self) -> &'static str {
+    pub(crate) fn what(self) -> &'static str {
         match self {
             Body::Index => "an index",
             Body::Archive => "a chart archive",
@@ -133,14 +134,13 @@ pub fn by_scheme(scheme: &str) -> Option<&'static dyn Getter> {
         .map(|p| p.getter)
 }
 
-/// Fetches `url` with the getter its scheme names.
+/// Fetches `url` with the getter its scheme names: a built-in one, else
+/// the installed getter plugin that declares the scheme (as Helm does).
 pub fn get(url: &SafeUrl, options: &GetterOptions, kind: Body) -> Result<Vec<u8>, GetError> {
-    let scheme = url.scheme();
-    let getter = by_scheme(&scheme).ok_or_else(|| GetError::Scheme {
-        url: url.clone(),
-        scheme,
-    })?;
-    getter.get(url, options, kind)
+    match by_scheme(&url.scheme()) {
+        Some(getter) => getter.get(url, options, kind),
+        None => plugin::PluginGetter.get(url, options, kind),
+    }
 }
 
 #[cfg(test)]

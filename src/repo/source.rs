@@ -94,8 +94,19 @@ pub struct Download {
     pub options: GetterOptions,
 }
 
+/// An http(s) URL, or any other `scheme://` a getter plugin may serve
+/// (`gs://`, `s3://`, `azblob://`); `file://` names a file here.
 fn is_url(spec: &str) -> bool {
-    spec.starts_with("http://") || spec.starts_with("https://")
+    match spec.split_once("://") {
+        Some((scheme, _)) => {
+            !scheme.is_empty()
+                && !scheme.eq_ignore_ascii_case("file")
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        }
+        None => false,
+    }
 }
 
 fn same_url(a: &str, b: &str) -> bool {

@@ -144,6 +144,14 @@ struct Listing {
 }
 
 fn list_side(side: &Endpoint) -> Result<Listing, SyncError> {
+    let mut l = list_all(side)?;
+    // The digest record of `helm sync index` belongs to the bucket.
+    l.entries.remove(super::RECORD);
+    l.local.remove(super::RECORD);
+    Ok(l)
+}
+
+fn list_all(side: &Endpoint) -> Result<Listing, SyncError> {
     match side {
         Endpoint::Local { dir, .. } => {
             let files = if dir.exists() {
