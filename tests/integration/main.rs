@@ -1,5 +1,6 @@
 //! The integration tests, as one test binary: each plugin against the real
-//! peers (Helm 3.17.3 and 4.1.4, gpg, a real OCI registry), with the rig
+//! peers (Helm 3.17.3 and 4.1.4, gpg, a real OCI registry, storage
+//! emulators for GCS, S3 and Azure Blob), with the rig
 //! they share in [`support`].
 //!
 //! All tests run as threads of one process: a test passes environment and
@@ -12,4 +13,5 @@ mod ocipush;
 mod plugin_install;
 #[cfg(feature = "prov")]
 mod prov;
+mod storage_rig;
 mod support;

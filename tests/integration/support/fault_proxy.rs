@@ -1,4 +1,6 @@
-//! A fault-injecting reverse proxy to put in front of a registry.
+//! A fault-injecting reverse proxy to put in front of a registry or a
+//! storage emulator (`super::storage` keeps a passing one in front of each,
+//! to count requests).
 
 use std::io::{self, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

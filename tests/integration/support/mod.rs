@@ -3,7 +3,8 @@
 //! chart archive builder ([`tgz`]), the loopback HTTP server and its
 //! plumbing ([`http`]), a real OCI registry ([`registry`]) with throwaway
 //! CAs ([`pki`]), a token service ([`token`]) and a fault-injecting proxy
-//! ([`fault_proxy`]), and per-child resource measurement ([`measure`]).
+//! ([`fault_proxy`]), object-storage emulators for GCS, S3 and Azure Blob
+//! ([`storage`]), and per-child resource measurement ([`measure`]).
 
 pub mod fault_proxy;
 pub mod helm;
@@ -12,6 +13,7 @@ pub mod measure;
 pub mod pki;
 pub mod registry;
 mod registry_rig;
+pub mod storage;
 pub mod tgz;
 pub mod token;
 

@@ -554,7 +554,7 @@ struct LaunchError {
 /// another server binding port 0 nor an outgoing connection of this or
 /// another process can take it before the registry binds it, or while it is
 /// down between `kill()` and `restart()`.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     const LOWEST: u16 = 10_000;
     let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
