@@ -195,10 +195,8 @@ fn main() -> ExitCode {
             )
             .and_then(|r| Ok(output::emit(format, &r, |r| cmd::print_push(r, quiet))?))
         }
-        Some(Command::Index { dst, url }) => {
-            cmd::index(&dst, &url, headers, &ProcessEnv, &store)
-                .and_then(|r| Ok(output::emit(format, &r, |r| cmd::print_index(r, quiet))?))
-        }
+        Some(Command::Index { dst, url }) => cmd::index(&dst, &url, headers, &ProcessEnv, &store)
+            .and_then(|r| Ok(output::emit(format, &r, |r| cmd::print_index(r, quiet))?)),
         Some(Command::Delete {
             name,
             dst,

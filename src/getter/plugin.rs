@@ -96,7 +96,10 @@ pub(super) fn command_for(text: &str, dir: &Path, scheme: &str) -> Option<Plugin
         }
     }
     let (command, extra) = found?;
-    let mut parts = command.split(' ').filter(|s| !s.is_empty()).map(str::to_string);
+    let mut parts = command
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
     let program = parts.next()?;
     let mut args: Vec<String> = parts.collect();
     args.extend(extra);
@@ -143,7 +146,11 @@ impl Getter for PluginGetter {
                 .unwrap_or_default()
         };
         let program = p.dir.join(&p.program);
-        crate::debug!("fetching {url} with the getter plugin {} ({})", p.name, program.display());
+        crate::debug!(
+            "fetching {url} with the getter plugin {} ({})",
+            p.name,
+            program.display()
+        );
         let mut c = Command::new(&program);
         c.args(&p.args)
             .arg(path_text(&o.cert_file))
@@ -163,9 +170,13 @@ impl Getter for PluginGetter {
             url: url.clone(),
             cause,
         };
-        let mut child = c
-            .spawn()
-            .map_err(|e| fetch_err(format!("cannot run the getter plugin {}: {}", p.name, crate::cli::output::io_words(&e))))?;
+        let mut child = c.spawn().map_err(|e| {
+            fetch_err(format!(
+                "cannot run the getter plugin {}: {}",
+                p.name,
+                crate::cli::output::io_words(&e)
+            ))
+        })?;
         let mut stderr = child.stderr.take().expect("piped");
         let err_reader = std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -191,8 +202,12 @@ impl Getter for PluginGetter {
                     limit: kind.limit(),
                 })
             }
-            Err(crate::net::BodyError::TimedOut) => return Err(fetch_err("the getter plugin did not finish in time".into())),
-            Err(crate::net::BodyError::Io(e)) => return Err(fetch_err(crate::cli::output::io_words(&e))),
+            Err(crate::net::BodyError::TimedOut) => {
+                return Err(fetch_err("the getter plugin did not finish in time".into()))
+            }
+            Err(crate::net::BodyError::Io(e)) => {
+                return Err(fetch_err(crate::cli::output::io_words(&e)))
+            }
         };
         match status {
             Some(s) if s.success() => Ok(data),
@@ -213,7 +228,10 @@ impl Getter for PluginGetter {
     }
 }
 
-fn wait_until(child: &mut std::process::Child, deadline: Instant) -> Option<std::process::ExitStatus> {
+fn wait_until(
+    child: &mut std::process::Child,
+    deadline: Instant,
+) -> Option<std::process::ExitStatus> {
     loop {
         match child.try_wait() {
             Ok(Some(s)) => return Some(s),
@@ -236,11 +254,17 @@ mod tests {
         let d = Path::new("/p/s3");
         let legacy = "name: s3\ncommand: x\ndownloaders:\n- command: \"bin/helm-s3 download\"\n  protocols: [\"s3\"]\n";
         let c = command_for(legacy, d, "s3").unwrap();
-        assert_eq!((c.program.as_str(), c.args.clone()), ("bin/helm-s3", vec!["download".to_string()]));
+        assert_eq!(
+            (c.program.as_str(), c.args.clone()),
+            ("bin/helm-s3", vec!["download".to_string()])
+        );
         assert!(command_for(legacy, d, "gs").is_none());
         let v1 = "apiVersion: v1\ntype: getter/v1\nname: g\nruntime: subprocess\nconfig:\n  protocols: [gs]\nruntimeConfig:\n  protocolCommands:\n  - protocols: [gs]\n    platformCommand:\n    - command: bin/g\n      args: [get]\n";
         let c = command_for(v1, d, "gs").unwrap();
-        assert_eq!((c.program.as_str(), c.args.clone()), ("bin/g", vec!["get".to_string()]));
+        assert_eq!(
+            (c.program.as_str(), c.args.clone()),
+            ("bin/g", vec!["get".to_string()])
+        );
         assert!(command_for("{{{", d, "gs").is_none());
     }
 }

@@ -81,26 +81,28 @@ pub fn reindex(
     // Helm's order: the top level in byte order, then each folder's.
     archives.sort_by(|a, b| (!a.1.is_empty(), a.1, a.2).cmp(&(!b.1.is_empty(), b.1, b.2)));
 
-    let (record_bytes, record_version) = match store.get(RECORD, MAX_RECORD_BYTES, "the digest record")? {
-        Some((b, v)) => (Some(b), Precondition::Matches(v)),
-        None => (None, Precondition::Absent),
-    };
+    let (record_bytes, record_version) =
+        match store.get(RECORD, MAX_RECORD_BYTES, "the digest record")? {
+            Some((b, v)) => (Some(b), Precondition::Matches(v)),
+            None => (None, Precondition::Absent),
+        };
     // A record that does not parse is rebuilt, never trusted.
     let record: Record = record_bytes
         .as_deref()
         .and_then(|b| serde_json::from_slice(b).ok())
         .unwrap_or_default();
-    let current: Option<IndexFile> = match store.get(INDEX, crate::repo::MAX_INDEX_FILE_SIZE, "an index")? {
-        Some((bytes, _)) => {
-            let url = store.url_of(INDEX);
-            Some(
-                crate::repo::load_index(&bytes, &url, crate::repo::Strictness::Lenient)
-                    .map_err(|e| SyncError::BadIndex { url, source: e })?
-                    .index,
-            )
-        }
-        None => None,
-    };
+    let current: Option<IndexFile> =
+        match store.get(INDEX, crate::repo::MAX_INDEX_FILE_SIZE, "an index")? {
+            Some((bytes, _)) => {
+                let url = store.url_of(INDEX);
+                Some(
+                    crate::repo::load_index(&bytes, &url, crate::repo::Strictness::Lenient)
+                        .map_err(|e| SyncError::BadIndex { url, source: e })?
+                        .index,
+                )
+            }
+            None => None,
+        };
     let mut reuse = Reuse::new();
     if let Some(i) = &current {
         reuse_from(i, &mut reuse);
@@ -118,31 +120,37 @@ pub fn reindex(
         ..Default::default()
     };
     let now = crate::go::time::now();
-    let outcomes = crate::parallel::map_with(&archives, 16, |(m, _, _)| -> Result<(Got, Option<Known>, bool), SyncError> {
-        if let Some(k) = record.archives.get(&m.key) {
-            if k.id == m.version.0 && k.size == m.size && !k.id.is_empty() {
-                if let Some(cv) = reuse.get(k.digest.as_str()) {
-                    return Ok((Got::Reused(Box::new((*cv).clone())), Some(k.clone()), false));
+    let outcomes = crate::parallel::map_with(
+        &archives,
+        16,
+        |(m, _, _)| -> Result<(Got, Option<Known>, bool), SyncError> {
+            if let Some(k) = record.archives.get(&m.key) {
+                if k.id == m.version.0 && k.size == m.size && !k.id.is_empty() {
+                    if let Some(cv) = reuse.get(k.digest.as_str()) {
+                        return Ok((Got::Reused(Box::new((*cv).clone())), Some(k.clone()), false));
+                    }
                 }
             }
-        }
-        let Some((data, version)) = store.get(&m.key, chart::MAX_ARCHIVE_FILE_SIZE, "a chart archive")? else {
-            return Ok((Got::Skipped("deleted while indexing".into()), None, true));
-        };
-        let digest = chart::digest(&data);
-        let known = Known {
-            id: version.0,
-            size: data.len() as u64,
-            digest: digest.clone(),
-        };
-        if let Some(cv) = reuse.get(digest.as_str()) {
-            return Ok((Got::Reused(Box::new((*cv).clone())), Some(known), true));
-        }
-        Ok(match chart::load_bytes(&data) {
-            Ok(md) => (Got::Loaded(Box::new(md), digest), Some(known), true),
-            Err(e) => (Got::Skipped(e.to_string()), Some(known), true),
-        })
-    });
+            let Some((data, version)) =
+                store.get(&m.key, chart::MAX_ARCHIVE_FILE_SIZE, "a chart archive")?
+            else {
+                return Ok((Got::Skipped("deleted while indexing".into()), None, true));
+            };
+            let digest = chart::digest(&data);
+            let known = Known {
+                id: version.0,
+                size: data.len() as u64,
+                digest: digest.clone(),
+            };
+            if let Some(cv) = reuse.get(digest.as_str()) {
+                return Ok((Got::Reused(Box::new((*cv).clone())), Some(known), true));
+            }
+            Ok(match chart::load_bytes(&data) {
+                Ok(md) => (Got::Loaded(Box::new(md), digest), Some(known), true),
+                Err(e) => (Got::Skipped(e.to_string()), Some(known), true),
+            })
+        },
+    );
     let mut index = IndexFile::new(String::new());
     let mut new_record = Record::default();
     for ((m, parent, name), outcome) in archives.iter().zip(outcomes) {
@@ -169,7 +177,9 @@ pub fn reindex(
                 digest,
                 ..Default::default()
             }),
-            Got::Skipped(why) => report.skipped.push(format!("{}: {why}", store.url_of(&m.key))),
+            Got::Skipped(why) => report
+                .skipped
+                .push(format!("{}: {why}", store.url_of(&m.key))),
         }
     }
     drop(reuse);

@@ -15,3 +15,4 @@ mod plugin_install;
 mod prov;
 mod storage_rig;
 mod support;
+mod sync;

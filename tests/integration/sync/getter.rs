@@ -27,12 +27,15 @@ fn helm_3_and_4_read_repositories_in_every_store_through_the_getter() {
         let out = home.helm_ok(helm, &["plugin", "install", root().to_str().unwrap()]);
         assert!(out.contains("Installed plugin: wharf"), "{out}");
         let list = home.helm_ok(helm, &["plugin", "list"]);
-        assert!(list.contains("sync-getter") && list.contains("sync"), "{list}");
+        assert!(
+            list.contains("sync-getter") && list.contains("sync"),
+            "{list}"
+        );
         // `helm sync` stays a command on Helm 4.
         let help = home.helm_ok(helm, &["sync", "--help"]);
         assert!(help.contains("Usage: helm sync"), "{help}");
         for emu in &stores {
-            let kind = emu.kind();
+            let kind = emu.kind;
             let url = emu.url("charts", "stable");
             let run = |args: &[&str]| {
                 let mut c = with_store(home.command(helm.bin()), emu);
@@ -50,8 +53,15 @@ fn helm_3_and_4_read_repositories_in_every_store_through_the_getter() {
             run(&["repo", "update"]);
             let search = run(&["search", "repo", &name]);
             assert!(search.contains(&format!("{name}/redis")), "{search}");
-            let dest = work.path().join(format!("pulled-{}-{name}", helm.version()));
-            run(&["pull", &format!("{name}/alpine"), "-d", dest.to_str().unwrap()]);
+            let dest = work
+                .path()
+                .join(format!("pulled-{}-{name}", helm.version()));
+            run(&[
+                "pull",
+                &format!("{name}/alpine"),
+                "-d",
+                dest.to_str().unwrap(),
+            ]);
             assert_eq!(
                 fs::read(dest.join("alpine-0.1.0.tgz")).unwrap(),
                 fs::read(repo.join("alpine-0.1.0.tgz")).unwrap()
@@ -78,9 +88,17 @@ fn helm_3_and_4_read_repositories_in_every_store_through_the_getter() {
             .output()
             .unwrap();
         assert!(!out.status.success());
-        assert!(output_text(&out).contains("does not exist"), "{}", output_text(&out));
+        assert!(
+            output_text(&out).contains("does not exist"),
+            "{}",
+            output_text(&out)
+        );
         home.helm_ok(helm, &["plugin", "uninstall", "wharf"]);
         let list = home.helm_ok(helm, &["plugin", "list"]);
-        assert_eq!(list.trim().lines().count(), 1, "left after uninstall: {list}");
+        assert_eq!(
+            list.trim().lines().count(),
+            1,
+            "left after uninstall: {list}"
+        );
     }
 }

@@ -10,7 +10,7 @@ mod workflow;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::storage::{Emulator, Kind};
+use crate::support::storage::{Emulator, Kind, ALL};
 use crate::support::*;
 
 /// Variables of the clouds' own tools that must not leak in from the
@@ -93,8 +93,7 @@ pub fn helm_repo(home: &HelmHome, dir: &Path, charts: &[(&str, &str)], url: &str
 
 /// Every emulator, started, with a bucket `charts`.
 pub fn each_store() -> Vec<Emulator> {
-    Kind::ALL
-        .iter()
+    ALL.iter()
         .map(|k| {
             let e = Emulator::start(*k);
             e.create_bucket("charts");
@@ -133,7 +132,11 @@ pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.push((rel, std::fs::read(&p).unwrap()));
             }
         }

@@ -7,7 +7,7 @@ use super::*;
 #[test]
 fn sixteen_publishers_at_once_end_with_sixteen_entries_on_every_store() {
     for emu in each_store() {
-        let kind = emu.kind();
+        let kind = emu.kind;
         let home = HelmHome::new();
         let work = tempfile::tempdir().unwrap();
         let url = emu.url("charts", "race");
@@ -62,29 +62,74 @@ fn push_refuses_an_existing_version_unless_forced_and_delete_removes_index_first
     let home = HelmHome::new();
     let work = tempfile::tempdir().unwrap();
     let url = emu.url("charts", "p");
-    write_chart(work.path(), "a-1.0.0.tgz", "apiVersion: v2\nname: a\nversion: 1.0.0\n");
+    write_chart(
+        work.path(),
+        "a-1.0.0.tgz",
+        "apiVersion: v2\nname: a\nversion: 1.0.0\n",
+    );
     let chart = work.path().join("a-1.0.0.tgz");
     // No repository there yet: refused without --init.
-    let out = sync(&home, &emu).arg("push").arg(&chart).arg(&url).output().unwrap();
+    let out = sync(&home, &emu)
+        .arg("push")
+        .arg(&chart)
+        .arg(&url)
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "{}", output_text(&out));
-    assert!(output_text(&out).contains("--init"), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("--init"),
+        "{}",
+        output_text(&out)
+    );
     assert!(objects(&emu, "p").is_empty());
-    ok(sync(&home, &emu).args(["push", "--init"]).arg(&chart).arg(&url));
-    let out = sync(&home, &emu).arg("push").arg(&chart).arg(&url).output().unwrap();
+    ok(sync(&home, &emu)
+        .args(["push", "--init"])
+        .arg(&chart)
+        .arg(&url));
+    let out = sync(&home, &emu)
+        .arg("push")
+        .arg(&chart)
+        .arg(&url)
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "{}", output_text(&out));
-    assert!(output_text(&out).contains("already in"), "{}", output_text(&out));
-    ok(sync(&home, &emu).args(["push", "--force"]).arg(&chart).arg(&url));
-    write_chart(work.path(), "a-2.0.0.tgz", "apiVersion: v2\nname: a\nversion: 2.0.0\n");
-    ok(sync(&home, &emu).arg("push").arg(work.path().join("a-2.0.0.tgz")).arg(&url));
+    assert!(
+        output_text(&out).contains("already in"),
+        "{}",
+        output_text(&out)
+    );
+    ok(sync(&home, &emu)
+        .args(["push", "--force"])
+        .arg(&chart)
+        .arg(&url));
+    write_chart(
+        work.path(),
+        "a-2.0.0.tgz",
+        "apiVersion: v2\nname: a\nversion: 2.0.0\n",
+    );
+    ok(sync(&home, &emu)
+        .arg("push")
+        .arg(work.path().join("a-2.0.0.tgz"))
+        .arg(&url));
     let index = lossy(&emu.get("charts", "p/index.yaml").unwrap());
-    assert!(index.contains("version: 2.0.0") && index.contains("version: 1.0.0"), "{index}");
+    assert!(
+        index.contains("version: 2.0.0") && index.contains("version: 1.0.0"),
+        "{index}"
+    );
 
     ok(sync(&home, &emu).args(["delete", "a", &url, "--version", "1.0.0"]));
     let index = lossy(&emu.get("charts", "p/index.yaml").unwrap());
     assert!(!index.contains("version: 1.0.0"), "{index}");
     let names: Vec<String> = objects(&emu, "p").into_iter().map(|(k, _)| k).collect();
     assert_eq!(names, ["a-2.0.0.tgz", "index.yaml"]);
-    let out = sync(&home, &emu).args(["delete", "a", &url, "--version", "9.9.9"]).output().unwrap();
+    let out = sync(&home, &emu)
+        .args(["delete", "a", &url, "--version", "9.9.9"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(output_text(&out).contains("no version 9.9.9"), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("no version 9.9.9"),
+        "{}",
+        output_text(&out)
+    );
 }

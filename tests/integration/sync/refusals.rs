@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn fails_with(mut c: Command, what: &str) -> String {
+fn fails_with(c: &mut Command, what: &str) -> String {
     let out = c.output().unwrap();
     let text = output_text(&out);
     assert!(!out.status.success(), "{c:?} succeeded: {text}");
@@ -20,12 +20,20 @@ fn bad_repositories_are_refused_and_nothing_is_written() {
     let home = HelmHome::new();
     let work = tempfile::tempdir().unwrap();
     let repo = work.path().join("repo");
-    helm_repo(&home, &repo, &[("a", "1.0.0"), ("b", "1.0.0")], "https://x/charts");
+    helm_repo(
+        &home,
+        &repo,
+        &[("a", "1.0.0"), ("b", "1.0.0")],
+        "https://x/charts",
+    );
     let url = emu.url("charts", "r");
 
     // A destination with objects but no index.yaml: not a repository.
     emu.put("charts", "r/notes.txt", b"someone else's");
-    fails_with(sync(&home, &emu).args([repo.to_str().unwrap(), &url]), "--init");
+    fails_with(
+        sync(&home, &emu).args([repo.to_str().unwrap(), &url]),
+        "--init",
+    );
     assert_eq!(objects(&emu, "r").len(), 1);
 
     // An index.yaml in the bucket that is not an index: left as it is.
@@ -40,23 +48,45 @@ fn bad_repositories_are_refused_and_nothing_is_written() {
 
     // A local index listing an archive that is missing.
     std::fs::rename(repo.join("b-1.0.0.tgz"), work.path().join("b-1.0.0.tgz")).unwrap();
-    fails_with(sync(&home, &emu).args([repo.to_str().unwrap(), &url]), "missing");
+    fails_with(
+        sync(&home, &emu).args([repo.to_str().unwrap(), &url]),
+        "missing",
+    );
     assert!(objects(&emu, "r").is_empty());
 
     // An archive whose digest differs from the index.
-    write_chart(&repo, "b-1.0.0.tgz", "apiVersion: v2\nname: b\nversion: 1.0.0\ndescription: changed\n");
-    fails_with(sync(&home, &emu).args([repo.to_str().unwrap(), &url]), "digest");
+    write_chart(
+        &repo,
+        "b-1.0.0.tgz",
+        "apiVersion: v2\nname: b\nversion: 1.0.0\ndescription: changed\n",
+    );
+    fails_with(
+        sync(&home, &emu).args([repo.to_str().unwrap(), &url]),
+        "digest",
+    );
     assert!(objects(&emu, "r").is_empty());
 
     // No index at all.
     let bare = work.path().join("bare");
     std::fs::create_dir(&bare).unwrap();
-    fails_with(sync(&home, &emu).args([bare.to_str().unwrap(), &url]), "helm idx build");
+    fails_with(
+        sync(&home, &emu).args([bare.to_str().unwrap(), &url]),
+        "helm idx build",
+    );
 
     // Both sides local, or a bad URL, or a bad pattern.
-    fails_with(sync(&home, &emu).args([repo.to_str().unwrap(), "/tmp/x"]), "one of SRC and DST");
-    fails_with(sync(&home, &emu).args([repo.to_str().unwrap(), "gs://"]), "not a storage URL");
-    fails_with(sync(&home, &emu).args(["-x", "(", repo.to_str().unwrap(), &url]), "regular expression");
+    fails_with(
+        sync(&home, &emu).args([repo.to_str().unwrap(), "/tmp/x"]),
+        "one of SRC and DST",
+    );
+    fails_with(
+        sync(&home, &emu).args([repo.to_str().unwrap(), "gs://"]),
+        "not a storage URL",
+    );
+    fails_with(
+        sync(&home, &emu).args(["-x", "(", repo.to_str().unwrap(), &url]),
+        "regular expression",
+    );
 }
 
 #[test]
@@ -76,26 +106,82 @@ fn a_publisher_who_lost_the_race_stops_and_merge_remote_merges() {
     // Plan, then someone else publishes, then run: a conflict, and the
     // removal the plan had is not carried out.
     let env = EnvOf(emu.env());
-    let open = || Endpoint::Store(Box::new(Store::open(&url, &env, &StoreOptions::default()).unwrap()));
-    let local = Endpoint::Local { dir: mine.clone(), shown: mine.display().to_string() };
+    let open = || {
+        Endpoint::Store(Box::new(
+            Store::open(&url, &env, &StoreOptions::default()).unwrap(),
+        ))
+    };
+    let local = Endpoint::Local {
+        dir: mine.clone(),
+        shown: mine.display().to_string(),
+    };
     let remote = open();
-    let p = plan(&local, &remote, &PlanOptions { delete: true, ..Default::default() }).unwrap();
+    let p = plan(
+        &local,
+        &remote,
+        &PlanOptions {
+            delete: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(p.removes.len(), 1);
-    write_chart(&theirs, "c-1.0.0.tgz", "apiVersion: v2\nname: c\nversion: 1.0.0\n");
-    home.helm_ok(Helm::V3, &["repo", "index", theirs.to_str().unwrap(), "--url", "https://x/charts"]);
+    write_chart(
+        &theirs,
+        "c-1.0.0.tgz",
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    );
+    home.helm_ok(
+        Helm::V3,
+        &[
+            "repo",
+            "index",
+            theirs.to_str().unwrap(),
+            "--url",
+            "https://x/charts",
+        ],
+    );
     ok(sync(&home, &emu).args([theirs.to_str().unwrap(), &url]));
     let e = run(&p, &local, &remote, &RunOptions::default(), &()).unwrap_err();
-    assert!(e.to_string().contains("changed by another publisher"), "{e}");
+    assert!(
+        e.to_string().contains("changed by another publisher"),
+        "{e}"
+    );
     let names: Vec<String> = objects(&emu, "").into_iter().map(|(k, _)| k).collect();
     assert!(names.contains(&"b-1.0.0.tgz".to_string()), "{names:?}");
     let index = lossy(&emu.get("charts", "index.yaml").unwrap());
-    assert!(index.contains("name: c") && !index.contains("name: a"), "{index}");
+    assert!(
+        index.contains("name: c") && !index.contains("name: a"),
+        "{index}"
+    );
 
     // --merge-remote: both publishers' charts are listed, and the archives
     // the other published are kept although this folder lacks them.
-    let p = plan(&local, &remote, &PlanOptions { delete: true, ..Default::default() }).unwrap();
-    emu.put("charts", "index.yaml", &std::fs::read(theirs.join("index.yaml")).unwrap());
-    let r = run(&p, &local, &remote, &RunOptions { merge_remote: true, ..Default::default() }, &()).unwrap();
+    let p = plan(
+        &local,
+        &remote,
+        &PlanOptions {
+            delete: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    emu.put(
+        "charts",
+        "index.yaml",
+        &std::fs::read(theirs.join("index.yaml")).unwrap(),
+    );
+    let r = run(
+        &p,
+        &local,
+        &remote,
+        &RunOptions {
+            merge_remote: true,
+            ..Default::default()
+        },
+        &(),
+    )
+    .unwrap();
     assert!(r.merged_remote);
     let index = lossy(&emu.get("charts", "index.yaml").unwrap());
     for n in ["name: a", "name: b", "name: c"] {

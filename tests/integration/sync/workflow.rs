@@ -7,7 +7,7 @@ use super::*;
 #[test]
 fn the_guides_workflow_works_on_every_store() {
     for emu in each_store() {
-        let kind = emu.kind();
+        let kind = emu.kind;
         let home = HelmHome::new();
         let work = tempfile::tempdir().unwrap();
         let repo = work.path().join("fantastic-charts");
@@ -33,12 +33,17 @@ fn the_guides_workflow_works_on_every_store() {
             would,
             [
                 format!("Would copy file://{shown}/alpine-0.1.0.tgz to {url}/alpine-0.1.0.tgz"),
-                format!("Would copy file://{shown}/zookeeper-1.0.0.tgz to {url}/zookeeper-1.0.0.tgz"),
+                format!(
+                    "Would copy file://{shown}/zookeeper-1.0.0.tgz to {url}/zookeeper-1.0.0.tgz"
+                ),
                 format!("Would copy file://{shown}/index.yaml to {url}/index.yaml"),
             ],
             "{kind:?}: {text}"
         );
-        assert!(objects(&emu, "stable").is_empty(), "{kind:?}: the dry run wrote");
+        assert!(
+            objects(&emu, "stable").is_empty(),
+            "{kind:?}: the dry run wrote"
+        );
 
         // The sync itself; no question without a terminal when nothing is
         // removed.
@@ -57,7 +62,10 @@ fn the_guides_workflow_works_on_every_store() {
         assert_eq!(header("cache-control"), "no-cache", "{kind:?}: {headers:?}");
 
         // Nothing changed: nothing copied.
-        let out = sync(&home, &emu).args(["-d", shown, &url]).output().unwrap();
+        let out = sync(&home, &emu)
+            .args(["-d", shown, &url])
+            .output()
+            .unwrap();
         let text = output_text(&out);
         assert!(text.contains(": 0 copied"), "{kind:?}: {text}");
         assert!(text.contains("3 unchanged"), "{kind:?}: {text}");
@@ -70,24 +78,46 @@ fn the_guides_workflow_works_on_every_store() {
             &[("redis", "2.0.0")],
             "https://fantastic-charts.storage.googleapis.com",
         );
-        let out = sync(&home, &emu).args(["-d", shown, &url]).output().unwrap();
+        let out = sync(&home, &emu)
+            .args(["-d", shown, &url])
+            .output()
+            .unwrap();
         let text = output_text(&out);
         assert!(!out.status.success(), "{kind:?}: {text}");
         assert!(text.contains("--yes"), "{kind:?}: {text}");
         assert!(
-            objects(&emu, "stable").iter().any(|(k, _)| k == "alpine-0.1.0.tgz"),
+            objects(&emu, "stable")
+                .iter()
+                .any(|(k, _)| k == "alpine-0.1.0.tgz"),
             "{kind:?}: removed without --yes"
         );
-        let text = output_text(&sync(&home, &emu).args(["-d", "-y", shown, &url]).output().unwrap());
+        let text = output_text(
+            &sync(&home, &emu)
+                .args(["-d", "-y", shown, &url])
+                .output()
+                .unwrap(),
+        );
         assert!(text.contains("1 removed"), "{kind:?}: {text}");
         assert_eq!(objects(&emu, "stable"), files(&repo), "{kind:?}");
 
         // Back down into an empty folder: the same files, byte for byte.
         let back = work.path().join("back");
-        let text = output_text(&sync(&home, &emu).args(["-d", &url, back.to_str().unwrap()]).output().unwrap());
+        let text = output_text(
+            &sync(&home, &emu)
+                .args(["-d", &url, back.to_str().unwrap()])
+                .output()
+                .unwrap(),
+        );
         assert_eq!(files(&back), files(&repo), "{kind:?}: {text}");
         // And Helm reads what came back.
-        home.helm_ok(Helm::V3, &["show", "chart", back.join("redis-2.0.0.tgz").to_str().unwrap()]);
+        home.helm_ok(
+            Helm::V3,
+            &[
+                "show",
+                "chart",
+                back.join("redis-2.0.0.tgz").to_str().unwrap(),
+            ],
+        );
     }
 }
 
@@ -98,7 +128,12 @@ fn json_output_lists_the_plan_and_what_was_done() {
     let home = HelmHome::new();
     let work = tempfile::tempdir().unwrap();
     let repo = work.path().join("repo");
-    helm_repo(&home, &repo, &[("a", "1.0.0")], "https://example.com/charts");
+    helm_repo(
+        &home,
+        &repo,
+        &[("a", "1.0.0")],
+        "https://example.com/charts",
+    );
     let url = emu.url("charts", "");
     let out = ok(sync(&home, &emu).args(["-o", "json", "-n", repo.to_str().unwrap(), &url]));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
