@@ -23,6 +23,10 @@ pub struct HttpOptions<'a> {
     pub max_idle_per_host: Option<usize>,
     /// The longest one request may take, answer included (default 10 min).
     pub timeout: Option<Duration>,
+    /// Never follow a redirect: for signed requests (object storage), whose
+    /// session tokens and signed query strings a redirect would carry to
+    /// wherever the answer points.
+    pub no_redirects: bool,
 }
 
 /// The longest a request may take by default, answer included.
@@ -36,6 +40,9 @@ pub fn client(o: &HttpOptions) -> Result<reqwest::blocking::Client, NetError> {
         .connect_timeout(Duration::from_secs(30))
         .timeout(o.timeout.unwrap_or(DOWNLOAD_TIMEOUT))
         .danger_accept_invalid_certs(o.insecure_skip_tls_verify);
+    if o.no_redirects {
+        b = b.redirect(reqwest::redirect::Policy::none());
+    }
     if let Some(n) = o.max_idle_per_host {
         b = b.pool_max_idle_per_host(n);
     }

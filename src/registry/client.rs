@@ -146,6 +146,7 @@ impl Client {
             cert_and_key,
             max_idle_per_host: Some(32),
             timeout: Some(opts.timeout),
+            no_redirects: false,
         })?;
         let scheme = if opts.plain_http { "http" } else { "https" };
         Ok(Client {

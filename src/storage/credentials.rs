@@ -259,8 +259,9 @@ pub struct GoogleConfig {
 }
 
 /// Google's order: an explicit token, `GOOGLE_APPLICATION_CREDENTIALS`,
-/// gcloud's application-default file, then the metadata server; with
-/// `STORAGE_EMULATOR_HOST` and none of the first three, no credentials.
+/// gcloud's application-default file, then the metadata server
+/// (`GCE_METADATA_HOST`, else the link-local address); with
+/// `STORAGE_EMULATOR_HOST` and none of those set, no credentials.
 pub fn google(env: &dyn Env) -> Result<GoogleConfig, StorageError> {
     let emulator = env.var("STORAGE_EMULATOR_HOST").map(|h| {
         let h = h.trim_end_matches('/');
@@ -304,14 +305,14 @@ pub fn google(env: &dyn Env) -> Result<GoogleConfig, StorageError> {
             base_url,
         });
     }
-    let auth = if emulator.is_some() {
-        GoogleAuth::Anonymous
-    } else {
-        GoogleAuth::Metadata {
-            host: env
-                .var("GCE_METADATA_HOST")
-                .unwrap_or_else(|| "169.254.169.254".into()),
-        }
+    // A metadata server named explicitly is used even with an emulator;
+    // otherwise an emulator needs no credentials.
+    let auth = match (env.var("GCE_METADATA_HOST"), &emulator) {
+        (Some(host), _) => GoogleAuth::Metadata { host },
+        (None, Some(_)) => GoogleAuth::Anonymous,
+        (None, None) => GoogleAuth::Metadata {
+            host: "169.254.169.254".into(),
+        },
     };
     Ok(GoogleConfig { auth, base_url })
 }

@@ -194,6 +194,7 @@ impl Store {
         let location = Location::parse(url)?;
         let http = net::client(&HttpOptions {
             max_idle_per_host: Some(16),
+            no_redirects: true,
             timeout: Some(o.timeout.unwrap_or(net::DOWNLOAD_TIMEOUT)),
             ..HttpOptions::default()
         })?;

@@ -52,6 +52,9 @@ pub struct FaultProxy {
     /// `METHOD target` of every request that carried an `Authorization`
     /// header, to check where credentials went.
     pub authorized: Arc<Mutex<Vec<String>>>,
+    /// The `Authorization` header values themselves, in arrival order, to
+    /// check which credentials signed the requests.
+    pub credentials: Arc<Mutex<Vec<String>>>,
     _acceptor: Acceptor,
 }
 
@@ -66,6 +69,7 @@ struct ProxyState {
     count: AtomicUsize,
     log: ProxyLog,
     authorized: Arc<Mutex<Vec<String>>>,
+    credentials: Arc<Mutex<Vec<String>>>,
 }
 
 impl FaultProxy {
@@ -85,6 +89,7 @@ impl FaultProxy {
         let host = listener.local_addr().unwrap().to_string();
         let log = ProxyLog::default();
         let authorized = Arc::new(Mutex::new(Vec::new()));
+        let credentials = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(ProxyState {
             upstream,
             own_host: host.clone(),
@@ -92,12 +97,14 @@ impl FaultProxy {
             count: AtomicUsize::new(0),
             log: log.clone(),
             authorized: authorized.clone(),
+            credentials: credentials.clone(),
         });
         let acceptor = Acceptor::start(listener, move |stream| proxy_connection(stream, &state));
         FaultProxy {
             host,
             log,
             authorized,
+            credentials,
             _acceptor: acceptor,
         }
     }
@@ -123,9 +130,10 @@ fn proxy_connection(client: TcpStream, state: &ProxyState) {
             let entry = (request.method.clone(), request.target.clone(), status);
             state.log.lock().unwrap().push(entry);
         };
-        if request.header("authorization").is_some() {
+        if let Some(value) = request.header("authorization") {
             let entry = format!("{} {}", request.method, request.target);
             state.authorized.lock().unwrap().push(entry);
+            state.credentials.lock().unwrap().push(value.to_string());
         }
         let mut location_host = state.own_host.clone();
         let answer = match fault {

@@ -521,6 +521,15 @@ impl Emulator {
         }
     }
 
+    /// An account SAS token (Azure only) signed with the well-known key:
+    /// read, write, delete and list on containers and blobs, for an hour.
+    pub fn account_sas(&self) -> String {
+        assert_eq!(self.kind, Kind::Azure, "SAS tokens are Azure's");
+        self.helper("sas", "", None, None, &[])
+            .and_then(|v| v.as_str().map(str::to_string))
+            .expect("a SAS token")
+    }
+
     /// Deletes an object; nothing happens when it does not exist.
     pub fn delete(&self, bucket: &str, name: &str) {
         match self.kind {

@@ -118,6 +118,17 @@ elif kind == "azure":
         return az_call(lambda: container.download_blob(name).readall())
 
     def handle(op, bucket, name, data, headers):
+        if op == "sas":
+            import datetime
+            from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
+
+            return generate_account_sas(
+                "devstoreaccount1",
+                KEY,
+                resource_types=ResourceTypes(service=True, container=True, object=True),
+                permission=AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
+                expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1),
+            )
         container = service.get_container_client(bucket)
         if op == "create_bucket":
             container.create_container()

@@ -2,6 +2,7 @@
 //! Azurite) and the real Helm 3 and 4: the documented publish workflow,
 //! concurrent publishers, refusals that write nothing, and the getter.
 
+mod credentials;
 mod getter;
 mod race;
 mod refusals;
