@@ -218,6 +218,25 @@ impl Getter for PluginGetter {
                     .map(str::trim)
                     .find(|l| !l.is_empty())
                     .unwrap_or("no message");
+                // A plugin has only its exit code and its words to say that
+                // the file is not there, which callers treat apart (an
+                // optional `.prov`); these are the words getters use.
+                let lower = line.to_ascii_lowercase();
+                if [
+                    "does not exist",
+                    "not found",
+                    "nosuchkey",
+                    "no such key",
+                    "404",
+                ]
+                .iter()
+                .any(|w| lower.contains(w))
+                {
+                    return Err(GetError::Status {
+                        url: url.clone(),
+                        status: reqwest::StatusCode::NOT_FOUND,
+                    });
+                }
                 Err(fetch_err(format!(
                     "the getter plugin {} failed: {}",
                     p.name,
