@@ -6,6 +6,7 @@ mod credentials;
 mod getter;
 mod race;
 mod refusals;
+mod reindex;
 mod sources;
 mod workflow;
 
