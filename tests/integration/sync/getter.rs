@@ -56,6 +56,7 @@ fn helm_3_and_4_read_repositories_in_every_store_through_the_getter() {
             let dest = work
                 .path()
                 .join(format!("pulled-{}-{name}", helm.version()));
+            fs::create_dir_all(&dest).unwrap();
             run(&[
                 "pull",
                 &format!("{name}/alpine"),
@@ -67,7 +68,7 @@ fn helm_3_and_4_read_repositories_in_every_store_through_the_getter() {
                 fs::read(repo.join("alpine-0.1.0.tgz")).unwrap()
             );
             let t = run(&["template", "x", &format!("{name}/redis")]);
-            let _ = t;
+            assert!(t.contains("redis"), "{t}");
             // A chart depending on the repository by URL.
             let app = work.path().join(format!("app-{}-{name}", helm.version()));
             fs::create_dir_all(&app).unwrap();
