@@ -145,3 +145,36 @@ fn json_output_lists_the_plan_and_what_was_done() {
     assert_eq!(v["copied"], 1, "{out}");
     assert_eq!(v["index_written"], true, "{out}");
 }
+
+#[test]
+fn a_folder_url_is_a_store_too() {
+    let home = HelmHome::new();
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    helm_repo(&home, &repo, &[("a", "1.0.0"), ("b", "1.0.0")], "");
+    std::fs::write(repo.join("NOTES.txt"), "version one").unwrap();
+    let served = work.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    let url = format!("file://{}", served.display());
+    let mut c = home.command(env!("CARGO_BIN_EXE_helm-sync"));
+    ok(c.args([repo.to_str().unwrap(), &url]));
+    assert_eq!(files(&served), files(&repo));
+    // Unchanged files are compared by content and not copied again.
+    let mut c = home.command(env!("CARGO_BIN_EXE_helm-sync"));
+    let out = c.args([repo.to_str().unwrap(), &url]).output().unwrap();
+    assert!(
+        output_text(&out).contains(": 0 copied"),
+        "{}",
+        output_text(&out)
+    );
+    // A file changed in place with the same size is copied.
+    std::fs::write(served.join("NOTES.txt"), "version two").unwrap();
+    let mut c = home.command(env!("CARGO_BIN_EXE_helm-sync"));
+    let out = c.args([repo.to_str().unwrap(), &url]).output().unwrap();
+    assert!(
+        output_text(&out).contains(": 1 copied"),
+        "{}",
+        output_text(&out)
+    );
+    assert_eq!(files(&served), files(&repo));
+}
