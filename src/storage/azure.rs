@@ -160,6 +160,7 @@ impl Azure {
         let path = format!("/{}", encode(&self.container, false));
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
+        let mut pages = super::Pages::default();
         loop {
             let mut q = vec![
                 ("comp", "list".to_string()),
@@ -212,7 +213,7 @@ impl Azure {
                 }
             }
             match p.top.get("NextMarker") {
-                Some(m) if !m.is_empty() && marker.as_ref() != Some(m) => marker = Some(m.clone()),
+                Some(m) if pages.follow(m, &url)? => marker = Some(m.clone()),
                 _ => break,
             }
         }

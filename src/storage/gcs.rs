@@ -157,6 +157,7 @@ impl Gcs {
         let list_prefix = self.location.list_prefix();
         let mut out = Vec::new();
         let mut page: Option<String> = None;
+        let mut pages = super::Pages::default();
         loop {
             let mut u = format!(
                 "{}/storage/v1/b/{}/o?prefix={}&maxResults=1000&projection=noAcl",
@@ -216,9 +217,7 @@ impl Gcs {
                 }
             }
             match v.get("nextPageToken").and_then(|t| t.as_str()) {
-                Some(t) if !t.is_empty() && page.as_deref() != Some(t) => {
-                    page = Some(t.to_string())
-                }
+                Some(t) if pages.follow(t, &url)? => page = Some(t.to_string()),
                 _ => break,
             }
         }

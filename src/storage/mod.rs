@@ -38,6 +38,35 @@ const MAX_LISTING_PAGE_BYTES: u64 = 32 << 20;
 /// The most objects one listing returns: far beyond any chart repository,
 /// and a bound on what a hostile store can make us hold.
 pub const MAX_OBJECTS: usize = 2_000_000;
+/// The most listing pages one listing reads: far more than
+/// [`MAX_OBJECTS`] needs at 1,000 a page, and a bound on a store that
+/// answers page after empty page.
+pub(crate) const MAX_PAGES: usize = 20_000;
+
+/// Continuation tokens already followed, so that a store sending a client
+/// round a cycle of tokens is an error, not a loop.
+#[derive(Default)]
+pub(crate) struct Pages {
+    seen: std::collections::HashSet<String>,
+}
+
+impl Pages {
+    /// Whether to follow `token`: not seen before and under the page cap.
+    pub fn follow(&mut self, token: &str, url: &str) -> Result<bool, StorageError> {
+        if token.is_empty() {
+            return Ok(false);
+        }
+        if !self.seen.insert(token.to_string()) || self.seen.len() > MAX_PAGES {
+            return Err(StorageError::Invalid {
+                url: url.to_string(),
+                what: "the listing does not end (its continuation tokens repeat or never stop)"
+                    .into(),
+            });
+        }
+        Ok(true)
+    }
+}
+
 /// The most of an error answer kept for the message.
 const MAX_ERROR_BODY_BYTES: u64 = 64 << 10;
 

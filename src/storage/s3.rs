@@ -209,6 +209,7 @@ impl S3 {
     pub fn list(&self, store: &Store) -> Result<Vec<ObjectMeta>, StorageError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
+        let mut pages = super::Pages::default();
         let url = store.location().url();
         let keys = self.keys(store)?;
         let path = format!("{}/", self.base_path);
@@ -267,9 +268,7 @@ impl S3 {
             }
             let truncated = p.top.get("IsTruncated").map(|s| s.trim()) == Some("true");
             match p.top.get("NextContinuationToken") {
-                Some(t) if truncated && !t.is_empty() && token.as_ref() != Some(t) => {
-                    token = Some(t.clone())
-                }
+                Some(t) if truncated && pages.follow(t, &url)? => token = Some(t.clone()),
                 _ => break,
             }
         }

@@ -275,6 +275,14 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
         _ => unreachable!(),
     }
 
+    // A store names its objects as it likes: refuse, before anything is
+    // written, any name that is not a plain path inside the folder.
+    if let Endpoint::Local { dir, .. } = to {
+        for key in src.entries.keys().filter(|k| !excluded(k)) {
+            super::publish::safe_path(dir, key)?;
+        }
+    }
+
     // Compare: sizes first, then checksums where one side has them.
     let mut keys: Vec<&String> = src.entries.keys().collect();
     keys.sort();

@@ -4,6 +4,7 @@
 
 mod credentials;
 mod getter;
+mod hostile;
 mod race;
 mod refusals;
 mod reindex;
