@@ -2,9 +2,11 @@
 //! Azurite) and the real Helm 3 and 4: the documented publish workflow,
 //! concurrent publishers, refusals that write nothing, and the getter.
 
+mod faults;
 mod getter;
 mod race;
 mod refusals;
+mod terminal;
 mod workflow;
 
 use std::path::Path;
