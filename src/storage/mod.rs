@@ -310,10 +310,13 @@ impl Store {
         );
         match r {
             Err(StorageError::Precondition { .. }) if failed_once => {
-                if let Some((now, version)) = self.get(key, body.len() as u64 + 1, "a check")? {
-                    if now == body {
-                        return Ok(version);
-                    }
+                // Read at most one byte more than ours: an object larger
+                // than that is someone else's write, so the precondition
+                // failed (a conflict to report or merge), not the read.
+                match self.get(key, body.len() as u64 + 1, "a check") {
+                    Ok(Some((now, version))) if now == body => return Ok(version),
+                    Ok(_) | Err(StorageError::TooLarge { .. }) => {}
+                    Err(e) => return Err(e),
                 }
                 Err(StorageError::Precondition {
                     url: self.url_of(key),

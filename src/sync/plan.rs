@@ -224,7 +224,10 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
         dest_keys: dst.entries.keys().cloned().collect(),
     };
 
-    // The repository checks, before any comparison.
+    // The repository checks, before any comparison; but a destination
+    // without index.yaml is refused for its other objects (unless `init`)
+    // only after it, see `unindexed` below.
+    let mut unindexed: Option<SyncError> = None;
     match (from, to) {
         (Endpoint::Local { dir, .. }, Endpoint::Store(store)) => {
             let files: Vec<LocalFile> = local_files(dir)?;
@@ -241,13 +244,10 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
                     plan.remote_index_version = Some(version);
                 }
                 None => {
-                    let others = dst.entries.keys().any(|k| !excluded(k));
-                    if others && !o.init {
-                        return Err(SyncError::NotRepository {
-                            what: store.location().url(),
-                            hint: " but other objects: add --init to publish a repository there anyway",
-                        });
-                    }
+                    unindexed = Some(SyncError::NotRepository {
+                        what: store.location().url(),
+                        hint: " but other objects: add --init to publish a repository there anyway",
+                    });
                 }
             }
         }
@@ -264,9 +264,8 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
             load_index(&bytes, &url, Strictness::Lenient)
                 .map_err(|e| SyncError::BadIndex { url, source: e })?;
             plan.remote_index = Some(bytes);
-            let others = dst.entries.keys().any(|k| !excluded(k));
-            if others && !dst.entries.contains_key(INDEX) && !o.init {
-                return Err(SyncError::NotRepository {
+            if !dst.entries.contains_key(INDEX) {
+                unindexed = Some(SyncError::NotRepository {
                     what: format!("the folder {shown}"),
                     hint: " but other files: add --init to fetch a repository into it anyway",
                 });
@@ -338,6 +337,23 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
         decided.push((key, differ, true));
     }
     decided.sort();
+    // Objects the source has byte for byte are not someone else's: they are
+    // what a run that stopped before the index (archives go first) left
+    // behind, and the run that finishes its job must not need --init.
+    if let Some(refusal) = unindexed {
+        let same: HashSet<&String> = decided
+            .iter()
+            .filter(|(_, copy, _)| !copy)
+            .map(|(k, _, _)| *k)
+            .collect();
+        let others = dst
+            .entries
+            .keys()
+            .any(|k| !excluded(k) && !same.contains(k));
+        if others && !o.init {
+            return Err(refusal);
+        }
+    }
     for (key, copy, replaces) in decided {
         if !copy {
             plan.unchanged += 1;

@@ -33,10 +33,14 @@ pub enum Fault {
     Status(u16),
     /// Read the request, then close the connection without answering.
     Drop,
+    /// Forward it, then close the connection without relaying the answer:
+    /// the request took effect upstream, the client never learns it.
+    PassThenDrop,
 }
 
 /// `(method, request target, status returned)` per request; status 0 for
-/// [`Fault::Drop`], 502 when the upstream could not be reached.
+/// [`Fault::Drop`] (and for [`Fault::PassThenDrop`], whatever the upstream
+/// answered), 502 when the upstream could not be reached.
 pub type ProxyLog = Arc<Mutex<Vec<(String, String, u16)>>>;
 
 /// A plain HTTP/1.1 reverse proxy in front of a registry that injects
@@ -168,6 +172,12 @@ fn proxy_connection(client: TcpStream, state: &ProxyState) {
                 r
             }
             Fault::Drop => {
+                record(0);
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
+            Fault::PassThenDrop => {
+                let _ = forward(&request, &state.upstream);
                 record(0);
                 let _ = writer.shutdown(Shutdown::Both);
                 return;

@@ -1,14 +1,17 @@
 //! `helm sync` against the real storage emulators (fake-gcs-server, moto,
 //! Azurite) and the real Helm 3 and 4: the documented publish workflow,
-//! concurrent publishers, refusals that write nothing, and the getter.
+//! concurrent publishers, refusals that write nothing, stores that fail or
+//! lie, the terminal's question, every credential source, and the getter.
 
 mod credentials;
+mod faults;
 mod getter;
 mod hostile;
 mod race;
 mod refusals;
 mod reindex;
 mod sources;
+mod terminal;
 mod workflow;
 
 use std::path::Path;
