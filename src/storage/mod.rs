@@ -145,6 +145,8 @@ pub enum StorageError {
     Precondition { url: String },
     #[error("{url} does not exist")]
     NotFound { url: String },
+    #[error("{url}: no such bucket or container (or no access to it)")]
+    NoBucket { url: String },
     #[error("{url}: larger than {} MiB, the most read into memory for {what}", .limit >> 20)]
     TooLarge {
         url: String,
@@ -427,6 +429,12 @@ impl Store {
             return Ok(Answer { headers, body });
         }
         if status == 404 {
+            // A listing or a write that finds nothing: the bucket is missing.
+            if matches!(op, "list" | "PUT" | "upload") {
+                return Err(StorageError::NoBucket {
+                    url: self.location.url(),
+                });
+            }
             return Err(StorageError::NotFound {
                 url: url.to_string(),
             });

@@ -60,12 +60,7 @@ pub(crate) fn update_index(
                     Precondition::Matches(version),
                 ),
                 None if create => (IndexFile::new(crate::go::time::now()), Precondition::Absent),
-                None => {
-                    return Err(SyncError::NotRepository {
-                        what: store.location().url(),
-                        hint: ": add --init to start one",
-                    })
-                }
+                None => return Err(not_repository(store)),
             };
         mutate(&mut index)?;
         index.sort_entries();
@@ -99,6 +94,19 @@ pub(crate) fn update_index(
         url,
         attempts: MAX_ATTEMPTS,
     })
+}
+
+/// The refusal for a store without `index.yaml`, unless the bucket itself
+/// is missing: a download of a missing object cannot tell the two apart,
+/// a listing can (and this is the rare path).
+fn not_repository(store: &Store) -> SyncError {
+    match store.list() {
+        Err(e @ StorageError::NoBucket { .. }) => e.into(),
+        _ => SyncError::NotRepository {
+            what: store.location().url(),
+            hint: ": add --init to start one",
+        },
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -226,10 +234,7 @@ pub fn push_charts(store: &Store, o: &PushOptions) -> Result<PushReport, SyncErr
                 return Err(refuse_existing(v));
             }
         } else if !o.init {
-            return Err(SyncError::NotRepository {
-                what: store.location().url(),
-                hint: ": add --init to start one",
-            });
+            return Err(not_repository(store));
         }
     }
     for c in &charts {

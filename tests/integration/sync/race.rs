@@ -63,6 +63,25 @@ fn push_refuses_an_existing_version_unless_forced_and_delete_removes_index_first
         "apiVersion: v2\nname: a\nversion: 1.0.0\n",
     );
     let chart = work.path().join("a-1.0.0.tgz");
+    // No bucket: said so, with and without --init.
+    for init in [false, true] {
+        let mut c = sync(&home, &emu);
+        c.arg("push");
+        if init {
+            c.arg("--init");
+        }
+        let out = c
+            .arg(&chart)
+            .arg(emu.url("nobucket", "p"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            output_text(&out).contains("no such bucket"),
+            "{}",
+            output_text(&out)
+        );
+    }
     // No repository there yet: refused without --init.
     let out = sync(&home, &emu)
         .arg("push")
