@@ -22,15 +22,15 @@ fn quote(s: &str) -> String {
 }
 
 /// What a run on a terminal showed and how it ended.
-struct Shown {
-    status: ExitStatus,
+pub(super) struct Shown {
+    pub status: ExitStatus,
     /// Everything the terminal showed (what was typed is echoed), `\r\n`
     /// as `\n`.
-    text: String,
+    pub text: String,
 }
 
 impl Shown {
-    fn asked(&self) -> bool {
+    pub fn asked(&self) -> bool {
         self.text.contains("[y/N]")
     }
 }
@@ -39,7 +39,7 @@ impl Shown {
 /// pseudo-terminal (stderr into `stderr_to` instead, when given). When the
 /// question shows, `answer` is typed (the test fails if it never shows);
 /// with no answer, stdin ends at once.
-fn on_terminal(
+pub(super) fn on_terminal(
     home: &HelmHome,
     emu: &Emulator,
     args: &[&str],

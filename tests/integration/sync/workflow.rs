@@ -91,13 +91,17 @@ fn the_guides_workflow_works_on_every_store() {
                 .any(|(k, _)| k == "alpine-0.1.0.tgz"),
             "{kind:?}: removed without --yes"
         );
-        let text = output_text(
-            &sync(&home, &emu)
-                .args(["-d", "-y", shown, &url])
-                .output()
-                .unwrap(),
+        // On a terminal: the plan, the question, and `y` goes on.
+        let t = super::terminal::on_terminal(&home, &emu, &["-d", shown, &url], Some("y"), None);
+        assert!(t.asked(), "{kind:?}: {}", t.text);
+        assert!(t.status.success(), "{kind:?}: {}", t.text);
+        assert!(
+            t.text
+                .contains(&format!("Would remove {url}/alpine-0.1.0.tgz")),
+            "{kind:?}: {}",
+            t.text
         );
-        assert!(text.contains("1 removed"), "{kind:?}: {text}");
+        assert!(t.text.contains("1 removed"), "{kind:?}: {}", t.text);
         assert_eq!(objects(&emu, "stable"), files(&repo), "{kind:?}");
 
         // Back down into an empty folder: the same files, byte for byte.
