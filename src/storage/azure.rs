@@ -265,20 +265,7 @@ impl Azure {
         let a = store.send_once("PUT", &url, 1 << 20, "an answer", &|c| {
             self.request(c, reqwest::Method::PUT, &path, &[], &headers, Some(body))
         });
-        match a {
-            // Azurite answers "If-None-Match: *" on an existing blob with 409.
-            Err(StorageError::Status { status: 409, .. })
-                if o.precondition != Precondition::None =>
-            {
-                Err(StorageError::Precondition { url })
-            }
-            Err(e) => Err(e),
-            Ok(a) => Ok(Version(
-                a.header("etag")
-                    .map(|e| unquote(e).to_string())
-                    .unwrap_or_default(),
-            )),
-        }
+        super::written(a, o, url)
     }
 
     pub fn delete(&self, store: &Store, key: &str) -> Result<(), StorageError> {

@@ -77,17 +77,7 @@ impl Gcs {
                     encode("urn:ietf:params:oauth:grant-type:jwt-bearer", false),
                     encode(jwt.expose(), false)
                 );
-                token_answer(store.send(
-                    "POST",
-                    &crate::net::redact(token_uri),
-                    MAX_TOKEN_ANSWER,
-                    "a token answer",
-                    &|c| {
-                        c.post(token_uri)
-                            .header("content-type", "application/x-www-form-urlencoded")
-                            .body(form.clone())
-                    },
-                )?)?
+                exchange(store, token_uri, &form)?
             }
             GoogleAuth::User {
                 client_id,
@@ -101,17 +91,7 @@ impl Gcs {
                     encode(client_secret.expose(), false),
                     encode(refresh_token.expose(), false)
                 );
-                token_answer(store.send(
-                    "POST",
-                    &crate::net::redact(token_uri),
-                    MAX_TOKEN_ANSWER,
-                    "a token answer",
-                    &|c| {
-                        c.post(token_uri)
-                            .header("content-type", "application/x-www-form-urlencoded")
-                            .body(form.clone())
-                    },
-                )?)?
+                exchange(store, token_uri, &form)?
             }
             GoogleAuth::Metadata { host } => {
                 let url = format!(
@@ -335,6 +315,22 @@ impl Gcs {
         })?;
         Ok(())
     }
+}
+
+/// An OAuth2 token request (RFC 6749 §4): the form goes only to the
+/// token service the credentials name.
+fn exchange(store: &Store, token_uri: &str, form: &str) -> Result<(Secret, u64), StorageError> {
+    token_answer(store.send(
+        "POST",
+        &crate::net::redact(token_uri),
+        MAX_TOKEN_ANSWER,
+        "a token answer",
+        &|c| {
+            c.post(token_uri)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.to_string())
+        },
+    )?)
 }
 
 /// GCS writes 64-bit numbers as JSON strings.

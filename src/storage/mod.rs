@@ -453,6 +453,27 @@ impl Store {
     }
 }
 
+/// What a conditional write's answer means: its new version (the ETag
+/// header), or, for the 409 that S3 (a write racing another) and Azurite
+/// (`If-None-Match: *` on an existing blob) answer, a failed precondition.
+pub(crate) fn written(
+    answer: Result<Answer, StorageError>,
+    o: &PutOptions,
+    url: String,
+) -> Result<Version, StorageError> {
+    match answer {
+        Err(StorageError::Status { status: 409, .. }) if o.precondition != Precondition::None => {
+            Err(StorageError::Precondition { url })
+        }
+        Err(e) => Err(e),
+        Ok(a) => Ok(Version(
+            a.header("etag")
+                .map(|e| unquote(e).to_string())
+                .unwrap_or_default(),
+        )),
+    }
+}
+
 /// The store's own words from an error answer: the `<Message>` of S3 and
 /// Azure, the `error.message` of GCS, else the start of the text; clipped,
 /// since a hostile store writes what it likes.

@@ -326,20 +326,7 @@ impl S3 {
                 Precondition::Matches(v) => b.header("if-match", format!("\"{}\"", v.0)),
             }
         });
-        match a {
-            // S3 answers a conditional write that raced another with 409.
-            Err(StorageError::Status { status: 409, .. })
-                if o.precondition != Precondition::None =>
-            {
-                Err(StorageError::Precondition { url })
-            }
-            Err(e) => Err(e),
-            Ok(a) => Ok(Version(
-                a.header("etag")
-                    .map(|e| unquote(e).to_string())
-                    .unwrap_or_default(),
-            )),
-        }
+        super::written(a, o, url)
     }
 
     pub fn delete(&self, store: &Store, key: &str) -> Result<(), StorageError> {
