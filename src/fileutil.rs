@@ -28,6 +28,53 @@ pub fn atomic_write(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    write_then_rename(path, fill, true)
+}
+
+/// [`atomic_write`] without flushing to disk: a reader sees the old file or
+/// the new one, but after a crash the new one may be empty. For many files
+/// written together and made durable at once by [`sync_filesystem`] before
+/// anything refers to them (a download: the archives, one flush, then the
+/// index that lists them), which saves two flushes a file.
+pub fn atomic_write_unsynced(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    write_then_rename(path, fill, false)
+}
+
+/// Flushes every file written under `dir` to disk: one `syncfs(2)` on
+/// Linux; elsewhere the whole system's `sync(2)`.
+pub fn sync_filesystem(dir: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        let d = File::open(dir)?;
+        // SAFETY: syncfs takes an open descriptor, which `d` keeps open.
+        if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(all(unix, not(target_os = "linux")))]
+    {
+        let _ = dir;
+        // SAFETY: sync takes no arguments and cannot fail.
+        unsafe { libc::sync() };
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+fn write_then_rename(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    durable: bool,
+) -> io::Result<()> {
     let dir = parent_dir(path);
     let name = path
         .file_name()
@@ -37,10 +84,14 @@ pub fn atomic_write(
         let mut w = BufWriter::with_capacity(1 << 20, file);
         fill(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         drop(file);
         fs::rename(&tmp_path, path)?;
-        sync_dir(&dir);
+        if durable {
+            sync_dir(&dir);
+        }
         Ok(())
     })();
     if result.is_err() {

@@ -35,12 +35,14 @@ pub fn archive_key(url: &str, keys: &dyn Fn(&str) -> bool) -> Option<String> {
     }
 }
 
+/// The folder's index, as loaded and as bytes, and the MD5 of each archive
+/// it lists (hashed in the same read as the digest, so that comparing with
+/// a store reads no archive twice).
+pub type Checked = (IndexFile, Vec<u8>, HashMap<String, [u8; 16]>);
+
 /// Loads the folder's `index.yaml` and checks it against the folder: every
 /// archive listed is present, with the digest listed.
-pub fn check_local_repository(
-    shown: &str,
-    files: &[LocalFile],
-) -> Result<(IndexFile, Vec<u8>), SyncError> {
+pub fn check_local_repository(shown: &str, files: &[LocalFile]) -> Result<Checked, SyncError> {
     let by_key: HashMap<&str, &LocalFile> = files.iter().map(|f| (f.key.as_str(), f)).collect();
     let Some(index_file) = by_key.get(INDEX) else {
         return Err(SyncError::NotRepository {
@@ -78,12 +80,17 @@ pub fn check_local_repository(
             first: first.clone(),
         });
     }
-    let digests = crate::parallel::map(&to_check, |(f, _)| crate::chart::digest_file(&f.path));
-    for ((f, cv), d) in to_check.iter().zip(digests) {
-        let d = d.map_err(|e| SyncError::Io {
+    let sums = crate::parallel::map(&to_check, |(f, _)| {
+        crate::fileutil::read_regular(&f.path, crate::chart::MAX_ARCHIVE_FILE_SIZE)
+            .map(|data| (crate::chart::digest(&data), crate::storage::md5_of(&data)))
+    });
+    let mut md5s = HashMap::new();
+    for ((f, cv), sum) in to_check.iter().zip(sums) {
+        let (d, md5) = sum.map_err(|e| SyncError::Io {
             path: f.path.display().to_string(),
             source: e,
         })?;
+        md5s.insert(f.key.clone(), md5);
         if !cv.digest.is_empty() && d != cv.digest {
             return Err(SyncError::DigestMismatch {
                 file: format!("{shown}/{}", f.key),
@@ -93,7 +100,7 @@ pub fn check_local_repository(
             });
         }
     }
-    Ok((index, bytes))
+    Ok((index, bytes, md5s))
 }
 
 #[cfg(test)]

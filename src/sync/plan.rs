@@ -187,6 +187,11 @@ fn list_all(side: &Endpoint) -> Result<Listing, SyncError> {
     }
 }
 
+/// A scoped thread's result; its panic goes on in the caller.
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
 /// The MD5 of a local file (read whole, capped).
 fn file_md5(path: &std::path::Path) -> Result<[u8; 16], SyncError> {
     let data =
@@ -209,8 +214,31 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
         }
     };
     let excluded = |k: &str| o.exclude.as_ref().is_some_and(|r| r.is_match(k));
-    let src = list_side(from)?;
-    let dst = list_side(to)?;
+    let store = match (from, to) {
+        (Endpoint::Store(s), _) | (_, Endpoint::Store(s)) => s,
+        _ => unreachable!(),
+    };
+    // The store's listing and its index are fetched while the folder is
+    // walked and its archives hashed: the two waits overlap.
+    let (src, dst, remote_index, checked) = std::thread::scope(|s| {
+        let dst = s.spawn(|| list_side(to));
+        let remote_index =
+            s.spawn(|| store.get(INDEX, crate::repo::MAX_INDEX_FILE_SIZE, "an index"));
+        let src = list_side(from);
+        let checked = match from {
+            Endpoint::Local { dir, shown } if direction == Direction::Up => Some(
+                local_files(dir)
+                    .map_err(SyncError::from)
+                    .and_then(|files: Vec<LocalFile>| check_local_repository(shown, &files)),
+            ),
+            _ => None,
+        };
+        (src, join(dst), join(remote_index), checked)
+    });
+    let checked = checked.transpose()?;
+    let src = src?;
+    let dst = dst?;
+    let remote_index = remote_index?;
     let mut plan = Plan {
         direction,
         copies: Vec::new(),
@@ -228,15 +256,13 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
     // without index.yaml is refused for its other objects (unless `init`)
     // only after it, see `unindexed` below.
     let mut unindexed: Option<SyncError> = None;
+    let mut local_md5s: HashMap<String, [u8; 16]> = HashMap::new();
     match (from, to) {
-        (Endpoint::Local { dir, .. }, Endpoint::Store(store)) => {
-            let files: Vec<LocalFile> = local_files(dir)?;
-            let shown = match from {
-                Endpoint::Local { shown, .. } => shown.as_str(),
-                _ => unreachable!(),
-            };
-            plan.local_index = Some(check_local_repository(shown, &files)?);
-            match store.get(INDEX, crate::repo::MAX_INDEX_FILE_SIZE, "an index")? {
+        (Endpoint::Local { .. }, Endpoint::Store(store)) => {
+            let (index, bytes, md5s) = checked.expect("an upward plan checks the folder");
+            plan.local_index = Some((index, bytes));
+            local_md5s = md5s;
+            match remote_index {
                 Some((bytes, version)) => {
                     let url = store.url_of(INDEX);
                     load_index(&bytes, &url, Strictness::Lenient)
@@ -252,9 +278,7 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
             }
         }
         (Endpoint::Store(store), Endpoint::Local { shown, .. }) => {
-            let Some((bytes, _)) =
-                store.get(INDEX, crate::repo::MAX_INDEX_FILE_SIZE, "an index")?
-            else {
+            let Some((bytes, _)) = remote_index else {
                 return Err(SyncError::NotRepository {
                     what: store.location().url(),
                     hint: "",
@@ -312,7 +336,10 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
         }
         match (src_md5, dst_md5) {
             (Some(a), Some(b)) => decided.push((key, a != b, true)),
-            (None, Some(_)) => need_md5.push((key, src_path.unwrap().clone(), None)),
+            (None, Some(d)) => match local_md5s.get(key.as_str()) {
+                Some(m) => decided.push((key, m != d, true)),
+                None => need_md5.push((key, src_path.unwrap().clone(), None)),
+            },
             (Some(_), None) => need_md5.push((key, dst_path.unwrap().clone(), None)),
             (None, None) => need_md5.push((
                 key,

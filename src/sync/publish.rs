@@ -163,6 +163,13 @@ pub fn run(
                 Ok::<(), SyncError>(())
             });
             results.into_iter().collect::<Result<Vec<()>, _>>()?;
+            // The files are on disk before the index that lists them is.
+            if !plan.copies.is_empty() {
+                crate::fileutil::sync_filesystem(dir).map_err(|e| SyncError::Io {
+                    path: dir.display().to_string(),
+                    source: e,
+                })?;
+            }
             report.copied = plan.copies.len();
             report.bytes = done_bytes.load(Ordering::Relaxed);
             let index_bytes = plan
@@ -262,15 +269,17 @@ fn download(store: &Store, dir: &Path, key: &str) -> Result<u64, SyncError> {
             url: store.url_of(key),
         }));
     };
-    write_at(&path, &data)?;
+    write_at(&path, &data, false)?;
     Ok(data.len() as u64)
 }
 
 fn write_local(dir: &Path, key: &str, data: &[u8]) -> Result<(), SyncError> {
-    write_at(&safe_path(dir, key)?, data)
+    write_at(&safe_path(dir, key)?, data, true)
 }
 
-fn write_at(path: &Path, data: &[u8]) -> Result<(), SyncError> {
+/// Writes one file atomically; `durable` flushes it to disk at once (the
+/// index), else the caller flushes the folder when all are written.
+fn write_at(path: &Path, data: &[u8], durable: bool) -> Result<(), SyncError> {
     let io = |e| SyncError::Io {
         path: path.display().to_string(),
         source: e,
@@ -278,7 +287,12 @@ fn write_at(path: &Path, data: &[u8]) -> Result<(), SyncError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
-    crate::fileutil::atomic_write(path, |w| w.write_all(data)).map_err(io)
+    let fill = |w: &mut dyn std::io::Write| w.write_all(data);
+    if durable {
+        crate::fileutil::atomic_write(path, fill).map_err(io)
+    } else {
+        crate::fileutil::atomic_write_unsynced(path, fill).map_err(io)
+    }
 }
 
 /// `dir/key` if `key` is a plain relative path: no empty, `.` or `..`
