@@ -222,8 +222,17 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
     // walked and its archives hashed: the two waits overlap.
     let (src, dst, remote_index, checked) = std::thread::scope(|s| {
         let dst = s.spawn(|| list_side(to));
-        let remote_index =
-            s.spawn(|| store.get(INDEX, crate::repo::MAX_INDEX_FILE_SIZE, "an index"));
+        // The store's index is checked as it arrives: one that does not
+        // load is never overwritten, nor fetched into a folder.
+        let remote_index = s.spawn(|| -> Result<_, SyncError> {
+            let got = store.get(INDEX, crate::repo::MAX_INDEX_FILE_SIZE, "an index")?;
+            if let Some((bytes, _)) = &got {
+                let url = store.url_of(INDEX);
+                load_index(bytes, &url, Strictness::Lenient)
+                    .map_err(|e| SyncError::BadIndex { url, source: e })?;
+            }
+            Ok(got)
+        });
         let src = list_side(from);
         let checked = match from {
             Endpoint::Local { dir, shown } if direction == Direction::Up => Some(
@@ -263,12 +272,7 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
             plan.local_index = Some((index, bytes));
             local_md5s = md5s;
             match remote_index {
-                Some((bytes, version)) => {
-                    let url = store.url_of(INDEX);
-                    load_index(&bytes, &url, Strictness::Lenient)
-                        .map_err(|e| SyncError::BadIndex { url, source: e })?;
-                    plan.remote_index_version = Some(version);
-                }
+                Some((_, version)) => plan.remote_index_version = Some(version),
                 None => {
                     unindexed = Some(SyncError::NotRepository {
                         what: store.location().url(),
@@ -284,9 +288,6 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
                     hint: "",
                 });
             };
-            let url = store.url_of(INDEX);
-            load_index(&bytes, &url, Strictness::Lenient)
-                .map_err(|e| SyncError::BadIndex { url, source: e })?;
             plan.remote_index = Some(bytes);
             if !dst.entries.contains_key(INDEX) {
                 unindexed = Some(SyncError::NotRepository {
