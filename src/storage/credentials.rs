@@ -36,6 +36,10 @@ fn read_config(
     path: &std::path::Path,
     store: &'static str,
 ) -> Result<Option<String>, StorageError> {
+    // `AWS_CONFIG_FILE=/dev/null` is how people switch a file off.
+    if path == std::path::Path::new("/dev/null") {
+        return Ok(Some(String::new()));
+    }
     match crate::fileutil::read_regular(path, MAX_CONFIG_BYTES) {
         Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -528,6 +532,16 @@ pub(crate) mod tests {
             AwsAuth::Anonymous
         ));
         assert!(!format!("{c:?}").contains("CS"));
+        // /dev/null switches a file off, as the AWS CLI takes it.
+        let c = aws(&env(
+            &[
+                ("AWS_CONFIG_FILE", "/dev/null"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ],
+            h,
+        ))
+        .unwrap();
+        assert!(matches!(c.auth, AwsAuth::Anonymous));
     }
 
     #[test]

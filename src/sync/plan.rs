@@ -226,7 +226,17 @@ pub fn plan(from: &Endpoint, to: &Endpoint, o: &PlanOptions) -> Result<Plan, Syn
         // load is never overwritten, nor fetched into a folder.
         let remote_index = s.spawn(|| -> Result<_, SyncError> {
             let got = store.get(INDEX, crate::repo::MAX_INDEX_FILE_SIZE, "an index")?;
-            if let Some((bytes, _)) = &got {
+            // The very bytes of the folder's index (which is loaded, strictly,
+            // meanwhile) need no second reading.
+            let same_as_ours = match (&got, from) {
+                (Some((bytes, _)), Endpoint::Local { dir, .. }) => crate::fileutil::read_regular(
+                    &dir.join(INDEX),
+                    crate::repo::MAX_INDEX_FILE_SIZE,
+                )
+                .is_ok_and(|ours| &ours == bytes),
+                _ => false,
+            };
+            if let (Some((bytes, _)), false) = (&got, same_as_ours) {
                 let url = store.url_of(INDEX);
                 load_index(bytes, &url, Strictness::Lenient)
                     .map_err(|e| SyncError::BadIndex { url, source: e })?;
