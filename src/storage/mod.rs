@@ -216,6 +216,15 @@ impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// The object's version as S3 and Azure give it: the ETag, unquoted.
+    pub fn etag(&self) -> Version {
+        Version(
+            self.header("etag")
+                .map(|e| unquote(e).to_string())
+                .unwrap_or_default(),
+        )
+    }
 }
 
 impl Store {
@@ -466,11 +475,7 @@ pub(crate) fn written(
             Err(StorageError::Precondition { url })
         }
         Err(e) => Err(e),
-        Ok(a) => Ok(Version(
-            a.header("etag")
-                .map(|e| unquote(e).to_string())
-                .unwrap_or_default(),
-        )),
+        Ok(a) => Ok(a.etag()),
     }
 }
 

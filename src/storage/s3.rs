@@ -287,11 +287,8 @@ impl S3 {
         let a = store.send("GET", &store.url_of(key), limit, what, &|c| {
             self.request(c, keys.as_ref(), reqwest::Method::GET, &path, &[], None)
         })?;
-        let etag = a
-            .header("etag")
-            .map(|e| unquote(e).to_string())
-            .unwrap_or_default();
-        Ok((a.body, Version(etag)))
+        let version = a.etag();
+        Ok((a.body, version))
     }
 
     pub fn put(
