@@ -19,6 +19,14 @@ use crate::storage::{Precondition, PutOptions, StorageError, Store};
 /// Parallel transfers: the stores serve many at once, and a chart is small.
 const WORKERS: usize = 16;
 
+/// Parallel downloads. Fewer than uploads: a GET is answered from the
+/// store's memory, so past a few in flight the store's own CPU is the limit
+/// (Azurite's equals the wall time of a 1000-chart download), and more
+/// requests only queue there. Against 16, 8 kept the GCS and S3 downloads
+/// within their run-to-run spread and took Azurite's from 0.99x to 1.04x of
+/// rclone's time (README, "Benchmark: `helm sync`").
+const DOWNLOAD_WORKERS: usize = 8;
+
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// On a conflict over the index, merge with the one published meanwhile
@@ -154,7 +162,7 @@ pub fn run(
                 path: dir.display().to_string(),
                 source: e,
             })?;
-            let results = crate::parallel::map_with(&plan.copies, WORKERS, |s| {
+            let results = crate::parallel::map_with(&plan.copies, DOWNLOAD_WORKERS, |s| {
                 let Step::Copy { key, .. } = s else {
                     return Ok(());
                 };
