@@ -22,7 +22,7 @@
 //! | 2 | `chart` | archives read without extracting, the loader, metadata and its validation, metadata encoding (YAML and JSON), the chart digest |
 //! | 3 | `net` | the one HTTP client builder, TLS files, `Secret` and `SafeUrl` |
 //! | 4 | `getter`, `storage` | fetching a URL, the getter chosen by scheme; object storage (GCS, S3, Azure, a folder) with preconditions, checksums and the stores' own credential sources |
-//! | 5 | `repo`, `registry`, `provenance`, `sync` | index files and repositories; OCI artifacts, credentials and the distribution client; `.prov` text, keyrings, signing, verifying; publishing a repository to object storage and back |
+//! | 5 | `repo`, `registry`, `provenance`, `sigstore`, `sync` | index files and repositories; OCI artifacts, credentials and the distribution client; `.prov` text, keyrings, signing, verifying; Sigstore bundles, trusted roots and cosign's policies; publishing a repository to object storage and back |
 //! | 6 | `cmd` | one module per plugin: `idx`, `ocipush`, `prov`, composing the layers below |
 //!
 //! The binaries (`src/bin/helm-*.rs`) sit above `cmd`. Within layer 5,
@@ -41,6 +41,8 @@ mod parallel;
 pub mod provenance;
 pub mod registry;
 pub mod repo;
+#[cfg(feature = "prov")]
+pub mod sigstore;
 pub mod storage;
 pub mod sync;
 /// Fixtures and builders shared by unit tests of several layers; compiled

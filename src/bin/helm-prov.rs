@@ -1,21 +1,25 @@
-//! `helm prov`: sign and verify charts with OpenPGP provenance files.
+//! `helm prov`: sign and verify charts with OpenPGP provenance files and
+//! Sigstore bundles.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
-use wharf::cmd::prov::{self, SignOptions, SignReport, VerifyOptions, VerifyReport};
+use wharf::cmd::prov::{
+    self, Require, SignOptions, SignReport, SigstoreOptions, VerifyOptions, VerifyReport,
+};
 use wharf::net::Secret;
 use wharf::registry::ClientOptions;
+use wharf::sigstore::{GithubClaims, PolicyFlags};
 
 #[derive(Parser)]
 #[command(
     name = "helm prov",
     bin_name = "helm prov",
     version,
-    about = "Sign and verify charts with provenance files"
+    about = "Sign and verify charts with provenance files and Sigstore bundles"
 )]
 struct Cli {
     /// Verbose output on stderr (also HELM_DEBUG=true)
@@ -47,7 +51,7 @@ enum Command {
         #[arg(short, long, value_enum, default_value_t)]
         output: OutputFormat,
     },
-    /// Verify charts (archives, folders of archives, REPO/CHART or oci://HOST/PATH/CHART) against their .prov files
+    /// Verify charts (archives, folders of archives, REPO/CHART or oci://HOST/PATH/CHART) against their .prov files, or any file against its Sigstore bundle
     Verify {
         #[arg(required = true)]
         targets: Vec<PathBuf>,
@@ -65,10 +69,106 @@ enum Command {
         destination: Option<PathBuf>,
         #[command(flatten)]
         registry: RegistryArgs,
+        #[command(flatten)]
+        sigstore: Box<SigstoreArgs>,
         /// Output format
         #[arg(short, long, value_enum, default_value_t)]
         output: OutputFormat,
     },
+}
+
+/// `verify --sigstore`: cosign's flags, spelled as cosign spells them.
+#[derive(Args)]
+struct SigstoreArgs {
+    /// Verify the Sigstore signature (implied by --bundle, --key and the --certificate-* flags)
+    #[arg(long)]
+    sigstore: bool,
+    /// Which signatures must verify when a chart may have both kinds (default: pgp; sigstore with --sigstore)
+    #[arg(long, value_enum)]
+    require: Option<RequireArg>,
+    /// The Sigstore bundle of the one target (default: FILE.sigstore.json beside it)
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// A cosign public key (PEM); repeat for several: a signature by any of them counts
+    #[arg(long = "key", value_name = "FILE")]
+    keys: Vec<PathBuf>,
+    /// The signer's identity (e-mail or URI) in the certificate, exactly
+    #[arg(long, conflicts_with = "certificate_identity_regexp")]
+    certificate_identity: Option<String>,
+    /// The signer's identity, by a regular expression (matched anywhere unless anchored)
+    #[arg(long, value_name = "REGEX")]
+    certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer that vouched for the identity, exactly
+    #[arg(long, conflicts_with = "certificate_oidc_issuer_regexp")]
+    certificate_oidc_issuer: Option<String>,
+    /// The OIDC issuer, by a regular expression
+    #[arg(long, value_name = "REGEX")]
+    certificate_oidc_issuer_regexp: Option<String>,
+    /// The GitHub workflow's trigger event in the certificate (e.g. push)
+    #[arg(long, value_name = "EVENT")]
+    certificate_github_workflow_trigger: Option<String>,
+    /// The commit the GitHub workflow ran on
+    #[arg(long, value_name = "SHA")]
+    certificate_github_workflow_sha: Option<String>,
+    /// The GitHub workflow's name
+    #[arg(long, value_name = "NAME")]
+    certificate_github_workflow_name: Option<String>,
+    /// The GitHub repository, OWNER/REPO
+    #[arg(long, value_name = "REPO")]
+    certificate_github_workflow_repository: Option<String>,
+    /// The git ref the GitHub workflow ran on (e.g. refs/heads/main)
+    #[arg(long, value_name = "REF")]
+    certificate_github_workflow_ref: Option<String>,
+    /// A trusted_root.json to verify against (default: the public-good root built in)
+    #[arg(long, value_name = "FILE")]
+    trusted_root: Option<PathBuf>,
+    /// Accept a signature that is not in a transparency log (signed with --tlog-upload=false)
+    #[arg(long)]
+    insecure_ignore_tlog: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RequireArg {
+    Pgp,
+    Sigstore,
+    Any,
+    All,
+}
+
+impl SigstoreArgs {
+    /// The library's options, and what must verify.
+    fn options(self) -> (Require, SigstoreOptions) {
+        let policy = PolicyFlags {
+            keys: self.keys,
+            identity: self.certificate_identity,
+            identity_regexp: self.certificate_identity_regexp,
+            issuer: self.certificate_oidc_issuer,
+            issuer_regexp: self.certificate_oidc_issuer_regexp,
+            github: GithubClaims {
+                trigger: self.certificate_github_workflow_trigger,
+                sha: self.certificate_github_workflow_sha,
+                name: self.certificate_github_workflow_name,
+                repository: self.certificate_github_workflow_repository,
+                git_ref: self.certificate_github_workflow_ref,
+            },
+            insecure_ignore_tlog: self.insecure_ignore_tlog,
+        };
+        let implied = self.sigstore || self.bundle.is_some() || policy.any();
+        let require = match self.require {
+            Some(RequireArg::Pgp) => Require::Pgp,
+            Some(RequireArg::Sigstore) => Require::Sigstore,
+            Some(RequireArg::Any) => Require::Any,
+            Some(RequireArg::All) => Require::All,
+            None if implied => Require::Sigstore,
+            None => Require::Pgp,
+        };
+        let options = SigstoreOptions {
+            policy,
+            bundle: self.bundle,
+            trusted_root: self.trusted_root,
+        };
+        (require, options)
+    }
 }
 
 /// How `verify` reaches a registry for oci:// targets, as `helm ocipush`.
@@ -152,8 +252,10 @@ fn main() -> ExitCode {
             version,
             destination,
             registry,
+            sigstore,
             output: format,
         } => {
+            let (require, sigstore) = sigstore.options();
             let password = if registry.password_stdin {
                 match prov::read_registry_password_stdin() {
                     Ok(p) => Some(p),
@@ -179,6 +281,8 @@ fn main() -> ExitCode {
                     },
                     username: registry.username,
                     password,
+                    require,
+                    sigstore,
                 },
                 &settings,
             ) {

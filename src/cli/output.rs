@@ -59,6 +59,12 @@ pub fn warn(message: impl std::fmt::Display) {
     eprintln!("warning: {message}");
 }
 
+/// `note: ...` on stderr: something the user did not ask about but would
+/// want to know, and no fault.
+pub fn note(message: impl std::fmt::Display) {
+    eprintln!("note: {message}");
+}
+
 /// An error and its causes on one line: `what: why: deeper why`.
 ///
 /// Errors of this crate never repeat their source in their own message, so

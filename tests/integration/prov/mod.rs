@@ -4,3 +4,4 @@ mod crafted;
 mod differential;
 mod oci;
 mod peers;
+mod sigstore;

@@ -1,4 +1,7 @@
-//! `helm prov`: sign charts and verify them against their provenance files.
+//! `helm prov`: sign charts and verify them against their provenance files
+//! and Sigstore bundles.
+
+mod sigstore;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -19,6 +22,9 @@ use crate::provenance::{
 };
 use crate::registry::{self, Client, ClientOptions, Credential, RegistryError};
 use crate::repo::{RepoSource, SourceError};
+use crate::sigstore::{SigstoreError, Verified};
+
+pub use sigstore::{Require, SigstoreOptions, SigstoreReport};
 
 #[derive(Debug, Error)]
 pub enum ProvError {
@@ -73,6 +79,16 @@ pub enum ProvError {
     },
     #[error("{}", .path.display())]
     Verify { path: PathBuf, source: VerifyError },
+    #[error(transparent)]
+    Sigstore(#[from] SigstoreError),
+    #[error("--bundle names the bundle of one file, and {targets} files are to be verified")]
+    BundleForMany { targets: usize },
+    #[error("{}: no Sigstore bundle {} beside it (or give --bundle FILE)", .path.display(), .bundle.display())]
+    NoBundle { path: PathBuf, bundle: PathBuf },
+    #[error("{}: Sigstore verification of charts in registries and repositories is not available yet; verify a local archive with --bundle", .target.display())]
+    SigstoreRemote { target: PathBuf },
+    #[error("{}: neither a provenance file nor a Sigstore bundle beside it", .path.display())]
+    Unsigned { path: PathBuf },
 }
 
 /// Options of `helm prov sign`.
@@ -240,13 +256,49 @@ pub struct VerifyOptions {
     /// credentials `helm registry login` stored.
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// Which signatures must verify.
+    pub require: Require,
+    pub sigstore: SigstoreOptions,
 }
 
-/// The verdict on one chart.
+/// The verdict on one chart: its `.prov` and its Sigstore bundle, each when
+/// checked.
 #[derive(Debug)]
 pub struct Verdict {
     pub path: PathBuf,
-    pub result: Result<Verification, ProvError>,
+    pub pgp: Option<Result<Verification, ProvError>>,
+    pub sigstore: Option<Result<Verified, ProvError>>,
+    /// What the user should know but did not ask for (a signature of the
+    /// other kind that was not checked).
+    pub notes: Vec<String>,
+    /// Whether the verdict is a pass, by `--require`.
+    pub verified: bool,
+}
+
+impl Verdict {
+    fn new(
+        path: PathBuf,
+        require: Require,
+        pgp: Option<Result<Verification, ProvError>>,
+        sigstore: Option<Result<Verified, ProvError>>,
+        notes: Vec<String>,
+    ) -> Verdict {
+        let pgp_ok = matches!(pgp, Some(Ok(_)));
+        let sigstore_ok = matches!(sigstore, Some(Ok(_)));
+        let verified = match require {
+            Require::Pgp => pgp_ok,
+            Require::Sigstore => sigstore_ok,
+            Require::All => pgp_ok && sigstore_ok,
+            Require::Any => pgp_ok || sigstore_ok,
+        };
+        Verdict {
+            path,
+            pgp,
+            sigstore,
+            notes,
+            verified,
+        }
+    }
 }
 
 /// Expands targets: a folder stands for every `.tgz` in it.
@@ -279,27 +331,91 @@ fn is_tgz(p: &Path) -> bool {
     p.extension().is_some_and(|e| e.eq_ignore_ascii_case("tgz"))
 }
 
-/// Verifies every target, in parallel.
+/// Verifies every target, in parallel. The keyring, the Sigstore policy and
+/// the trusted root are read once, and only when `--require` needs them.
 pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>, ProvError> {
-    let ring_path = o
-        .keyring
-        .clone()
-        .unwrap_or_else(provenance::default_keyring);
-    let certs = provenance::load_keyring(&ring_path)?;
+    let list = charts(&o.targets);
+    let certs = if o.require.pgp() {
+        let ring_path = o
+            .keyring
+            .clone()
+            .unwrap_or_else(provenance::default_keyring);
+        provenance::load_keyring(&ring_path)?
+    } else {
+        Vec::new()
+    };
+    let prepared = if o.require.sigstore() {
+        Some(sigstore::prepare(&o.sigstore, list.len())?)
+    } else {
+        None
+    };
     let policy = Policy {
         allow_weak: o.allow_weak,
     };
-    let list = charts(&o.targets);
-    Ok(parallel::map(&list, |path| Verdict {
-        path: path.clone(),
-        result: if is_oci_ref(path) {
-            verify_oci(path, o, settings, &certs, policy)
-        } else if is_repo_ref(path) {
-            verify_remote(path, o, settings, &certs, policy)
-        } else {
-            verify_one(path, &certs, policy)
-        },
+    Ok(parallel::map(&list, |path| {
+        let remote = is_oci_ref(path) || is_repo_ref(path);
+        if remote {
+            if o.require.sigstore() {
+                let e = ProvError::SigstoreRemote {
+                    target: path.clone(),
+                };
+                return Verdict::new(path.clone(), o.require, None, Some(Err(e)), Vec::new());
+            }
+            let r = if is_oci_ref(path) {
+                verify_oci(path, o, settings, &certs, policy)
+            } else {
+                verify_remote(path, o, settings, &certs, policy)
+            };
+            return Verdict::new(path.clone(), o.require, Some(r), None, Vec::new());
+        }
+        verify_local(path, o.require, &certs, policy, prepared.as_ref())
     }))
+}
+
+/// A local target: its `.prov`, its bundle, or both, as `--require` says.
+/// With `any`, only the kinds the target has are checked.
+fn verify_local(
+    path: &Path,
+    require: Require,
+    certs: &[Cert],
+    policy: Policy,
+    prepared: Option<&sigstore::Prepared>,
+) -> Verdict {
+    let bundle = sigstore::bundle_of(path, prepared);
+    let has_prov = provenance::prov_path(path).exists();
+    let has_bundle = bundle.exists();
+    let mut notes = Vec::new();
+    let check_pgp = match require {
+        Require::Pgp | Require::All => true,
+        Require::Sigstore => false,
+        Require::Any => has_prov || !has_bundle,
+    };
+    let check_sigstore = match require {
+        Require::Sigstore | Require::All => true,
+        Require::Pgp => false,
+        Require::Any => has_bundle,
+    };
+    if require == Require::Pgp && has_bundle {
+        notes.push(format!(
+            "{} holds a Sigstore signature, not checked: add --sigstore and a policy (--key, or \
+             --certificate-identity with --certificate-oidc-issuer)",
+            bundle.display()
+        ));
+    }
+    if require == Require::Any && !has_prov && !has_bundle && path.is_file() {
+        let e = ProvError::Unsigned {
+            path: path.to_path_buf(),
+        };
+        return Verdict::new(path.to_path_buf(), require, Some(Err(e)), None, notes);
+    }
+    let pgp = check_pgp.then(|| verify_one(path, certs, policy));
+    let sig = match prepared {
+        Some(p) if check_sigstore => {
+            Some(check_local(path, Verb::Verify).and_then(|()| sigstore::verify_local(path, p)))
+        }
+        _ => None,
+    };
+    Verdict::new(path.to_path_buf(), require, pgp, sig, notes)
 }
 
 /// `oci://HOST/PATH/CHART`.
@@ -453,7 +569,8 @@ fn verify_one(path: &Path, certs: &[Cert], policy: Policy) -> Result<Verificatio
     })
 }
 
-/// One chart's verdict, as `-o json` prints it.
+/// One chart's verdict, as `-o json` prints it: the `.prov`'s fields at the
+/// top level (as before Sigstore), the bundle's under `sigstore`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyReport {
@@ -471,38 +588,56 @@ pub struct VerifyReport {
     pub warnings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigstore: Option<SigstoreReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl From<&Verdict> for VerifyReport {
     fn from(o: &Verdict) -> VerifyReport {
-        let chart = o.path.display().to_string();
-        match &o.result {
-            Ok(v) => VerifyReport {
-                chart,
+        let mut r = VerifyReport {
+            chart: o.path.display().to_string(),
+            verified: o.verified,
+            signed_by: None,
+            fingerprint: None,
+            signing_key: None,
+            chart_hash: None,
+            warnings: Vec::new(),
+            error: None,
+            sigstore: None,
+            notes: o.notes.clone(),
+        };
+        match &o.pgp {
+            Some(Ok(v)) => {
+                r.signed_by = Some(v.signed_by.clone());
+                r.fingerprint = Some(v.fingerprint.clone());
+                r.signing_key = Some(v.signing_key.clone());
+                r.chart_hash = Some(v.file_hash.clone());
+                r.warnings = v.warnings.clone();
+            }
+            Some(Err(e)) => r.error = Some(render_error(e)),
+            None => {}
+        }
+        r.sigstore = o.sigstore.as_ref().map(|s| match s {
+            Ok(v) => SigstoreReport {
                 verified: true,
-                signed_by: Some(v.signed_by.clone()),
-                fingerprint: Some(v.fingerprint.clone()),
-                signing_key: Some(v.signing_key.clone()),
-                chart_hash: Some(v.file_hash.clone()),
-                warnings: v.warnings.clone(),
+                signature: Some(v.clone()),
                 error: None,
             },
-            Err(e) => VerifyReport {
-                chart,
+            Err(e) => SigstoreReport {
                 verified: false,
-                signed_by: None,
-                fingerprint: None,
-                signing_key: None,
-                chart_hash: None,
-                warnings: Vec::new(),
+                signature: None,
                 error: Some(render_error(e)),
             },
-        }
+        });
+        r
     }
 }
 
 /// `helm verify`'s lines on stdout for each verified chart (under the
-/// chart's name when there are several), warnings and errors on stderr.
+/// chart's name when there are several), then the Sigstore signature's;
+/// warnings and errors on stderr.
 pub fn print_verify(reports: &[VerifyReport]) {
     let many = reports.len() > 1;
     for r in reports {
@@ -512,28 +647,42 @@ pub fn print_verify(reports: &[VerifyReport]) {
         if many {
             println!("{}:", r.chart);
         }
-        for s in r.signed_by.iter().flatten() {
-            println!("Signed by: {s}");
+        if r.fingerprint.is_some() {
+            for s in r.signed_by.iter().flatten() {
+                println!("Signed by: {s}");
+            }
+            println!(
+                "Using Key With Fingerprint: {}",
+                r.fingerprint.as_deref().unwrap_or("")
+            );
+            println!(
+                "Chart Hash Verified: {}",
+                r.chart_hash.as_deref().unwrap_or("")
+            );
         }
-        println!(
-            "Using Key With Fingerprint: {}",
-            r.fingerprint.as_deref().unwrap_or("")
-        );
-        println!(
-            "Chart Hash Verified: {}",
-            r.chart_hash.as_deref().unwrap_or("")
-        );
+        if let Some(v) = r.sigstore.as_ref().and_then(|s| s.signature.as_ref()) {
+            sigstore::print_verified(v);
+        }
     }
 }
 
-/// Warnings and errors of a verification, on stderr in either format.
+/// Warnings and errors of a verification, on stderr in either format. A
+/// failed signature that `--require any` did without is a warning.
 pub fn print_verify_diagnostics(reports: &[VerifyReport]) {
     for r in reports {
         for w in &r.warnings {
             output::warn(format!("{}: {w}", r.chart));
         }
-        if let Some(e) = &r.error {
-            eprintln!("Error: {e}");
+        for n in &r.notes {
+            output::note(format!("{}: {n}", r.chart));
+        }
+        let sig_error = r.sigstore.as_ref().and_then(|s| s.error.as_ref());
+        for e in r.error.iter().chain(sig_error) {
+            if r.verified {
+                output::warn(e);
+            } else {
+                eprintln!("Error: {e}");
+            }
         }
     }
 }

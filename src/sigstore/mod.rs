@@ -1,0 +1,62 @@
+//! Sigstore signatures, as cosign makes and reads them: bundles verified
+//! fully offline against a trusted root, under a policy that says whose
+//! signature counts.
+//!
+//! The cryptography, the certificate chain, the transparency log's inclusion
+//! proofs, checkpoints and signed entry timestamps, and RFC 3161 timestamps
+//! are checked by `sigstore-verify`, which passes every case of the Sigstore
+//! conformance suite offline (the `sigstore` crate checks neither inclusion
+//! proofs nor signed entry timestamps). This module adds what a command line
+//! needs around it: bounded reading of bundles, roots and keys from files an
+//! attacker may have written, cosign's policy flags (exact or regular
+//! expression identities and issuers, the GitHub workflow claims), and one
+//! error line that says which file failed and why.
+
+mod policy;
+mod trust;
+mod verify;
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+pub use policy::{GithubClaims, Matcher, Policy, PolicyFlags};
+pub use trust::Trust;
+pub use verify::{bundle_path, read_bundle, verify_file, Verified};
+
+/// A bundle, a trusted root or a public key file: all are small JSON or PEM
+/// documents (a bundle with a large in-toto attestation stays well under
+/// this), so anything larger is refused before it is parsed.
+const MAX_DOCUMENT: u64 = 16 << 20;
+
+#[derive(Debug, Error)]
+pub enum SigstoreError {
+    #[error("cannot read {}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: not a Sigstore bundle: {detail}", .path.display())]
+    Bundle { path: PathBuf, detail: String },
+    #[error("{what}: not a usable Sigstore trusted root: {detail}")]
+    TrustedRoot { what: String, detail: String },
+    #[error("{}: not a public key (PEM `PUBLIC KEY`): {detail}", .path.display())]
+    PublicKey { path: PathBuf, detail: String },
+    #[error("{flag}: not a valid regular expression: {detail}")]
+    Regex { flag: &'static str, detail: String },
+    #[error(
+        "a Sigstore verification needs a policy: --key FILE, or --certificate-identity (or \
+         --certificate-identity-regexp) with --certificate-oidc-issuer (or \
+         --certificate-oidc-issuer-regexp)"
+    )]
+    NoPolicy,
+    #[error("{0}")]
+    IncompletePolicy(&'static str),
+    #[error("{}: the Sigstore signature in {} does not verify: {detail}", .artifact.display(), .bundle.display())]
+    Refused {
+        artifact: PathBuf,
+        bundle: PathBuf,
+        detail: String,
+    },
+}

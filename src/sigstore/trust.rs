@@ -1,0 +1,71 @@
+//! The trusted root: the Fulcio CAs, transparency logs, CT logs and TSAs
+//! whose keys a verification accepts.
+
+use std::path::Path;
+
+use sigstore_verify::trust_root::{SigstoreInstance, TrustedRoot};
+use sigstore_verify::Verifier;
+
+use super::{SigstoreError, MAX_DOCUMENT};
+
+/// A trusted root, prepared for verifying (its keys parsed once, however
+/// many signatures are checked against it).
+pub struct Trust {
+    pub(super) verifier: Verifier,
+    /// Where the root came from, for messages.
+    pub source: String,
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trust")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl Trust {
+    /// The public-good instance's root, as the `sigstore-trust-root` crate
+    /// embeds it at build time: verifying needs no network.
+    pub fn public_good() -> Result<Trust, SigstoreError> {
+        let what = "the embedded public-good root".to_string();
+        let root = TrustedRoot::from_embedded(SigstoreInstance::PublicGood).map_err(|e| {
+            SigstoreError::TrustedRoot {
+                what: what.clone(),
+                detail: e.to_string(),
+            }
+        })?;
+        Self::prepare(&root, what)
+    }
+
+    /// A `trusted_root.json` file (`--trusted-root`), as cosign and
+    /// sigstore-python read it.
+    pub fn from_file(path: &Path) -> Result<Trust, SigstoreError> {
+        let what = path.display().to_string();
+        let bytes =
+            crate::fileutil::read_regular(path, MAX_DOCUMENT).map_err(|e| SigstoreError::Read {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| SigstoreError::TrustedRoot {
+            what: what.clone(),
+            detail: "not UTF-8 text".into(),
+        })?;
+        let root = TrustedRoot::from_json(text).map_err(|e| SigstoreError::TrustedRoot {
+            what: what.clone(),
+            detail: e.to_string(),
+        })?;
+        Self::prepare(&root, what)
+    }
+
+    fn prepare(root: &TrustedRoot, what: String) -> Result<Trust, SigstoreError> {
+        let verifier = Verifier::new(root).map_err(|e| SigstoreError::TrustedRoot {
+            what: what.clone(),
+            detail: e.to_string(),
+        })?;
+        Ok(Trust {
+            verifier,
+            source: what,
+        })
+    }
+}

@@ -1,0 +1,224 @@
+//! Verifying a file against its Sigstore bundle (`cosign verify-blob
+//! --bundle`), offline.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sigstore_verify::types::Bundle;
+use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, VerificationResult};
+
+use super::policy::{Matcher, Signer};
+use super::{Policy, SigstoreError, Trust, MAX_DOCUMENT};
+
+/// Files verified whole when the signature scheme cannot stream them
+/// (Ed25519 signs the message itself, not a digest): the chart archive
+/// limit and more, since any file may be verified.
+const MAX_WHOLE_ARTIFACT: u64 = 256 << 20;
+
+/// `FILE.sigstore.json`, where `cosign sign-blob --bundle` is told to write
+/// and `helm prov sign --sigstore` writes.
+pub fn bundle_path(artifact: &Path) -> PathBuf {
+    let mut s = artifact.as_os_str().to_owned();
+    s.push(".sigstore.json");
+    PathBuf::from(s)
+}
+
+/// A bundle file, read within bounds and parsed.
+pub fn read_bundle(path: &Path) -> Result<Bundle, SigstoreError> {
+    let bytes =
+        crate::fileutil::read_regular(path, MAX_DOCUMENT).map_err(|e| SigstoreError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    parse_bundle(&bytes).map_err(|detail| SigstoreError::Bundle {
+        path: path.to_path_buf(),
+        detail,
+    })
+}
+
+fn parse_bundle(bytes: &[u8]) -> Result<Bundle, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    Bundle::from_json(text).map_err(|e| e.to_string())
+}
+
+/// What a verified signature says about its signer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verified {
+    pub bundle: String,
+    /// The certificate's identity (keyless).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// The OIDC issuer that vouched for it (keyless).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The key file whose key made the signature (keyed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The transparency log entry, when the signature is in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+    /// When the log integrated the entry (Rekor v1), RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrated_time: Option<String>,
+    /// Signed timestamps the verification used (RFC 3161, log), RFC 3339.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamps: Vec<String>,
+    pub tlog_verified: bool,
+}
+
+/// Verifies `artifact` against the bundle at `bundle_file` under `policy`.
+pub fn verify_file(
+    artifact: &Path,
+    bundle_file: &Path,
+    policy: &Policy,
+    trust: &Trust,
+) -> Result<Verified, SigstoreError> {
+    let bundle = read_bundle(bundle_file)?;
+    let refused = |detail: String| SigstoreError::Refused {
+        artifact: artifact.to_path_buf(),
+        bundle: bundle_file.to_path_buf(),
+        detail,
+    };
+    let open = || {
+        crate::fileutil::open_regular(artifact).map_err(|e| SigstoreError::Read {
+            path: artifact.to_path_buf(),
+            source: e,
+        })
+    };
+    let check = |attempt: &dyn Fn(&dyn sigstore_verify::Policy) -> Attempt| -> Result<
+        (VerificationResult, Option<String>),
+        SigstoreError,
+    > {
+        match &policy.signer {
+            Signer::Keys(keys) => {
+                let mut last = None;
+                for (path, key) in keys {
+                    let mut p = PublicKeyVerificationPolicy::new(key.clone());
+                    if !policy.tlog {
+                        p = p.skip_tlog_unsafe();
+                    }
+                    match attempt(&p)? {
+                        Ok(r) => return Ok((r, Some(path.display().to_string()))),
+                        Err(e) => last = Some((path, e)),
+                    }
+                }
+                let (path, e) = last.expect("a keyed policy has a key");
+                Err(refused(if keys.len() == 1 {
+                    e.to_string()
+                } else {
+                    format!(
+                        "no key of the {} given verifies it (with {}: {e})",
+                        keys.len(),
+                        path.display()
+                    )
+                }))
+            }
+            Signer::Certificate(k) => {
+                let (identity, issuer, github) = (&k.identity, &k.issuer, &k.github);
+                let mut p = VerificationPolicy::any_identity();
+                if let Matcher::Exact(s) = identity {
+                    p = p.require_identity(s.as_str());
+                }
+                if let Matcher::Exact(s) = issuer {
+                    p = p.require_issuer(s.as_str());
+                }
+                if !policy.tlog {
+                    p = p.skip_tlog_unsafe();
+                }
+                let r = attempt(&p)?.map_err(|e| refused(e.to_string()))?;
+                let id = r.identity().map(|i| i.as_str().to_string());
+                let iss = r.issuer().map(str::to_string);
+                if !id.as_deref().is_some_and(|v| identity.matches(v)) {
+                    return Err(refused(format!(
+                        "the certificate's identity is {}, not {identity}",
+                        shown(&id)
+                    )));
+                }
+                if !iss.as_deref().is_some_and(|v| issuer.matches(v)) {
+                    return Err(refused(format!(
+                        "the certificate's OIDC issuer is {}, not {issuer}",
+                        shown(&iss)
+                    )));
+                }
+                let claims = r
+                    .certificate()
+                    .map(|c| c.ci_claims.deprecated_github.clone())
+                    .unwrap_or_default();
+                for (flag, want, have) in [
+                    ("trigger", &github.trigger, &claims.workflow_trigger),
+                    ("sha", &github.sha, &claims.workflow_sha),
+                    ("name", &github.name, &claims.workflow_name),
+                    ("repository", &github.repository, &claims.workflow_repository),
+                    ("ref", &github.git_ref, &claims.workflow_ref),
+                ] {
+                    if let Some(want) = want {
+                        if have.as_deref() != Some(want.as_str()) {
+                            return Err(refused(format!(
+                                "the certificate's GitHub workflow {flag} is {}, not {want:?}",
+                                shown(have)
+                            )));
+                        }
+                    }
+                }
+                Ok((r, None))
+            }
+        }
+    };
+    // Streamed in constant memory; a scheme that needs the whole message
+    // gets it read whole, within bounds.
+    let attempt = |p: &dyn sigstore_verify::Policy| -> Attempt {
+        let file = open()?;
+        match trust.verifier.verify_reader(file, &bundle, p) {
+            Err(sigstore_verify::Error::UnsupportedArtifact(_)) => {
+                let mut whole = Vec::new();
+                open()?
+                    .take(MAX_WHOLE_ARTIFACT + 1)
+                    .read_to_end(&mut whole)
+                    .map_err(|e| SigstoreError::Read {
+                        path: artifact.to_path_buf(),
+                        source: e,
+                    })?;
+                if whole.len() as u64 > MAX_WHOLE_ARTIFACT {
+                    return Err(refused(format!(
+                        "its signature scheme needs the whole file in memory, and the file is \
+                         larger than {} MiB",
+                        MAX_WHOLE_ARTIFACT >> 20
+                    )));
+                }
+                Ok(trust.verifier.verify(&whole, &bundle, p))
+            }
+            other => Ok(other),
+        }
+    };
+    let (result, key) = check(&attempt)?;
+    let entry = bundle.verification_material.tlog_entries.first();
+    Ok(Verified {
+        bundle: bundle_file.display().to_string(),
+        identity: result.identity().map(|i| i.as_str().to_string()),
+        issuer: result.issuer().map(str::to_string),
+        key,
+        log_index: entry
+            .filter(|_| result.tlog_verified())
+            .map(|e| u64::from(e.log_index)),
+        integrated_time: result.integrated_time().map(|t| t.to_string()),
+        timestamps: result
+            .verified_timestamps()
+            .iter()
+            .map(|t| t.to_string())
+            .collect(),
+        tlog_verified: result.tlog_verified(),
+    })
+}
+
+/// One verification attempt: a file that could not be read is an error of
+/// its own, apart from the verifier's verdict.
+type Attempt = Result<sigstore_verify::Result<VerificationResult>, SigstoreError>;
+
+fn shown(v: &Option<String>) -> String {
+    match v {
+        Some(s) => format!("{s:?}"),
+        None => "absent".into(),
+    }
+}

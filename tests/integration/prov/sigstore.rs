@@ -1,0 +1,373 @@
+//! `helm prov verify --sigstore` on files and their bundles, offline: the
+//! Sigstore conformance suite's `bundle-verify` cases through the binary,
+//! cosign's policy flags, and bundles an attacker wrote.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::support::*;
+
+fn conformance() -> PathBuf {
+    fixtures().join("sigstore").join("conformance")
+}
+
+/// The suite's defaults (its README): the identity and issuer of the
+/// GitHub workflow that signs its cases.
+const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// `helm prov verify FILE --bundle BUNDLE` with the policy a case asks for,
+/// as the suite's own runner passes it to a client.
+fn verify_case(home: &HelmHome, case: &Path, extra: &[&str]) -> Output {
+    let artifact = if case.join("artifact").is_file() {
+        case.join("artifact")
+    } else {
+        conformance().join("a.txt")
+    };
+    let mut c = helm_prov(home);
+    c.arg("verify")
+        .arg(&artifact)
+        .arg("--bundle")
+        .arg(case.join("bundle.sigstore.json"));
+    if case.join("key.pub").is_file() {
+        c.arg("--key").arg(case.join("key.pub"));
+    } else {
+        let read = |name: &str, default: &str| {
+            fs::read_to_string(case.join(name))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| default.to_string())
+        };
+        c.arg("--certificate-identity")
+            .arg(read("identity", IDENTITY))
+            .arg("--certificate-oidc-issuer")
+            .arg(read("issuer", ISSUER));
+    }
+    if case.join("trusted_root.json").is_file() {
+        c.arg("--trusted-root").arg(case.join("trusted_root.json"));
+    }
+    c.args(extra);
+    c.output().expect("run helm-prov")
+}
+
+fn cases() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(conformance())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("bundle.sigstore.json").is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every `bundle-verify` case gives the suite's verdict, offline (the
+/// public-good root built in, or the case's own): a pass prints cosign's
+/// "Verified OK", a failure exactly one error line and exit status 1.
+#[test]
+fn the_conformance_cases_give_their_verdicts() {
+    let home = HelmHome::new();
+    let all = cases();
+    assert_eq!(all.len(), 70, "the suite's 70 bundle-verify cases");
+    let mut wrong = Vec::new();
+    let mut passed = 0;
+    for case in &all {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let out = verify_case(&home, case, &[]);
+        let text = output_text(&out);
+        let want_pass = !name.ends_with("_fail");
+        if out.status.success() != want_pass {
+            wrong.push(format!("{name}: exit {:?}: {text}", out.status.code()));
+            continue;
+        }
+        if want_pass {
+            passed += 1;
+            if !lossy(&out.stdout).starts_with("Verified OK: Sigstore bundle ") {
+                wrong.push(format!("{name}: no summary: {text}"));
+            }
+        } else {
+            let stderr = lossy(&out.stderr);
+            if out.status.code() != Some(1)
+                || stderr.lines().count() != 1
+                || !stderr.starts_with("Error: ")
+                || stderr.contains("panicked")
+            {
+                wrong.push(format!("{name}: not one error line with status 1: {text}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(passed, 21, "the suite's 21 passing cases");
+}
+
+/// `-o json` carries the identity, issuer, log index and integrated time.
+#[test]
+fn json_output_names_the_signer_and_the_log_entry() {
+    let home = HelmHome::new();
+    let out = verify_case(
+        &home,
+        &conformance().join("happy-path-v0.3"),
+        &["-o", "json"],
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v[0]["sigstore"];
+    assert_eq!(v[0]["verified"], true);
+    assert_eq!(s["verified"], true);
+    assert_eq!(s["identity"], IDENTITY);
+    assert_eq!(s["issuer"], ISSUER);
+    assert_eq!(s["logIndex"], 79571823);
+    assert_eq!(s["integratedTime"], "2024-03-19T17:26:26Z");
+    // No OpenPGP fields: no .prov was asked for.
+    assert!(v[0].get("fingerprint").is_none(), "{v}");
+}
+
+/// A keyless verification needs both an identity and an issuer; without a
+/// policy it is refused before anything is read, as cosign refuses it.
+#[test]
+fn a_verification_without_a_policy_is_refused() {
+    let home = HelmHome::new();
+    let case = conformance().join("happy-path-v0.3");
+    let a = conformance().join("a.txt");
+    let bundle = case.join("bundle.sigstore.json");
+    for args in [
+        vec!["--sigstore"],
+        vec!["--certificate-identity", IDENTITY],
+        vec!["--certificate-oidc-issuer", ISSUER],
+    ] {
+        let out = helm_prov(&home)
+            .arg("verify")
+            .arg(&a)
+            .arg("--bundle")
+            .arg(&bundle)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains("--certificate-identity") && err.contains("--certificate-oidc-issuer"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// cosign's `-regexp` flags match anywhere unless anchored, and the GitHub
+/// workflow flags compare the certificate's claims; a mismatch names both
+/// the value found and the one wanted.
+#[test]
+fn identity_patterns_and_github_claims_decide() {
+    let home = HelmHome::new();
+    let a = conformance().join("a.txt");
+    let bundle = conformance()
+        .join("happy-path-v0.3")
+        .join("bundle.sigstore.json");
+    let run = |args: &[&str]| {
+        helm_prov(&home)
+            .arg("verify")
+            .arg(&a)
+            .arg("--bundle")
+            .arg(&bundle)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let beacon =
+        "^https://github\\.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/";
+    let ok = run(&[
+        "--certificate-identity-regexp",
+        beacon,
+        "--certificate-oidc-issuer-regexp",
+        "githubusercontent\\.com$",
+        "--certificate-github-workflow-repository",
+        "sigstore-conformance/extremely-dangerous-public-oidc-beacon",
+        "--certificate-github-workflow-ref",
+        "refs/heads/main",
+        "--certificate-github-workflow-trigger",
+        "workflow_dispatch",
+    ]);
+    assert!(ok.status.success(), "{}", output_text(&ok));
+
+    for (args, says) in [
+        (
+            vec![
+                "--certificate-identity-regexp",
+                "^https://github\\.com/someone-else/",
+                "--certificate-oidc-issuer",
+                ISSUER,
+            ],
+            "identity",
+        ),
+        (
+            vec![
+                "--certificate-identity",
+                IDENTITY,
+                "--certificate-oidc-issuer-regexp",
+                "^https://accounts\\.google\\.com$",
+            ],
+            "issuer",
+        ),
+        (
+            vec![
+                "--certificate-identity",
+                IDENTITY,
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--certificate-github-workflow-repository",
+                "attacker/fork",
+            ],
+            "GitHub workflow repository",
+        ),
+    ] {
+        let out = run(&args);
+        let err = lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
+/// Keyed bundles verify with their cosign public key and with no other;
+/// of several keys, any one that made the signature suffices.
+#[test]
+fn keyed_bundles_need_their_key() {
+    let home = HelmHome::new();
+    let case = conformance().join("managed-key-happy-path");
+    let a = conformance().join("a.txt");
+    let bundle = case.join("bundle.sigstore.json");
+    let other = fixtures().join("sigstore").join("keys").join("other.pub");
+    let run = |keys: &[&Path]| {
+        let mut c = helm_prov(&home);
+        c.arg("verify").arg(&a).arg("--bundle").arg(&bundle);
+        for k in keys {
+            c.arg("--key").arg(k);
+        }
+        c.output().unwrap()
+    };
+    let out = run(&[&other]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let out = run(&[&other, &case.join("key.pub")]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stdout).contains("Signed with key: "),
+        "{}",
+        output_text(&out)
+    );
+}
+
+/// Bundles, roots and keys an attacker wrote: too large, not JSON, nested
+/// without end, not UTF-8, a FIFO. Each is one error line naming the file.
+#[test]
+fn hostile_bundles_are_one_error_line() {
+    let home = HelmHome::new();
+    let dir = home.path().join("hostile");
+    fs::create_dir_all(&dir).unwrap();
+    let a = conformance().join("a.txt");
+    let huge = dir.join("huge.sigstore.json");
+    let f = fs::File::create(&huge).unwrap();
+    f.set_len(17 << 20).unwrap();
+    let deep = dir.join("deep.sigstore.json");
+    fs::write(&deep, "[".repeat(100_000)).unwrap();
+    let binary = dir.join("binary.sigstore.json");
+    fs::write(&binary, [0xff, 0xfe, 0, 1]).unwrap();
+    let fifo = dir.join("fifo.sigstore.json");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for bundle in [&huge, &deep, &binary, &fifo] {
+        let out = helm_prov(&home)
+            .arg("verify")
+            .arg(&a)
+            .arg("--bundle")
+            .arg(bundle)
+            .args(["--certificate-identity", IDENTITY])
+            .args(["--certificate-oidc-issuer", ISSUER])
+            .output()
+            .unwrap();
+        let err = lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", bundle.display());
+        assert_eq!(err.lines().count(), 1, "{}: {err}", bundle.display());
+        assert!(
+            err.contains(&bundle.display().to_string()),
+            "{}: {err}",
+            bundle.display()
+        );
+    }
+    // A missing bundle beside the file says where it was looked for.
+    let lone = dir.join("lone.txt");
+    fs::write(&lone, "x").unwrap();
+    let out = helm_prov(&home)
+        .arg("verify")
+        .arg(&lone)
+        .args(["--certificate-identity", IDENTITY])
+        .args(["--certificate-oidc-issuer", ISSUER])
+        .output()
+        .unwrap();
+    let err = lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("lone.txt.sigstore.json"), "{err}");
+}
+
+/// Without `--sigstore`, a chart is verified by its `.prov` as before, and
+/// a bundle beside it is only noted.
+#[test]
+fn without_sigstore_a_bundle_is_only_noted() {
+    let home = HelmHome::new();
+    let src = fixtures().join("prov").join("helm4.1.4-rsa");
+    let dir = home.path().join("chart");
+    fs::create_dir_all(&dir).unwrap();
+    for f in ["demo-0.1.0.tgz", "demo-0.1.0.tgz.prov"] {
+        fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    fs::copy(
+        conformance()
+            .join("happy-path-v0.3")
+            .join("bundle.sigstore.json"),
+        dir.join("demo-0.1.0.tgz.sigstore.json"),
+    )
+    .unwrap();
+    let out = helm_prov(&home)
+        .arg("verify")
+        .arg(dir.join("demo-0.1.0.tgz"))
+        .arg("--keyring")
+        .arg(fixtures().join("prov").join("keys").join("rsa.pub.gpg"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(lossy(&out.stdout).contains("Chart Hash Verified: "));
+    let err = lossy(&out.stderr);
+    assert!(
+        err.starts_with("note: ") && err.contains("demo-0.1.0.tgz.sigstore.json"),
+        "{err}"
+    );
+    // With --require all, the bundle (signed over another file) fails the chart.
+    let out = helm_prov(&home)
+        .arg("verify")
+        .arg(dir.join("demo-0.1.0.tgz"))
+        .arg("--keyring")
+        .arg(fixtures().join("prov").join("keys").join("rsa.pub.gpg"))
+        .args(["--require", "all"])
+        .args(["--certificate-identity", IDENTITY])
+        .args(["--certificate-oidc-issuer", ISSUER])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    // With --require any, the .prov alone carries it; the failed bundle
+    // is a warning.
+    let out = helm_prov(&home)
+        .arg("verify")
+        .arg(dir.join("demo-0.1.0.tgz"))
+        .arg("--keyring")
+        .arg(fixtures().join("prov").join("keys").join("rsa.pub.gpg"))
+        .args(["--require", "any"])
+        .args(["--certificate-identity", IDENTITY])
+        .args(["--certificate-oidc-issuer", ISSUER])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stderr).starts_with("warning: "),
+        "{}",
+        output_text(&out)
+    );
+}
