@@ -70,6 +70,35 @@ pub fn sync_filesystem(dir: &Path) -> io::Result<()> {
     }
 }
 
+/// A new file, complete or not at all, that never replaces one: written
+/// to a temporary file with `mode` from its creation on (a private key is
+/// never readable by others, not even for a moment), flushed, then linked
+/// to `path`, which fails with `AlreadyExists` if `path` appeared meanwhile
+/// (two runs racing get one winner, and the loser's key is discarded).
+pub fn atomic_create_new(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = parent_dir(path);
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+    let (tmp_path, file) = create_temp_mode(&dir, &name.to_string_lossy(), mode)?;
+    let result = (|| {
+        let mut w = BufWriter::new(file);
+        fill(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        fs::hard_link(&tmp_path, path)?;
+        sync_dir(&dir);
+        Ok(())
+    })();
+    let _ = fs::remove_file(&tmp_path);
+    result
+}
+
 fn write_then_rename(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -108,6 +137,12 @@ fn parent_dir(path: &Path) -> PathBuf {
 }
 
 fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+    create_temp_mode(dir, name, 0o644)
+}
+
+fn create_temp_mode(dir: &Path, name: &str, mode: u32) -> io::Result<(PathBuf, File)> {
+    #[cfg(not(unix))]
+    let _ = mode;
     loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".{name}{TEMP_MARK}{}-{n}", std::process::id()));
@@ -116,7 +151,7 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o644);
+            opts.mode(mode);
         }
         match opts.open(&tmp) {
             Ok(f) => {
@@ -124,7 +159,7 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
                 {
                     // The umask may have narrowed the mode; Helm's index is 0644.
                     use std::os::unix::fs::PermissionsExt;
-                    f.set_permissions(fs::Permissions::from_mode(0o644))?;
+                    f.set_permissions(fs::Permissions::from_mode(mode))?;
                 }
                 return Ok((tmp, f));
             }

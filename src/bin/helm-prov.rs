@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
 use wharf::cmd::prov::{
-    self, Require, SignOptions, SignReport, SigstoreOptions, VerifyOptions, VerifyReport,
+    self, KeygenOptions, Require, SignOptions, SigstoreOptions, SigstoreSign, VerifyOptions,
+    VerifyReport,
 };
 use wharf::net::Secret;
 use wharf::registry::ClientOptions;
@@ -34,19 +35,40 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write CHART.tgz.prov beside each chart archive (folders: every .tgz in them)
+    /// Write CHART.tgz.prov beside each chart archive (folders: every .tgz in them), or with --sigstore FILE.sigstore.json beside any file
     Sign {
         #[arg(required = true)]
         charts: Vec<PathBuf>,
-        /// Key: fingerprint, key ID, e-mail, or part of a user ID
+        /// Key: fingerprint, key ID, e-mail, or part of a user ID; with --sigstore, a cosign private key file
         #[arg(long)]
         key: Option<String>,
+        /// Write a Sigstore bundle (as cosign sign-blob --bundle) instead of a .prov
+        #[arg(long)]
+        sigstore: bool,
+        /// --sigstore: enter the signature in the transparency log
+        #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+        tlog_upload: bool,
+        /// --sigstore: where the one target's bundle goes (default: FILE.sigstore.json)
+        #[arg(long, value_name = "FILE", requires = "sigstore")]
+        bundle: Option<PathBuf>,
         /// Secret keyring (binary or armored, as exported by gpg --export-secret-keys)
         #[arg(long)]
         keyring: Option<PathBuf>,
         /// File whose first line is the passphrase; - reads standard input
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<String>,
+        /// Output format
+        #[arg(short, long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+    /// Generate a cosign key pair (PREFIX.key sealed with COSIGN_PASSWORD or a prompted password, PREFIX.pub), as cosign generate-key-pair
+    Keygen {
+        /// Generate a Sigstore (cosign) key pair: the only kind keygen makes (OpenPGP keys: gpg --gen-key)
+        #[arg(long)]
+        sigstore: bool,
+        /// The files' name without .key and .pub
+        #[arg(long, default_value = "cosign", value_name = "PREFIX")]
+        output_key_prefix: String,
         /// Output format
         #[arg(short, long, value_enum, default_value_t)]
         output: OutputFormat,
@@ -206,9 +228,35 @@ fn main() -> ExitCode {
     let settings = EnvSettings::from_env();
     cli::set_debug(args.debug || settings.debug);
     match args.command {
+        Command::Keygen {
+            sigstore,
+            output_key_prefix,
+            output: format,
+        } => {
+            if !sigstore {
+                return output::fail(&prov::ProvError::KeygenNeedsSigstore);
+            }
+            let made = prov::cosign_password(true).and_then(|password| {
+                prov::keygen(&KeygenOptions {
+                    prefix: output_key_prefix,
+                    password,
+                })
+            });
+            let made = match made {
+                Ok(m) => m,
+                Err(e) => return output::fail(&e),
+            };
+            if let Err(e) = output::emit(format, &made, |k| prov::print_keygen(k, quiet)) {
+                return output::fail(&e);
+            }
+            ExitCode::SUCCESS
+        }
         Command::Sign {
             charts,
             key,
+            sigstore,
+            tlog_upload,
+            bundle,
             keyring,
             passphrase_file,
             output: format,
@@ -223,6 +271,10 @@ fn main() -> ExitCode {
                         key,
                         keyring,
                         passphrase,
+                        sigstore: sigstore.then(|| SigstoreSign {
+                            tlog_upload,
+                            bundle: bundle.clone(),
+                        }),
                     })
                 });
             let signing = match signed {
@@ -232,7 +284,7 @@ fn main() -> ExitCode {
             for w in &signing.warnings {
                 output::warn(w);
             }
-            let reports: Vec<SignReport> = signing.charts.iter().map(SignReport::from).collect();
+            let reports = signing.reports();
             prov::print_sign_diagnostics(&reports);
             if let Err(e) =
                 output::emit(format, reports.as_slice(), |r| prov::print_signed(r, quiet))

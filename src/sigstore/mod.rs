@@ -12,7 +12,9 @@
 //! expression identities and issuers, the GitHub workflow claims), and one
 //! error line that says which file failed and why.
 
+mod keys;
 mod policy;
+mod sign;
 mod trust;
 mod verify;
 
@@ -20,7 +22,12 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+pub use keys::{
+    generate_key_pair, key_needs_password, public_key_pem, read_signing_key, GeneratedKeys,
+    SigningKey,
+};
 pub use policy::{GithubClaims, Matcher, Policy, PolicyFlags};
+pub use sign::{key_hint, sign_file, SignSettings};
 pub use trust::Trust;
 pub use verify::{bundle_path, read_bundle, verify_file, Verified};
 
@@ -28,6 +35,22 @@ pub use verify::{bundle_path, read_bundle, verify_file, Verified};
 /// documents (a bundle with a large in-toto attestation stays well under
 /// this), so anything larger is refused before it is parsed.
 const MAX_DOCUMENT: u64 = 16 << 20;
+
+/// The SHA-256 of a file, read in constant memory.
+fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = crate::fileutil::open_regular(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finalize().into());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum SigstoreError {
@@ -43,6 +66,17 @@ pub enum SigstoreError {
     TrustedRoot { what: String, detail: String },
     #[error("{}: not a public key (PEM `PUBLIC KEY`): {detail}", .path.display())]
     PublicKey { path: PathBuf, detail: String },
+    #[error("{}: not a usable cosign private key: {detail}", .path.display())]
+    PrivateKey { path: PathBuf, detail: String },
+    #[error("cannot generate {0}")]
+    KeyGeneration(String),
+    #[error("{}: cannot sign: {detail}", .path.display())]
+    Sign { path: PathBuf, detail: String },
+    #[error(
+        "entering a signature in a transparency log is not available yet: sign with \
+         --tlog-upload=false (and verify with --insecure-ignore-tlog)"
+    )]
+    TlogUnavailable,
     #[error("{flag}: not a valid regular expression: {detail}")]
     Regex { flag: &'static str, detail: String },
     #[error(

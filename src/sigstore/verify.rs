@@ -81,6 +81,25 @@ pub fn verify_file(
         bundle: bundle_file.to_path_buf(),
         detail,
     };
+    if let Signer::Keys(keys) = &policy.signer {
+        let m = &bundle.verification_material;
+        if !policy.tlog
+            && m.tlog_entries.is_empty()
+            && m.timestamp_verification_data.rfc3161_timestamps.is_empty()
+        {
+            let key = verify_untimed(artifact, &bundle, keys).map_err(refused)?;
+            return Ok(Verified {
+                bundle: bundle_file.display().to_string(),
+                identity: None,
+                issuer: None,
+                key: Some(key),
+                log_index: None,
+                integrated_time: None,
+                timestamps: Vec::new(),
+                tlog_verified: false,
+            });
+        }
+    }
     let open = || {
         crate::fileutil::open_regular(artifact).map_err(|e| SigstoreError::Read {
             path: artifact.to_path_buf(),
@@ -210,6 +229,49 @@ pub fn verify_file(
             .collect(),
         tlog_verified: result.tlog_verified(),
     })
+}
+
+/// A keyed signature with neither a log entry nor a timestamp, what
+/// `--tlog-upload=false` makes and `--insecure-ignore-tlog` accepts, as
+/// cosign does. `sigstore-verify` wants a signed time in every bundle, so
+/// this one case is checked here: the file's SHA-256 is the bundle's
+/// digest, and one of the keys made the signature over it.
+fn verify_untimed(
+    artifact: &Path,
+    bundle: &Bundle,
+    keys: &[(PathBuf, sigstore_verify::types::DerPublicKey)],
+) -> Result<String, String> {
+    use sigstore_verify::crypto::VerificationKey;
+    use sigstore_verify::types::{HashAlgorithm, SignatureContent};
+    let SignatureContent::MessageSignature(sig) = &bundle.content else {
+        return Err("a DSSE envelope without a log entry or timestamp cannot be checked".into());
+    };
+    let digest = super::sha256_file(artifact)
+        .map_err(|e| format!("cannot read {}: {e}", artifact.display()))?;
+    if let Some(d) = &sig.message_digest {
+        if d.algorithm != HashAlgorithm::Sha2256 || d.digest.as_bytes() != digest.as_slice() {
+            return Err("artifact mismatch: the bundle signs another digest".into());
+        }
+    }
+    let mut last = String::new();
+    for (path, key) in keys {
+        let k = match VerificationKey::from_spki(key) {
+            Ok(k) if k.scheme().supports_prehashed() => k,
+            Ok(_) => {
+                last = format!("{}: only ECDSA and RSA keys here", path.display());
+                continue;
+            }
+            Err(e) => {
+                last = format!("{}: {e}", path.display());
+                continue;
+            }
+        };
+        match k.verify_prehashed(&digest, &sig.signature) {
+            Ok(()) => return Ok(path.display().to_string()),
+            Err(e) => last = format!("invalid signature: {e}"),
+        }
+    }
+    Err(last)
 }
 
 /// One verification attempt: a file that could not be read is an error of

@@ -24,7 +24,10 @@ use crate::registry::{self, Client, ClientOptions, Credential, RegistryError};
 use crate::repo::{RepoSource, SourceError};
 use crate::sigstore::{SigstoreError, Verified};
 
-pub use sigstore::{Require, SigstoreOptions, SigstoreReport};
+pub use sigstore::{
+    cosign_password, keygen, Keygen, KeygenOptions, Require, SigstoreOptions, SigstoreReport,
+    SigstoreSign,
+};
 
 #[derive(Debug, Error)]
 pub enum ProvError {
@@ -89,6 +92,16 @@ pub enum ProvError {
     SigstoreRemote { target: PathBuf },
     #[error("{}: neither a provenance file nor a Sigstore bundle beside it", .path.display())]
     Unsigned { path: PathBuf },
+    #[error("cosign key password: {0}")]
+    CosignPassword(&'static str),
+    #[error("{}: already exists; a new key is not written over it", .path.display())]
+    KeyExists { path: PathBuf },
+    #[error("--sigstore signs with --key FILE (a cosign key) for now; keyless signing is not available yet")]
+    SigstoreNeedsKey,
+    #[error(
+        "keygen makes cosign key pairs: add --sigstore (OpenPGP keys come from gpg --gen-key)"
+    )]
+    KeygenNeedsSigstore,
 }
 
 /// Options of `helm prov sign`.
@@ -99,6 +112,9 @@ pub struct SignOptions {
     pub keyring: Option<PathBuf>,
     /// The passphrase, already read (first line of the file or stdin).
     pub passphrase: Option<Secret>,
+    /// `--sigstore`: a Sigstore bundle instead of a `.prov`; `key` is then
+    /// a cosign key file.
+    pub sigstore: Option<SigstoreSign>,
 }
 
 /// The outcome of signing one chart: the `.prov` written, or why not.
@@ -114,12 +130,33 @@ pub struct Signed {
 pub struct Signing {
     pub charts: Vec<Signed>,
     pub warnings: Vec<String>,
+    /// Whether what was written are Sigstore bundles (else `.prov` files).
+    pub sigstore: bool,
+}
+
+impl Signing {
+    /// Each chart's report, as `-o json` prints them.
+    pub fn reports(&self) -> Vec<SignReport> {
+        self.charts
+            .iter()
+            .map(|s| {
+                let mut r = SignReport::from(s);
+                if self.sigstore {
+                    r.bundle = r.prov.take();
+                }
+                r
+            })
+            .collect()
+    }
 }
 
 /// Signs each chart (a folder stands for every `.tgz` in it, as for
 /// `verify`), writing `CHART.tgz.prov` beside it. The key is chosen once;
 /// a chart that cannot be signed does not stop the others.
 pub fn sign(o: &SignOptions) -> Result<Signing, ProvError> {
+    if let Some(s) = &o.sigstore {
+        return sign_sigstore(o, s);
+    }
     // With --keyring, an exported secret keyring; without, the certificate
     // from the GnuPG home and the secret held by gpg-agent.
     let (ring_path, agent) = match &o.keyring {
@@ -190,6 +227,36 @@ pub fn sign(o: &SignOptions) -> Result<Signing, ProvError> {
     Ok(Signing {
         charts: signed,
         warnings,
+        sigstore: false,
+    })
+}
+
+/// `helm prov sign --sigstore --key cosign.key`: a bundle beside each file
+/// (any file, as `cosign sign-blob` signs any file).
+fn sign_sigstore(o: &SignOptions, s: &SigstoreSign) -> Result<Signing, ProvError> {
+    let key_path = o.key.as_deref().ok_or(ProvError::SigstoreNeedsKey)?;
+    let list = charts(&o.charts);
+    if s.bundle.is_some() && list.len() > 1 {
+        return Err(ProvError::BundleForMany {
+            targets: list.len(),
+        });
+    }
+    let key = sigstore::signing_key(Path::new(key_path))?;
+    let settings = crate::sigstore::SignSettings {
+        tlog_upload: s.tlog_upload,
+    };
+    let charts = list
+        .into_iter()
+        .map(|path| Signed {
+            result: check_local(&path, Verb::Sign)
+                .and_then(|()| sigstore::sign_local(&path, &key, settings, s.bundle.as_deref())),
+            path,
+        })
+        .collect();
+    Ok(Signing {
+        charts,
+        warnings: Vec::new(),
+        sigstore: true,
     })
 }
 
@@ -730,6 +797,9 @@ pub struct SignReport {
     pub signed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prov: Option<String>,
+    /// The Sigstore bundle written (`sign --sigstore`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -742,12 +812,14 @@ impl From<&Signed> for SignReport {
                 chart,
                 signed: true,
                 prov: Some(prov.display().to_string()),
+                bundle: None,
                 error: None,
             },
             Err(e) => SignReport {
                 chart,
                 signed: false,
                 prov: None,
+                bundle: None,
                 error: Some(render_error(e)),
             },
         }
@@ -759,14 +831,22 @@ impl From<&Signed> for SignReport {
 /// [`print_sign_diagnostics`]).
 pub fn print_signed(reports: &[SignReport], quiet: bool) {
     for r in reports {
-        if let Some(p) = &r.prov {
+        if let Some(p) = r.prov.as_ref().or(r.bundle.as_ref()) {
             crate::debug!("wrote {p}");
         }
     }
-    let signed = reports.iter().filter(|r| r.prov.is_some()).count();
+    let signed = reports.iter().filter(|r| r.signed).count();
     // On success only: a failure has its own lines and the exit status.
     if !quiet && signed == reports.len() {
         eprintln!("Signed {signed} chart(s)");
+    }
+}
+
+/// `cosign generate-key-pair`'s lines, on stderr, unless `quiet`.
+pub fn print_keygen(k: &Keygen, quiet: bool) {
+    if !quiet {
+        eprintln!("Private key written to {}", k.private_key);
+        eprintln!("Public key written to {}", k.public_key);
     }
 }
 

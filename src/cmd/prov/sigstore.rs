@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::ProvError;
-use crate::sigstore::{self, Policy, PolicyFlags, Trust, Verified};
+use crate::fileutil;
+use crate::net::Secret;
+use crate::provenance::FileError;
+use crate::sigstore::{self, Policy, PolicyFlags, SignSettings, SigningKey, Trust, Verified};
 
 /// Which signatures must verify, when a chart may have a `.prov`, a
 /// Sigstore bundle, or both (`--require`).
@@ -42,6 +45,15 @@ pub struct SigstoreOptions {
     pub bundle: Option<PathBuf>,
     /// `--trusted-root` (default: the public-good root built in).
     pub trusted_root: Option<PathBuf>,
+}
+
+/// The Sigstore side of `helm prov sign`.
+#[derive(Debug, Clone)]
+pub struct SigstoreSign {
+    /// `--tlog-upload` (cosign's default: true).
+    pub tlog_upload: bool,
+    /// `--bundle`: where the one target's bundle goes.
+    pub bundle: Option<PathBuf>,
 }
 
 /// The policy and trusted root, read once for all targets.
@@ -117,4 +129,107 @@ pub(super) fn print_verified(v: &Verified) {
     for t in &v.timestamps {
         println!("Signed timestamp: {t}");
     }
+}
+
+/// cosign's password: `COSIGN_PASSWORD` when set (even empty), else asked
+/// on the terminal, twice for a new key, as `cosign generate-key-pair`
+/// asks.
+pub fn cosign_password(confirm: bool) -> Result<Secret, ProvError> {
+    if let Some(p) = std::env::var_os("COSIGN_PASSWORD") {
+        return p
+            .into_string()
+            .map(Secret::from)
+            .map_err(|_| ProvError::CosignPassword("COSIGN_PASSWORD is not UTF-8"));
+    }
+    let no_terminal = |_| {
+        ProvError::CosignPassword(
+            "no terminal to ask for the key's password on: set COSIGN_PASSWORD",
+        )
+    };
+    let first =
+        rpassword::prompt_password("Enter password for private key: ").map_err(no_terminal)?;
+    if confirm {
+        let again = rpassword::prompt_password("Enter password for private key again: ")
+            .map_err(no_terminal)?;
+        if again != first {
+            return Err(ProvError::CosignPassword("the passwords do not match"));
+        }
+    }
+    Ok(Secret::from(first))
+}
+
+/// Options of `helm prov keygen --sigstore`.
+#[derive(Debug)]
+pub struct KeygenOptions {
+    /// `PREFIX.key` and `PREFIX.pub` are written (cosign's default `cosign`).
+    pub prefix: String,
+    pub password: Secret,
+}
+
+/// The files `keygen` wrote.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Keygen {
+    pub private_key: String,
+    pub public_key: String,
+}
+
+/// Writes a new cosign key pair, refusing to replace either file: a key
+/// overwritten is every signature it made orphaned.
+pub fn keygen(o: &KeygenOptions) -> Result<Keygen, ProvError> {
+    let private = PathBuf::from(format!("{}.key", o.prefix));
+    let public = PathBuf::from(format!("{}.pub", o.prefix));
+    for p in [&private, &public] {
+        if p.symlink_metadata().is_ok() {
+            return Err(ProvError::KeyExists { path: p.clone() });
+        }
+    }
+    let keys = sigstore::generate_key_pair(&o.password)?;
+    for (path, text, mode) in [
+        (&private, &keys.private_pem, 0o600),
+        (&public, &keys.public_pem, 0o644),
+    ] {
+        fileutil::atomic_create_new(path, mode, |w| w.write_all(text.as_bytes())).map_err(|e| {
+            match e.kind() {
+                std::io::ErrorKind::AlreadyExists => ProvError::KeyExists { path: path.clone() },
+                _ => ProvError::Io {
+                    path: path.clone(),
+                    source: FileError(e),
+                },
+            }
+        })?;
+    }
+    Ok(Keygen {
+        private_key: private.display().to_string(),
+        public_key: public.display().to_string(),
+    })
+}
+
+/// `helm prov sign --sigstore`'s key, read once for all files.
+pub(super) fn signing_key(path: &Path) -> Result<SigningKey, ProvError> {
+    let password = if sigstore::key_needs_password(path)? {
+        cosign_password(false)?
+    } else {
+        Secret::from("")
+    };
+    Ok(sigstore::read_signing_key(path, &password)?)
+}
+
+/// Signs one file into its bundle (`FILE.sigstore.json`, or `bundle`),
+/// written atomically.
+pub(super) fn sign_local(
+    path: &Path,
+    key: &SigningKey,
+    settings: SignSettings,
+    bundle: Option<&Path>,
+) -> Result<PathBuf, ProvError> {
+    let json = sigstore::sign_file(path, key, settings)?;
+    let out = bundle
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| sigstore::bundle_path(path));
+    fileutil::atomic_write(&out, |w| w.write_all(json.as_bytes())).map_err(|e| ProvError::Io {
+        path: out.clone(),
+        source: FileError(e),
+    })?;
+    Ok(out)
 }

@@ -371,3 +371,137 @@ fn without_sigstore_a_bundle_is_only_noted() {
         output_text(&out)
     );
 }
+
+/// Python's `cryptography` (in the storage emulators' venv): the signature
+/// in a keyed bundle is ECDSA P-256 over the file's SHA-256, by the key in
+/// `cosign.pub`, as cosign makes it; checked by another implementation.
+const PY_CHECK: &str = r#"
+import base64, hashlib, json, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+artifact, bundle, pub = sys.argv[1:4]
+b = json.load(open(bundle))
+data = open(artifact, "rb").read()
+key = serialization.load_pem_public_key(open(pub, "rb").read())
+der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+assert b["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json", b["mediaType"]
+assert b["verificationMaterial"]["publicKey"]["hint"] == base64.b64encode(hashlib.sha256(der).digest()).decode()
+md = b["messageSignature"]["messageDigest"]
+assert md["algorithm"] == "SHA2_256" and base64.b64decode(md["digest"]) == hashlib.sha256(data).digest()
+key.verify(base64.b64decode(b["messageSignature"]["signature"]), data, ec.ECDSA(hashes.SHA256()))
+print("ok")
+"#;
+
+/// `keygen --sigstore` then `sign --sigstore --key --tlog-upload=false`:
+/// the bundle verifies with `verify --key --insecure-ignore-tlog` and, by
+/// another implementation, as an ECDSA signature over the chart; a changed
+/// chart, another key or a wrong password are refused; an existing key is
+/// never overwritten.
+#[test]
+fn keyed_signing_round_trips_and_another_implementation_agrees() {
+    let home = HelmHome::new();
+    let dir = home.path().join("keyed");
+    fs::create_dir_all(&dir).unwrap();
+    let chart = dir.join("demo-0.1.0.tgz");
+    fs::copy(
+        fixtures()
+            .join("prov")
+            .join("helm4.1.4-rsa")
+            .join("demo-0.1.0.tgz"),
+        &chart,
+    )
+    .unwrap();
+    let prefix = dir.join("release");
+    let keygen = |c: &mut std::process::Command| {
+        c.arg("keygen")
+            .arg("--sigstore")
+            .arg("--output-key-prefix")
+            .arg(&prefix)
+            .env("COSIGN_PASSWORD", "correct horse")
+            .output()
+            .unwrap()
+    };
+    let out = keygen(&mut helm_prov(&home));
+    assert!(out.status.success(), "{}", output_text(&out));
+    let key = dir.join("release.key");
+    let public = dir.join("release.pub");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let key_text = fs::read_to_string(&key).unwrap();
+    assert!(key_text.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
+    assert!(!key_text.contains("correct horse"));
+    // A second keygen leaves the first key as it was.
+    let again = keygen(&mut helm_prov(&home));
+    assert_eq!(again.status.code(), Some(1), "{}", output_text(&again));
+    assert_eq!(fs::read_to_string(&key).unwrap(), key_text);
+
+    let sign = |password: &str, extra: &[&str]| {
+        helm_prov(&home)
+            .arg("sign")
+            .arg(&chart)
+            .arg("--sigstore")
+            .arg("--key")
+            .arg(&key)
+            .args(extra)
+            .env("COSIGN_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let wrong = sign("wrong", &["--tlog-upload=false"]);
+    assert_eq!(wrong.status.code(), Some(1), "{}", output_text(&wrong));
+    assert!(
+        lossy(&wrong.stderr).contains("wrong password"),
+        "{}",
+        output_text(&wrong)
+    );
+    // Entering the signature in a log is the default, and not there yet:
+    // refused rather than silently skipped.
+    let logged = sign("correct horse", &[]);
+    assert_eq!(logged.status.code(), Some(1), "{}", output_text(&logged));
+    assert!(!dir.join("demo-0.1.0.tgz.sigstore.json").exists());
+
+    let out = sign("correct horse", &["--tlog-upload=false"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let bundle = dir.join("demo-0.1.0.tgz.sigstore.json");
+    let check = std::process::Command::new(crate::support::storage::peer_bin("storage-python"))
+        .args(["-c", PY_CHECK])
+        .arg(&chart)
+        .arg(&bundle)
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", output_text(&check));
+
+    let verify = |keyfile: &Path, extra: &[&str]| {
+        helm_prov(&home)
+            .arg("verify")
+            .arg(&chart)
+            .arg("--key")
+            .arg(keyfile)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&public, &["--insecure-ignore-tlog"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(lossy(&out.stdout).contains("Transparency log: not checked"));
+    // Without --insecure-ignore-tlog, a signature in no log is refused.
+    let out = verify(&public, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let other = fixtures().join("sigstore").join("keys").join("other.pub");
+    let out = verify(&other, &["--insecure-ignore-tlog"]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let mut bytes = fs::read(&chart).unwrap();
+    bytes.push(0);
+    fs::write(&chart, bytes).unwrap();
+    let out = verify(&public, &["--insecure-ignore-tlog"]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stderr).contains("another digest"),
+        "{}",
+        output_text(&out)
+    );
+}
