@@ -505,3 +505,69 @@ fn keyed_signing_round_trips_and_another_implementation_agrees() {
         output_text(&out)
     );
 }
+
+/// Private key files an attacker or an accident wrote: huge, not PEM, a
+/// PEM of another kind, sealed JSON asking for 2^30 scrypt rounds, a FIFO.
+/// Each is one error line naming the file, before any password is asked.
+#[test]
+fn hostile_key_files_are_one_error_line() {
+    let home = HelmHome::new();
+    let dir = home.path().join("keys");
+    fs::create_dir_all(&dir).unwrap();
+    let a = conformance().join("a.txt");
+    let huge = dir.join("huge.key");
+    fs::File::create(&huge).unwrap().set_len(17 << 20).unwrap();
+    let garbage = dir.join("garbage.key");
+    fs::write(&garbage, "not a key at all").unwrap();
+    let cert = dir.join("cert.key");
+    fs::write(
+        &cert,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let greedy = dir.join("greedy.key");
+    let body = serde_json::json!({
+        "kdf": {"name": "scrypt", "params": {"N": 1u64 << 30, "r": 8, "p": 1}, "salt": "AAAA"},
+        "cipher": {"name": "nacl/secretbox", "nonce": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+        "ciphertext": "AAAA"
+    })
+    .to_string();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(body);
+    fs::write(
+        &greedy,
+        format!("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n{b64}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n"),
+    )
+    .unwrap();
+    let fifo = dir.join("fifo.key");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for key in [&huge, &garbage, &cert, &greedy, &fifo] {
+        let started = std::time::Instant::now();
+        let out = helm_prov(&home)
+            .arg("sign")
+            .arg(&a)
+            .args(["--sigstore", "--tlog-upload=false", "--key"])
+            .arg(key)
+            .arg("--bundle")
+            .arg(dir.join("out.sigstore.json"))
+            .env("COSIGN_PASSWORD", "x")
+            .output()
+            .unwrap();
+        let err = lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", key.display());
+        assert_eq!(err.lines().count(), 1, "{}: {err}", key.display());
+        assert!(
+            err.contains(&key.display().to_string()),
+            "{}: {err}",
+            key.display()
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{}: took {:?}",
+            key.display(),
+            started.elapsed()
+        );
+    }
+    assert!(!dir.join("out.sigstore.json").exists());
+}
