@@ -571,3 +571,147 @@ fn hostile_key_files_are_one_error_line() {
     }
     assert!(!dir.join("out.sigstore.json").exists());
 }
+
+/// The rig's Rekor log (`support::rekor`) is honest: a keyed bundle with
+/// an entry it issued (fifth of seven: inclusion proof, checkpoint, SET)
+/// verifies through `sigstore-verify` against its trusted root, without
+/// `--insecure-ignore-tlog`; a changed proof hash, checkpoint, SET, body
+/// or log ID is refused.
+#[test]
+fn the_rigs_transparency_log_is_verifiable() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let home = HelmHome::new();
+    let dir = home.path().join("tlog");
+    fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("a.txt");
+    fs::write(&a, "signed and logged\n").unwrap();
+    let prefix = dir.join("k");
+    let out = helm_prov(&home)
+        .args(["keygen", "--sigstore", "--output-key-prefix"])
+        .arg(&prefix)
+        .env("COSIGN_PASSWORD", "")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = helm_prov(&home)
+        .arg("sign")
+        .arg(&a)
+        .args(["--sigstore", "--tlog-upload=false", "--key"])
+        .arg(dir.join("k.key"))
+        .env("COSIGN_PASSWORD", "")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let bundle_path = dir.join("a.txt.sigstore.json");
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&fs::read(&bundle_path).unwrap()).unwrap();
+    let sig = b64
+        .decode(bundle["messageSignature"]["signature"].as_str().unwrap())
+        .unwrap();
+    let digest = b64
+        .decode(
+            bundle["messageSignature"]["messageDigest"]["digest"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let digest_hex: String = digest.iter().map(|x| format!("{x:02x}")).collect();
+    let public = fs::read_to_string(dir.join("k.pub")).unwrap();
+
+    let mut log = crate::support::rekor::Log::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for i in 0..4 {
+        log.append(format!("{{\"other\":{i}}}").into_bytes(), now - 100);
+    }
+    let body = crate::support::rekor::hashedrekord_body(&digest_hex, &sig, &public);
+    let entry = log.append(body, now - 10);
+    for i in 4..6 {
+        log.append(format!("{{\"later\":{i}}}").into_bytes(), now);
+    }
+    assert_eq!(entry.index, 4);
+    let root = dir.join("trusted_root.json");
+    fs::write(&root, log.trusted_root()).unwrap();
+
+    let verify_with = |entry: serde_json::Value| {
+        let mut b = bundle.clone();
+        b["verificationMaterial"]["tlogEntries"] = serde_json::json!([entry]);
+        let p = dir.join("logged.sigstore.json");
+        fs::write(&p, b.to_string()).unwrap();
+        helm_prov(&home)
+            .arg("verify")
+            .arg(&a)
+            .arg("--bundle")
+            .arg(&p)
+            .arg("--key")
+            .arg(dir.join("k.pub"))
+            .arg("--trusted-root")
+            .arg(&root)
+            .output()
+            .unwrap()
+    };
+    let out = verify_with(entry.json.clone());
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stdout).contains("Transparency log entry: 4"),
+        "{}",
+        output_text(&out)
+    );
+
+    let flip = |s: &str| {
+        let mut bytes = b64.decode(s).unwrap();
+        bytes[0] ^= 1;
+        b64.encode(bytes)
+    };
+    let mut cases: Vec<(&str, serde_json::Value)> = Vec::new();
+    let mut e = entry.json.clone();
+    let h = e["inclusionProof"]["hashes"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    e["inclusionProof"]["hashes"][0] = flip(&h).into();
+    cases.push(("a proof hash", e));
+    let mut e = entry.json.clone();
+    let size = e["inclusionProof"]["treeSize"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = e["inclusionProof"]["checkpoint"]["envelope"]
+        .as_str()
+        .unwrap()
+        .replacen(&format!("\n{size}\n"), "\n99\n", 1);
+    assert_ne!(
+        c,
+        e["inclusionProof"]["checkpoint"]["envelope"]
+            .as_str()
+            .unwrap()
+    );
+    e["inclusionProof"]["checkpoint"]["envelope"] = c.into();
+    cases.push(("the checkpoint", e));
+    let mut e = entry.json.clone();
+    let s = e["inclusionPromise"]["signedEntryTimestamp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    e["inclusionPromise"]["signedEntryTimestamp"] = flip(&s).into();
+    cases.push(("the SET", e));
+    let mut e = entry.json.clone();
+    e["integratedTime"] = (now - 20).to_string().into();
+    cases.push(("the integrated time", e));
+    let mut e = entry.json.clone();
+    let other = crate::support::rekor::hashedrekord_body(&"00".repeat(32), &sig, &public);
+    e["canonicalizedBody"] = b64.encode(other).into();
+    cases.push(("the body", e));
+    let mut e = entry.json.clone();
+    e["logId"]["keyId"] = b64.encode([7u8; 32]).into();
+    cases.push(("the log ID", e));
+    for (what, e) in cases {
+        let out = verify_with(e);
+        let err = lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", output_text(&out));
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    }
+}

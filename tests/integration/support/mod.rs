@@ -13,6 +13,7 @@ pub mod measure;
 pub mod pki;
 pub mod registry;
 mod registry_rig;
+pub mod rekor;
 pub mod storage;
 pub mod tgz;
 pub mod token;

@@ -1,0 +1,231 @@
+//! A Rekor v1 transparency log for the test rig, in memory: entries in an
+//! RFC 6962 Merkle tree, real inclusion proofs against a signed checkpoint,
+//! and signed entry timestamps, under a throwaway ECDSA P-256 log key, with
+//! the `trusted_root.json` that trusts it. What it hands out is checked by
+//! `sigstore-verify` (through `helm prov verify --trusted-root`), so a
+//! mistake here shows as a refused bundle, not as a passing test.
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// The log: its key, and every entry's canonicalized body and time.
+pub struct Log {
+    key: EcdsaKeyPair,
+    /// The log key as PKIX DER (`SubjectPublicKeyInfo`).
+    public_der: Vec<u8>,
+    origin: String,
+    entries: Vec<(Vec<u8>, i64)>,
+}
+
+/// One entry as a bundle's `tlogEntries[]` holds it, with its proof
+/// against the tree as it stood right after the entry was added.
+pub struct Entry {
+    pub index: usize,
+    pub json: serde_json::Value,
+}
+
+fn leaf_hash(body: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(body);
+    h.finalize().into()
+}
+
+fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// The largest power of two smaller than `n` (n > 1), RFC 6962's `k`.
+fn split(n: usize) -> usize {
+    let mut k = 1;
+    while k * 2 < n {
+        k *= 2;
+    }
+    k
+}
+
+/// RFC 6962 `MTH` of leaf hashes.
+fn root(leaves: &[[u8; 32]]) -> [u8; 32] {
+    match leaves.len() {
+        0 => Sha256::digest([]).into(),
+        1 => leaves[0],
+        n => {
+            let k = split(n);
+            node_hash(&root(&leaves[..k]), &root(&leaves[k..]))
+        }
+    }
+}
+
+/// RFC 6962 `PATH(m, D[n])`: the audit path of leaf `m`, lowest first.
+fn path(m: usize, leaves: &[[u8; 32]]) -> Vec<[u8; 32]> {
+    let n = leaves.len();
+    if n <= 1 {
+        return Vec::new();
+    }
+    let k = split(n);
+    if m < k {
+        let mut p = path(m, &leaves[..k]);
+        p.push(root(&leaves[k..]));
+        p
+    } else {
+        let mut p = path(m - k, &leaves[k..]);
+        p.push(root(&leaves[..k]));
+        p
+    }
+}
+
+impl Log {
+    pub fn new() -> Log {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let key =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
+        // PKIX DER of a P-256 key: the fixed algorithm prefix, then the
+        // uncompressed point.
+        let mut public_der = vec![
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ];
+        public_der.extend_from_slice(key.public_key().as_ref());
+        Log {
+            key,
+            public_der,
+            origin: "rekor.test.local - 1".into(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// SHA-256 of the log key's DER: the log ID.
+    pub fn log_id(&self) -> [u8; 32] {
+        Sha256::digest(&self.public_der).into()
+    }
+
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.key
+            .sign(&SystemRandom::new(), message)
+            .unwrap()
+            .as_ref()
+            .to_vec()
+    }
+
+    /// A signed note over the tree of the first `size` entries.
+    fn checkpoint(&self, size: usize, root_hash: &[u8; 32]) -> String {
+        let body = format!("{}\n{size}\n{}\n", self.origin, B64.encode(root_hash));
+        let hint = &self.log_id()[..4];
+        let mut sig = hint.to_vec();
+        sig.extend(self.sign(body.as_bytes()));
+        format!(
+            "{body}\n\u{2014} {} {}\n",
+            self.origin.split(' ').next().unwrap(),
+            B64.encode(sig)
+        )
+    }
+
+    /// Appends an entry (its canonicalized body) integrated at `time`
+    /// (seconds), and returns it with its SET and inclusion proof.
+    pub fn append(&mut self, body: Vec<u8>, time: i64) -> Entry {
+        self.entries.push((body.clone(), time));
+        let index = self.entries.len() - 1;
+        let leaves: Vec<[u8; 32]> = self.entries.iter().map(|(b, _)| leaf_hash(b)).collect();
+        let root_hash = root(&leaves);
+        let body_b64 = B64.encode(&body);
+        // The SET: RFC 8785 JSON of these four, keys in that (sorted) order.
+        let payload = format!(
+            "{{\"body\":\"{body_b64}\",\"integratedTime\":{time},\"logID\":\"{}\",\"logIndex\":{index}}}",
+            hex(&self.log_id())
+        );
+        let set = self.sign(payload.as_bytes());
+        let json = serde_json::json!({
+            "logIndex": index.to_string(),
+            "logId": {"keyId": B64.encode(self.log_id())},
+            "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+            "integratedTime": time.to_string(),
+            "inclusionPromise": {"signedEntryTimestamp": B64.encode(set)},
+            "inclusionProof": {
+                "logIndex": index.to_string(),
+                "rootHash": B64.encode(root_hash),
+                "treeSize": leaves.len().to_string(),
+                "hashes": path(index, &leaves).iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+                "checkpoint": {"envelope": self.checkpoint(leaves.len(), &root_hash)},
+            },
+            "canonicalizedBody": body_b64,
+        });
+        Entry { index, json }
+    }
+
+    /// A `trusted_root.json` that trusts this log and nothing else.
+    pub fn trusted_root(&self) -> String {
+        serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [{
+                "baseUrl": "http://127.0.0.1",
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": B64.encode(&self.public_der),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": {"start": "2020-01-01T00:00:00Z"}
+                },
+                "logId": {"keyId": B64.encode(self.log_id())}
+            }],
+            "certificateAuthorities": [],
+            "ctlogs": [],
+            "timestampAuthorities": []
+        })
+        .to_string()
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A `hashedrekord` 0.0.1 entry for a keyed signature, canonicalized as
+/// Rekor stores it (keys sorted, no spaces).
+pub fn hashedrekord_body(digest_hex: &str, signature: &[u8], public_pem: &str) -> Vec<u8> {
+    format!(
+        "{{\"apiVersion\":\"0.0.1\",\"kind\":\"hashedrekord\",\"spec\":{{\"data\":{{\"hash\":{{\"algorithm\":\"sha256\",\"value\":\"{digest_hex}\"}}}},\"signature\":{{\"content\":\"{}\",\"publicKey\":{{\"content\":\"{}\"}}}}}}}}",
+        B64.encode(signature),
+        B64.encode(public_pem)
+    )
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every leaf's audit path leads back to the root, for trees of 1 to 17
+    /// leaves (RFC 6962's inclusion check, computed the other way round).
+    #[test]
+    fn audit_paths_lead_to_the_root() {
+        for n in 1..=17usize {
+            let leaves: Vec<[u8; 32]> = (0..n).map(|i| leaf_hash(&[i as u8])).collect();
+            let want = root(&leaves);
+            for m in 0..n {
+                let mut h = leaves[m];
+                let (mut idx, mut last) = (m, n - 1);
+                for p in path(m, &leaves) {
+                    if idx % 2 == 1 || idx == last {
+                        h = node_hash(&p, &h);
+                        while idx % 2 == 0 && idx != 0 {
+                            idx /= 2;
+                            last /= 2;
+                        }
+                    } else {
+                        h = node_hash(&h, &p);
+                    }
+                    idx /= 2;
+                    last /= 2;
+                }
+                assert_eq!(h, want, "leaf {m} of {n}");
+            }
+        }
+    }
+}
