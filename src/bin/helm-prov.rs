@@ -51,6 +51,12 @@ enum Command {
         /// --sigstore: where the one target's bundle goes (default: FILE.sigstore.json)
         #[arg(long, value_name = "FILE", requires = "sigstore")]
         bundle: Option<PathBuf>,
+        /// --sigstore: the transparency log (default: https://rekor.sigstore.dev)
+        #[arg(long, value_name = "URL", requires = "sigstore")]
+        rekor_url: Option<String>,
+        /// --sigstore: the trusted_root.json the log's answer must verify against (default: the public-good root built in)
+        #[arg(long, value_name = "FILE", requires = "sigstore")]
+        trusted_root: Option<PathBuf>,
         /// Secret keyring (binary or armored, as exported by gpg --export-secret-keys)
         #[arg(long)]
         keyring: Option<PathBuf>,
@@ -257,6 +263,8 @@ fn main() -> ExitCode {
             sigstore,
             tlog_upload,
             bundle,
+            rekor_url,
+            trusted_root,
             keyring,
             passphrase_file,
             output: format,
@@ -274,6 +282,8 @@ fn main() -> ExitCode {
                         sigstore: sigstore.then(|| SigstoreSign {
                             tlog_upload,
                             bundle: bundle.clone(),
+                            rekor_url: rekor_url.clone().map(wharf::net::SafeUrl::from),
+                            trusted_root: trusted_root.clone(),
                         }),
                     })
                 });

@@ -14,6 +14,7 @@
 
 mod keys;
 mod policy;
+mod rekor;
 mod sign;
 mod trust;
 mod verify;
@@ -27,6 +28,7 @@ pub use keys::{
     SigningKey,
 };
 pub use policy::{GithubClaims, Matcher, Policy, PolicyFlags};
+pub use rekor::PUBLIC_REKOR;
 pub use sign::{key_hint, sign_file, SignSettings};
 pub use trust::Trust;
 pub use verify::{bundle_path, read_bundle, verify_file, Verified};
@@ -72,11 +74,8 @@ pub enum SigstoreError {
     KeyGeneration(String),
     #[error("{}: cannot sign: {detail}", .path.display())]
     Sign { path: PathBuf, detail: String },
-    #[error(
-        "entering a signature in a transparency log is not available yet: sign with \
-         --tlog-upload=false (and verify with --insecure-ignore-tlog)"
-    )]
-    TlogUnavailable,
+    #[error("transparency log {url}: {detail}")]
+    Rekor { url: String, detail: String },
     #[error("{flag}: not a valid regular expression: {detail}")]
     Regex { flag: &'static str, detail: String },
     #[error(

@@ -11,14 +11,21 @@ use sigstore_verify::bundle::{BundleV03, VerificationMaterialV03};
 use sigstore_verify::types::bundle::{MessageDigest, MessageSignature, SignatureContent};
 use sigstore_verify::types::{HashAlgorithm, Sha256Hash};
 
+use sigstore_verify::PublicKeyVerificationPolicy;
+
 use super::keys::SigningKey;
-use super::SigstoreError;
+use super::{SigstoreError, Trust};
+use crate::net::SafeUrl;
 
 /// How a signature is made.
 #[derive(Debug, Clone, Copy)]
-pub struct SignSettings {
-    /// Enter the signature in a transparency log (`--tlog-upload`).
-    pub tlog_upload: bool,
+pub struct SignSettings<'a> {
+    /// The transparency log to enter the signature in (`--rekor-url`);
+    /// `None` for `--tlog-upload=false`.
+    pub rekor: Option<&'a SafeUrl>,
+    /// What the log's answer is verified against before the bundle is
+    /// written.
+    pub trust: &'a Trust,
 }
 
 /// The hint a keyed bundle carries, as cosign and sigstore-go write it: the
@@ -34,9 +41,6 @@ pub fn sign_file(
     key: &SigningKey,
     settings: SignSettings,
 ) -> Result<String, SigstoreError> {
-    if settings.tlog_upload {
-        return Err(SigstoreError::TlogUnavailable);
-    }
     let digest = Sha256Hash::new(super::sha256_file(path).map_err(|e| SigstoreError::Read {
         path: path.to_path_buf(),
         source: e,
@@ -49,16 +53,45 @@ pub fn sign_file(
             detail: e.to_string(),
         })?;
     let content = SignatureContent::MessageSignature(
-        MessageSignature::new(signature)
+        MessageSignature::new(signature.clone())
             .with_message_digest(MessageDigest::new(HashAlgorithm::Sha2256, digest.into())),
     );
-    let bundle = BundleV03::new(
+    let mut bundle = BundleV03::new(
         VerificationMaterialV03::PublicKey {
             hint: key_hint(key),
         },
         content,
-    )
-    .into_bundle();
+    );
+    if let Some(rekor) = settings.rekor {
+        let entry = super::rekor::upload_hashedrekord(
+            rekor,
+            digest.as_bytes(),
+            signature.as_bytes(),
+            &super::keys::public_key_pem(&key.public),
+        )?;
+        bundle = bundle.with_tlog_entry(entry);
+    }
+    let bundle = bundle.into_bundle();
+    if settings.rekor.is_some() {
+        // The log's answer is checked as a verifier will check it: a
+        // bundle that would not verify is never written.
+        let policy = PublicKeyVerificationPolicy::new(key.public.clone());
+        let file = crate::fileutil::open_regular(path).map_err(|e| SigstoreError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        settings
+            .trust
+            .verifier
+            .verify_reader(file, &bundle, &policy)
+            .map_err(|e| SigstoreError::Sign {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "the transparency log's answer does not verify against {}: {e}",
+                    settings.trust.source
+                ),
+            })?;
+    }
     bundle.to_json().map_err(|e| SigstoreError::Sign {
         path: path.to_path_buf(),
         detail: e.to_string(),

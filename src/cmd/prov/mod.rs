@@ -242,8 +242,13 @@ fn sign_sigstore(o: &SignOptions, s: &SigstoreSign) -> Result<Signing, ProvError
         });
     }
     let key = sigstore::signing_key(Path::new(key_path))?;
+    let trust = sigstore::signing_trust(s)?;
+    let public_rekor = SafeUrl::from(crate::sigstore::PUBLIC_REKOR);
     let settings = crate::sigstore::SignSettings {
-        tlog_upload: s.tlog_upload,
+        rekor: s
+            .tlog_upload
+            .then(|| s.rekor_url.as_ref().unwrap_or(&public_rekor)),
+        trust: &trust,
     };
     let charts = list
         .into_iter()

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::ProvError;
 use crate::fileutil;
-use crate::net::Secret;
+use crate::net::{SafeUrl, Secret};
 use crate::provenance::FileError;
 use crate::sigstore::{self, Policy, PolicyFlags, SignSettings, SigningKey, Trust, Verified};
 
@@ -52,6 +52,11 @@ pub struct SigstoreOptions {
 pub struct SigstoreSign {
     /// `--tlog-upload` (cosign's default: true).
     pub tlog_upload: bool,
+    /// `--rekor-url` (default: the public-good log).
+    pub rekor_url: Option<SafeUrl>,
+    /// `--trusted-root`: what the log's answer must verify against
+    /// (default: the public-good root built in).
+    pub trusted_root: Option<PathBuf>,
     /// `--bundle`: where the one target's bundle goes.
     pub bundle: Option<PathBuf>,
 }
@@ -202,6 +207,14 @@ pub fn keygen(o: &KeygenOptions) -> Result<Keygen, ProvError> {
     Ok(Keygen {
         private_key: private.display().to_string(),
         public_key: public.display().to_string(),
+    })
+}
+
+/// The trusted root of a signing run.
+pub(super) fn signing_trust(s: &SigstoreSign) -> Result<Trust, ProvError> {
+    Ok(match &s.trusted_root {
+        Some(p) => Trust::from_file(p)?,
+        None => Trust::public_good()?,
     })
 }
 

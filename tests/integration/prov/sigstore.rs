@@ -457,12 +457,6 @@ fn keyed_signing_round_trips_and_another_implementation_agrees() {
         "{}",
         output_text(&wrong)
     );
-    // Entering the signature in a log is the default, and not there yet:
-    // refused rather than silently skipped.
-    let logged = sign("correct horse", &[]);
-    assert_eq!(logged.status.code(), Some(1), "{}", output_text(&logged));
-    assert!(!dir.join("demo-0.1.0.tgz.sigstore.json").exists());
-
     let out = sign("correct horse", &["--tlog-upload=false"]);
     assert!(out.status.success(), "{}", output_text(&out));
     let bundle = dir.join("demo-0.1.0.tgz.sigstore.json");
@@ -714,4 +708,107 @@ fn the_rigs_transparency_log_is_verifiable() {
         assert_eq!(out.status.code(), Some(1), "{what}: {}", output_text(&out));
         assert_eq!(err.lines().count(), 1, "{what}: {err}");
     }
+}
+
+/// `sign --sigstore --key` enters the signature in the log (the rig's Rekor
+/// on 127.0.0.1, `--rekor-url`), and the bundle verifies with the log
+/// required; a log that lies (a wrong SET), fails or floods is one error
+/// line, and no bundle is written.
+#[test]
+fn keyed_signatures_are_entered_in_the_log() {
+    let home = HelmHome::new();
+    let dir = home.path().join("logged");
+    fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("chart.tgz");
+    fs::copy(
+        fixtures()
+            .join("prov")
+            .join("helm4.1.4-rsa")
+            .join("demo-0.1.0.tgz"),
+        &a,
+    )
+    .unwrap();
+    let out = helm_prov(&home)
+        .args(["keygen", "--sigstore", "--output-key-prefix"])
+        .arg(dir.join("k"))
+        .env("COSIGN_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let rekor = crate::support::rekor::Server::start();
+    // Entries before ours, so the proof is not a tree of one.
+    for i in 0..3 {
+        rekor
+            .log
+            .lock()
+            .unwrap()
+            .append(format!("{{\"before\":{i}}}").into_bytes(), 1_700_000_000);
+    }
+    let root = dir.join("trusted_root.json");
+    fs::write(&root, rekor.log.lock().unwrap().trusted_root()).unwrap();
+    let bundle = dir.join("chart.tgz.sigstore.json");
+    let sign = || {
+        helm_prov(&home)
+            .arg("sign")
+            .arg(&a)
+            .args(["--sigstore", "--key"])
+            .arg(dir.join("k.key"))
+            .args(["--rekor-url", &rekor.url])
+            .arg("--trusted-root")
+            .arg(&root)
+            .env("COSIGN_PASSWORD", "pw")
+            .output()
+            .unwrap()
+    };
+    use crate::support::rekor::Mode;
+    for (mode, says) in [
+        (Mode::WrongSet, "does not verify"),
+        (Mode::Fails, "500"),
+        (Mode::Huge, "transparency log"),
+    ] {
+        rekor.set_mode(mode);
+        let out = sign();
+        let err = lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{mode:?}: {}",
+            output_text(&out)
+        );
+        assert_eq!(err.lines().count(), 1, "{mode:?}: {err}");
+        assert!(err.contains(says), "{mode:?}: {err}");
+        assert!(!bundle.exists(), "{mode:?}: a bundle was written");
+    }
+    rekor.set_mode(Mode::Honest);
+    let out = sign();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let b: serde_json::Value = serde_json::from_slice(&fs::read(&bundle).unwrap()).unwrap();
+    let entries = &b["verificationMaterial"]["tlogEntries"];
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{b}");
+    // Three entries before ours, and the WrongSet attempt's: index 4.
+    assert_eq!(entries[0]["logIndex"], "4", "{b}");
+    let out = helm_prov(&home)
+        .arg("verify")
+        .arg(&a)
+        .arg("--key")
+        .arg(dir.join("k.pub"))
+        .arg("--trusted-root")
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stdout).contains("Transparency log entry: 4"),
+        "{}",
+        output_text(&out)
+    );
+    // Against the public-good root, the rig's log is nobody.
+    let out = helm_prov(&home)
+        .arg("verify")
+        .arg(&a)
+        .arg("--key")
+        .arg(dir.join("k.pub"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
 }

@@ -10,6 +10,11 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use std::io::{BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use super::http::{read_request, reason, Acceptor, Request, Response};
 
 /// The log: its key, and every entry's canonicalized body and time.
 pub struct Log {
@@ -20,11 +25,14 @@ pub struct Log {
     entries: Vec<(Vec<u8>, i64)>,
 }
 
-/// One entry as a bundle's `tlogEntries[]` holds it, with its proof
-/// against the tree as it stood right after the entry was added.
+/// One entry, with its SET and its proof against the tree as it stood
+/// right after the entry was added.
 pub struct Entry {
     pub index: usize,
+    /// The entry as a bundle's `tlogEntries[]` holds it.
     pub json: serde_json::Value,
+    /// The entry as Rekor's API answers a POST: `{uuid: {...}}`.
+    pub rekor: serde_json::Value,
 }
 
 fn leaf_hash(body: &[u8]) -> [u8; 32] {
@@ -142,6 +150,26 @@ impl Log {
             hex(&self.log_id())
         );
         let set = self.sign(payload.as_bytes());
+        let hashes = path(index, &leaves);
+        let checkpoint = self.checkpoint(leaves.len(), &root_hash);
+        let rekor = serde_json::json!({
+            hex(&leaf_hash(&body)): {
+                "body": body_b64,
+                "integratedTime": time,
+                "logID": hex(&self.log_id()),
+                "logIndex": index,
+                "verification": {
+                    "inclusionProof": {
+                        "checkpoint": checkpoint,
+                        "hashes": hashes.iter().map(|h| hex(h)).collect::<Vec<_>>(),
+                        "logIndex": index,
+                        "rootHash": hex(&root_hash),
+                        "treeSize": leaves.len(),
+                    },
+                    "signedEntryTimestamp": B64.encode(&set),
+                }
+            }
+        });
         let json = serde_json::json!({
             "logIndex": index.to_string(),
             "logId": {"keyId": B64.encode(self.log_id())},
@@ -152,12 +180,12 @@ impl Log {
                 "logIndex": index.to_string(),
                 "rootHash": B64.encode(root_hash),
                 "treeSize": leaves.len().to_string(),
-                "hashes": path(index, &leaves).iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
-                "checkpoint": {"envelope": self.checkpoint(leaves.len(), &root_hash)},
+                "hashes": hashes.iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+                "checkpoint": {"envelope": checkpoint},
             },
             "canonicalizedBody": body_b64,
         });
-        Entry { index, json }
+        Entry { index, json, rekor }
     }
 
     /// A `trusted_root.json` that trusts this log and nothing else.
@@ -180,6 +208,105 @@ impl Log {
         })
         .to_string()
     }
+}
+
+/// How the log server answers, for tests of what a client does with a
+/// log that lies or breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Honest,
+    /// A SET over something else.
+    WrongSet,
+    /// 16 MiB of JSON whitespace.
+    Huge,
+    /// `500`.
+    Fails,
+}
+
+/// The log behind HTTP, on 127.0.0.1: `POST /api/v1/log/entries` with a
+/// `hashedrekord` 0.0.1 entry, as Rekor v1 takes it.
+pub struct Server {
+    pub url: String,
+    pub log: Arc<Mutex<Log>>,
+    pub mode: Arc<Mutex<Mode>>,
+    _acceptor: Acceptor,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let log = Arc::new(Mutex::new(Log::new()));
+        let mode = Arc::new(Mutex::new(Mode::Honest));
+        let (l, m) = (log.clone(), mode.clone());
+        let acceptor = Acceptor::start(listener, move |stream| {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            // One request a connection: every answer closes it.
+            if let Ok(Some(req)) = read_request(&mut reader, &mut writer) {
+                let resp = answer(&req, &l, *m.lock().unwrap());
+                let _ = writer.write_all(&resp.serialize(&req.method, true));
+            }
+        });
+        Server {
+            url,
+            log,
+            mode,
+            _acceptor: acceptor,
+        }
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
+
+fn answer(req: &Request, log: &Mutex<Log>, mode: Mode) -> Response {
+    let json = |status: u16, body: Vec<u8>| Response {
+        status,
+        reason: reason(status).to_string(),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body,
+    };
+    if req.method != "POST" || req.target != "/api/v1/log/entries" {
+        return Response::status_only(404);
+    }
+    match mode {
+        Mode::Fails => return json(500, b"{\"message\":\"log unavailable\"}".to_vec()),
+        Mode::Huge => return json(201, vec![b' '; 16 << 20]),
+        _ => {}
+    }
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&req.body) else {
+        return json(400, b"{}".to_vec());
+    };
+    let spec = &v["spec"];
+    let (Some(hash), Some(sig), Some(key)) = (
+        spec["data"]["hash"]["value"].as_str(),
+        spec["signature"]["content"].as_str(),
+        spec["signature"]["publicKey"]["content"].as_str(),
+    ) else {
+        return json(400, b"{}".to_vec());
+    };
+    if v["kind"] != "hashedrekord" || v["apiVersion"] != "0.0.1" {
+        return json(400, b"{}".to_vec());
+    }
+    let (Ok(sig), Ok(key)) = (B64.decode(sig), B64.decode(key)) else {
+        return json(400, b"{}".to_vec());
+    };
+    let body = hashedrekord_body(hash, &sig, &String::from_utf8_lossy(&key));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut log = log.lock().unwrap();
+    let mut entry = log.append(body, now);
+    if mode == Mode::WrongSet {
+        let other = log.sign(b"something else");
+        for (_, e) in entry.rekor.as_object_mut().unwrap() {
+            e["verification"]["signedEntryTimestamp"] = B64.encode(&other).into();
+        }
+    }
+    json(201, entry.rekor.to_string().into_bytes())
 }
 
 fn hex(b: &[u8]) -> String {

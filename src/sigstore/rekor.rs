@@ -1,0 +1,203 @@
+//! Entering a signature in a Rekor v1 transparency log: one `hashedrekord`
+//! entry, POSTed to `/api/v1/log/entries`, and the log's answer turned into
+//! a bundle's log entry (Rekor's API speaks hex and numbers where bundles
+//! speak base64 and strings). Nothing in the answer is trusted here: the
+//! bundle is verified against the trusted root before it is written.
+
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde::Deserialize;
+use sigstore_verify::types::bundle::TransparencyLogEntry;
+
+use super::SigstoreError;
+use crate::net::SafeUrl;
+
+/// The public-good instance's log, cosign's default.
+pub const PUBLIC_REKOR: &str = "https://rekor.sigstore.dev";
+
+/// A log's answer is a few KiB (the entry, a proof of ~30 hashes, a
+/// checkpoint); anything much larger is not an answer.
+const MAX_ANSWER: u64 = 1 << 20;
+const MAX_PROOF_HASHES: usize = 64;
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LogEntry {
+    body: String,
+    integrated_time: i64,
+    #[serde(rename = "logID")]
+    log_id: String,
+    log_index: i64,
+    verification: Verification,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Verification {
+    inclusion_proof: Option<Proof>,
+    signed_entry_timestamp: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Proof {
+    checkpoint: String,
+    hashes: Vec<String>,
+    log_index: i64,
+    root_hash: String,
+    tree_size: i64,
+}
+
+/// Enters a keyed signature over a SHA-256 digest in the log at `base`,
+/// and returns the entry as a bundle holds it.
+pub fn upload_hashedrekord(
+    base: &SafeUrl,
+    digest: &[u8; 32],
+    signature: &[u8],
+    public_pem: &str,
+) -> Result<TransparencyLogEntry, SigstoreError> {
+    let url = format!("{}/api/v1/log/entries", base.expose().trim_end_matches('/'));
+    let shown = SafeUrl::from(url.clone()).to_string();
+    let fail = |detail: String| SigstoreError::Rekor {
+        url: shown.clone(),
+        detail,
+    };
+    let proposed = serde_json::json!({
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex(digest)}},
+            "signature": {
+                "content": B64.encode(signature),
+                "publicKey": {"content": B64.encode(public_pem)},
+            },
+        },
+    });
+    let client = crate::net::client(&crate::net::HttpOptions {
+        timeout: Some(TIMEOUT),
+        no_redirects: true,
+        ..Default::default()
+    })
+    .map_err(|e| fail(crate::cli::render_error(&e)))?;
+    let answer = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(proposed.to_string())
+        .send()
+        .map_err(|e| fail(crate::net::describe(&e)))?;
+    let status = answer.status().as_u16();
+    let body = crate::net::read_body(answer, MAX_ANSWER, Instant::now() + TIMEOUT)
+        .map_err(|e| fail(format!("reading the answer: {e:?}")))?;
+    if status != 201 && status != 200 {
+        return Err(fail(format!(
+            "answered {status}: {}",
+            crate::cli::output::clip_bytes(&body)
+        )));
+    }
+    let entries: std::collections::BTreeMap<String, LogEntry> =
+        serde_json::from_slice(&body).map_err(|e| fail(format!("not a log entry: {e}")))?;
+    let mut it = entries.into_values();
+    let (Some(e), None) = (it.next(), it.next()) else {
+        return Err(fail("the answer does not hold exactly one entry".into()));
+    };
+    to_bundle_entry(e).map_err(fail)
+}
+
+/// Rekor's entry in a bundle's form (`dev.sigstore.rekor.v1` JSON).
+fn to_bundle_entry(e: LogEntry) -> Result<TransparencyLogEntry, String> {
+    let proof = e
+        .verification
+        .inclusion_proof
+        .ok_or("the entry has no inclusion proof")?;
+    let set = e
+        .verification
+        .signed_entry_timestamp
+        .ok_or("the entry has no signed entry timestamp")?;
+    if proof.hashes.len() > MAX_PROOF_HASHES {
+        return Err(format!(
+            "an inclusion proof of {} hashes (a tree of 2^64 entries needs 64)",
+            proof.hashes.len()
+        ));
+    }
+    let b64_of_hex = |what: &str, h: &str| -> Result<String, String> {
+        unhex(h)
+            .map(|b| B64.encode(b))
+            .ok_or_else(|| format!("{what} is not hex"))
+    };
+    let hashes = proof
+        .hashes
+        .iter()
+        .map(|h| b64_of_hex("a proof hash", h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let json = serde_json::json!({
+        "logIndex": e.log_index.to_string(),
+        "logId": {"keyId": b64_of_hex("the log ID", &e.log_id)?},
+        "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+        "integratedTime": e.integrated_time.to_string(),
+        "inclusionPromise": {"signedEntryTimestamp": set},
+        "inclusionProof": {
+            "logIndex": proof.log_index.to_string(),
+            "rootHash": b64_of_hex("the root hash", &proof.root_hash)?,
+            "treeSize": proof.tree_size.to_string(),
+            "hashes": hashes,
+            "checkpoint": {"envelope": proof.checkpoint},
+        },
+        "canonicalizedBody": e.body,
+    });
+    serde_json::from_value(json).map_err(|e| format!("not a usable log entry: {e}"))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || s.len() > 256 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_without_proof_or_set_is_refused() {
+        let e = |proof: bool, set: bool| LogEntry {
+            body: "e30=".into(),
+            integrated_time: 1,
+            log_id: "00".repeat(32),
+            log_index: 0,
+            verification: Verification {
+                inclusion_proof: proof.then(|| Proof {
+                    checkpoint: "x".into(),
+                    hashes: vec!["zz".into()],
+                    log_index: 0,
+                    root_hash: "00".repeat(32),
+                    tree_size: 1,
+                }),
+                signed_entry_timestamp: set.then(|| "AA==".into()),
+            },
+        };
+        assert!(to_bundle_entry(e(false, true))
+            .err()
+            .unwrap()
+            .contains("inclusion proof"));
+        assert!(to_bundle_entry(e(true, false))
+            .err()
+            .unwrap()
+            .contains("signed entry timestamp"));
+        assert!(to_bundle_entry(e(true, true))
+            .err()
+            .unwrap()
+            .contains("hex"));
+    }
+}
