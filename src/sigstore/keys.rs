@@ -128,7 +128,9 @@ fn read_pem(path: &Path) -> Result<pem::Pem, SigstoreError> {
         detail,
     };
     let text = std::str::from_utf8(&bytes).map_err(|_| bad("not UTF-8 text".into()))?;
-    pem::parse(text).map_err(|e| bad(format!("not PEM: {e}")))
+    // The PEM parser's message quotes the offending characters, which
+    // would be key material: say only that it is not PEM.
+    pem::parse(text).map_err(|_| bad("not a PEM block".into()))
 }
 
 /// The PKCS#8 key inside a sealed block; a wrong password is the
