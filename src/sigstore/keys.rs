@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sigstore_verify::crypto::KeyPair;
 use sigstore_verify::types::DerPublicKey;
 
-use super::{SigstoreError, MAX_DOCUMENT};
+use super::SigstoreError;
 use crate::net::Secret;
 
 const SIGSTORE_TYPE: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
@@ -118,19 +118,13 @@ pub fn read_signing_key(path: &Path, password: &Secret) -> Result<SigningKey, Si
 }
 
 fn read_pem(path: &Path) -> Result<pem::Pem, SigstoreError> {
-    let bytes =
-        crate::fileutil::read_regular(path, MAX_DOCUMENT).map_err(|e| SigstoreError::Read {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-    let bad = |detail: String| SigstoreError::PrivateKey {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let text = std::str::from_utf8(&bytes).map_err(|_| bad("not UTF-8 text".into()))?;
+    let text = super::read_document(path)?;
     // The PEM parser's message quotes the offending characters, which
     // would be key material: say only that it is not PEM.
-    pem::parse(text).map_err(|_| bad("not a PEM block".into()))
+    pem::parse(text).map_err(|_| SigstoreError::PrivateKey {
+        path: path.to_path_buf(),
+        detail: "not a PEM block".into(),
+    })
 }
 
 /// The PKCS#8 key inside a sealed block; a wrong password is the

@@ -38,6 +38,18 @@ pub use verify::{bundle_path, read_bundle, verify_file, Verified};
 /// this), so anything larger is refused before it is parsed.
 const MAX_DOCUMENT: u64 = 16 << 20;
 
+/// A bundle, root or key file as text, within [`MAX_DOCUMENT`].
+fn read_document(path: &std::path::Path) -> Result<String, SigstoreError> {
+    let bytes =
+        crate::fileutil::read_regular(path, MAX_DOCUMENT).map_err(|e| SigstoreError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    String::from_utf8(bytes).map_err(|_| SigstoreError::NotText {
+        path: path.to_path_buf(),
+    })
+}
+
 /// The SHA-256 of a file, read in constant memory.
 fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
     use sha2::{Digest, Sha256};
@@ -62,6 +74,8 @@ pub enum SigstoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{}: not UTF-8 text", .path.display())]
+    NotText { path: PathBuf },
     #[error("{}: not a Sigstore bundle: {detail}", .path.display())]
     Bundle { path: PathBuf, detail: String },
     #[error("{what}: not a usable Sigstore trusted root: {detail}")]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use regex_lite::Regex;
 use sigstore_verify::types::DerPublicKey;
 
-use super::{SigstoreError, MAX_DOCUMENT};
+use super::SigstoreError;
 
 /// The policy flags of `helm prov verify --sigstore`, as given.
 #[derive(Debug, Default, Clone)]
@@ -192,17 +192,11 @@ fn matcher(
 
 /// A cosign public key file (`cosign.pub`: PEM `PUBLIC KEY`, PKIX).
 fn read_public_key(path: &Path) -> Result<DerPublicKey, SigstoreError> {
-    let bytes =
-        crate::fileutil::read_regular(path, MAX_DOCUMENT).map_err(|e| SigstoreError::Read {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-    let bad = |detail: String| SigstoreError::PublicKey {
+    let text = super::read_document(path)?;
+    DerPublicKey::from_pem(&text).map_err(|e| SigstoreError::PublicKey {
         path: path.to_path_buf(),
-        detail,
-    };
-    let text = std::str::from_utf8(&bytes).map_err(|_| bad("not UTF-8 text".into()))?;
-    DerPublicKey::from_pem(text).map_err(|e| bad(e.to_string()))
+        detail: e.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::path::Path;
 use sigstore_verify::trust_root::{SigstoreInstance, TrustedRoot};
 use sigstore_verify::Verifier;
 
-use super::{SigstoreError, MAX_DOCUMENT};
+use super::SigstoreError;
 
 /// A trusted root, prepared for verifying (its keys parsed once, however
 /// many signatures are checked against it).
@@ -42,16 +42,8 @@ impl Trust {
     /// sigstore-python read it.
     pub fn from_file(path: &Path) -> Result<Trust, SigstoreError> {
         let what = path.display().to_string();
-        let bytes =
-            crate::fileutil::read_regular(path, MAX_DOCUMENT).map_err(|e| SigstoreError::Read {
-                path: path.to_path_buf(),
-                source: e,
-            })?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| SigstoreError::TrustedRoot {
-            what: what.clone(),
-            detail: "not UTF-8 text".into(),
-        })?;
-        let root = TrustedRoot::from_json(text).map_err(|e| SigstoreError::TrustedRoot {
+        let text = super::read_document(path)?;
+        let root = TrustedRoot::from_json(&text).map_err(|e| SigstoreError::TrustedRoot {
             what: what.clone(),
             detail: e.to_string(),
         })?;

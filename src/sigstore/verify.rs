@@ -9,7 +9,7 @@ use sigstore_verify::types::Bundle;
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, VerificationResult};
 
 use super::policy::{Matcher, Signer};
-use super::{Policy, SigstoreError, Trust, MAX_DOCUMENT};
+use super::{Policy, SigstoreError, Trust};
 
 /// Files verified whole when the signature scheme cannot stream them
 /// (Ed25519 signs the message itself, not a digest): the chart archive
@@ -26,20 +26,11 @@ pub fn bundle_path(artifact: &Path) -> PathBuf {
 
 /// A bundle file, read within bounds and parsed.
 pub fn read_bundle(path: &Path) -> Result<Bundle, SigstoreError> {
-    let bytes =
-        crate::fileutil::read_regular(path, MAX_DOCUMENT).map_err(|e| SigstoreError::Read {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-    parse_bundle(&bytes).map_err(|detail| SigstoreError::Bundle {
+    let text = super::read_document(path)?;
+    Bundle::from_json(&text).map_err(|e| SigstoreError::Bundle {
         path: path.to_path_buf(),
-        detail,
+        detail: e.to_string(),
     })
-}
-
-fn parse_bundle(bytes: &[u8]) -> Result<Bundle, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
-    Bundle::from_json(text).map_err(|e| e.to_string())
 }
 
 /// What a verified signature says about its signer.
