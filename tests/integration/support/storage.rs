@@ -147,6 +147,15 @@ impl Kind {
     }
 
     /// The emulator's name in `.peers/bin/`.
+    /// What runs the emulator: moto through the venv's Python (see
+    /// [`SERIAL_MOTO`]), the others as they are.
+    fn program(self) -> &'static str {
+        match self {
+            Kind::S3 => "storage-python",
+            other => other.bin_name(),
+        }
+    }
+
     fn bin_name(self) -> &'static str {
         match self {
             Kind::Gcs => "fake-gcs-server",
@@ -155,6 +164,18 @@ impl Kind {
         }
     }
 }
+
+/// moto's server, one request at a time. moto checks `If-Match` and
+/// `If-None-Match` and only then stores the object, with no lock between
+/// (`moto/s3/responses.py`, `put_object`), so its threaded server lets two
+/// conditional writes of the same version both succeed, which S3 never
+/// does: the 16-publisher race lost an entry on moto this way. Served one
+/// request at a time, moto's conditional writes are as atomic as S3's, and
+/// the publishers still interleave between their reads and writes.
+const SERIAL_MOTO: &str = "import sys, moto.server as s\n\
+r = s.run_simple\n\
+s.run_simple = lambda *a, **k: r(*a, **dict(k, threaded=False))\n\
+sys.exit(s.main(sys.argv[1:]))\n";
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -213,7 +234,7 @@ impl Emulator {
     }
 
     fn launch_new(kind: Kind, persist: Option<PathBuf>) -> Emulator {
-        let bin = peer_bin(kind.bin_name());
+        let bin = peer_bin(kind.program());
         let dir = tempfile::tempdir().expect("emulator temp dir");
         let port = free_port();
         let mut emulator = Emulator {
@@ -279,7 +300,7 @@ impl Emulator {
     pub fn restart(&mut self) {
         self.kill();
         self.http = http_client();
-        let bin = peer_bin(self.kind.bin_name());
+        let bin = peer_bin(self.kind.program());
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             match self.launch(&bin) {
@@ -575,7 +596,7 @@ impl Emulator {
                 }
                 a
             }
-            Kind::S3 => ["-H", "127.0.0.1", "-p", &port]
+            Kind::S3 => ["-c", SERIAL_MOTO, "-H", "127.0.0.1", "-p", &port]
                 .into_iter()
                 .map(String::from)
                 .collect(),
