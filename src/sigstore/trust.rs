@@ -50,6 +50,14 @@ impl Trust {
         Self::prepare(&root, what)
     }
 
+    /// `--trusted-root FILE` when given, else the public-good root.
+    pub fn given_or_public_good(path: Option<&Path>) -> Result<Trust, SigstoreError> {
+        match path {
+            Some(p) => Trust::from_file(p),
+            None => Trust::public_good(),
+        }
+    }
+
     fn prepare(root: &TrustedRoot, what: String) -> Result<Trust, SigstoreError> {
         let verifier = Verifier::new(root).map_err(|e| SigstoreError::TrustedRoot {
             what: what.clone(),

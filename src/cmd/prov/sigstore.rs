@@ -73,10 +73,7 @@ pub(super) fn prepare(o: &SigstoreOptions, targets: usize) -> Result<Prepared, P
         return Err(ProvError::BundleForMany { targets });
     }
     let policy = Policy::from_flags(&o.policy)?;
-    let trust = match &o.trusted_root {
-        Some(p) => Trust::from_file(p)?,
-        None => Trust::public_good()?,
-    };
+    let trust = Trust::given_or_public_good(o.trusted_root.as_deref())?;
     Ok(Prepared {
         policy,
         trust,
@@ -212,10 +209,7 @@ pub fn keygen(o: &KeygenOptions) -> Result<Keygen, ProvError> {
 
 /// The trusted root of a signing run.
 pub(super) fn signing_trust(s: &SigstoreSign) -> Result<Trust, ProvError> {
-    Ok(match &s.trusted_root {
-        Some(p) => Trust::from_file(p)?,
-        None => Trust::public_good()?,
-    })
+    Ok(Trust::given_or_public_good(s.trusted_root.as_deref())?)
 }
 
 /// `helm prov sign --sigstore`'s key, read once for all files.
