@@ -8,8 +8,8 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
 use wharf::cmd::prov::{
-    self, KeygenOptions, Require, SignOptions, SigstoreOptions, SigstoreSign, VerifyOptions,
-    VerifyReport,
+    self, KeygenOptions, RegistryAccess, Require, SignOptions, SigstoreFormat, SigstoreOptions,
+    SigstoreSign, VerifyOptions, VerifyReport,
 };
 use wharf::net::Secret;
 use wharf::registry::ClientOptions;
@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write CHART.tgz.prov beside each chart archive (folders: every .tgz in them), or with --sigstore FILE.sigstore.json beside any file
+    /// Write CHART.tgz.prov beside each chart archive (folders: every .tgz in them); with --sigstore, FILE.sigstore.json beside any file, or cosign's signatures beside an oci://HOST/PATH/CHART:VERSION (or @sha256:DIGEST) in its registry
     Sign {
         #[arg(required = true)]
         charts: Vec<PathBuf>,
@@ -57,6 +57,11 @@ enum Command {
         /// --sigstore: the trusted_root.json the log's answer must verify against (default: the public-good root built in)
         #[arg(long, value_name = "FILE", requires = "sigstore")]
         trusted_root: Option<PathBuf>,
+        /// --sigstore, oci:// targets: cosign's storage forms to write: the v3 bundle as an OCI referrer, the legacy .sig manifest, or both
+        #[arg(long, value_enum, default_value_t = FormatArg::Both, requires = "sigstore")]
+        sigstore_format: FormatArg,
+        #[command(flatten)]
+        registry: RegistryArgs,
         /// Secret keyring (binary or armored, as exported by gpg --export-secret-keys)
         #[arg(long)]
         keyring: Option<PathBuf>,
@@ -156,6 +161,13 @@ struct SigstoreArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Bundle,
+    Legacy,
+    Both,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum RequireArg {
     Pgp,
     Sigstore,
@@ -199,7 +211,7 @@ impl SigstoreArgs {
     }
 }
 
-/// How `verify` reaches a registry for oci:// targets, as `helm ocipush`.
+/// How `sign` and `verify` reach a registry for oci:// targets, as `helm ocipush`.
 #[derive(Args)]
 struct RegistryArgs {
     /// oci:// targets: use plain HTTP to the registry
@@ -226,6 +238,30 @@ struct RegistryArgs {
     /// oci:// targets: read the registry password from standard input
     #[arg(long, conflicts_with = "password")]
     password_stdin: bool,
+}
+
+impl RegistryArgs {
+    /// The library's registry access, the password read from stdin when
+    /// asked for.
+    fn access(self) -> Result<RegistryAccess, prov::ProvError> {
+        let password = if self.password_stdin {
+            Some(prov::read_registry_password_stdin()?)
+        } else {
+            self.password.map(Secret::from)
+        };
+        Ok(RegistryAccess {
+            options: ClientOptions {
+                plain_http: self.plain_http,
+                insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+                ca_file: self.ca_file,
+                cert_file: self.cert_file,
+                key_file: self.key_file,
+                ..ClientOptions::default()
+            },
+            username: self.username,
+            password,
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -265,27 +301,40 @@ fn main() -> ExitCode {
             bundle,
             rekor_url,
             trusted_root,
+            sigstore_format,
+            registry,
             keyring,
             passphrase_file,
             output: format,
         } => {
+            let format_choice = match sigstore_format {
+                FormatArg::Bundle => SigstoreFormat::Bundle,
+                FormatArg::Legacy => SigstoreFormat::Legacy,
+                FormatArg::Both => SigstoreFormat::Both,
+            };
             let signed = passphrase_file
                 .as_deref()
                 .map(prov::read_passphrase)
                 .transpose()
-                .and_then(|passphrase| {
-                    prov::sign(&SignOptions {
-                        charts,
-                        key,
-                        keyring,
-                        passphrase,
-                        sigstore: sigstore.then(|| SigstoreSign {
-                            tlog_upload,
-                            bundle: bundle.clone(),
-                            rekor_url: rekor_url.clone().map(wharf::net::SafeUrl::from),
-                            trusted_root: trusted_root.clone(),
-                        }),
-                    })
+                .and_then(|passphrase| Ok((passphrase, registry.access()?)))
+                .and_then(|(passphrase, access)| {
+                    prov::sign(
+                        &SignOptions {
+                            charts,
+                            key,
+                            keyring,
+                            passphrase,
+                            sigstore: sigstore.then(|| SigstoreSign {
+                                tlog_upload,
+                                bundle: bundle.clone(),
+                                rekor_url: rekor_url.clone().map(wharf::net::SafeUrl::from),
+                                trusted_root: trusted_root.clone(),
+                                format: format_choice,
+                            }),
+                            registry: access,
+                        },
+                        &settings,
+                    )
                 });
             let signing = match signed {
                 Ok(s) => s,
@@ -318,13 +367,9 @@ fn main() -> ExitCode {
             output: format,
         } => {
             let (require, sigstore) = sigstore.options();
-            let password = if registry.password_stdin {
-                match prov::read_registry_password_stdin() {
-                    Ok(p) => Some(p),
-                    Err(e) => return output::fail(&e),
-                }
-            } else {
-                registry.password.map(Secret::from)
+            let access = match registry.access() {
+                Ok(a) => a,
+                Err(e) => return output::fail(&e),
             };
             let outcomes = match prov::verify(
                 &VerifyOptions {
@@ -333,16 +378,7 @@ fn main() -> ExitCode {
                     allow_weak,
                     version,
                     destination,
-                    registry: ClientOptions {
-                        plain_http: registry.plain_http,
-                        insecure_skip_tls_verify: registry.insecure_skip_tls_verify,
-                        ca_file: registry.ca_file,
-                        cert_file: registry.cert_file,
-                        key_file: registry.key_file,
-                        ..ClientOptions::default()
-                    },
-                    username: registry.username,
-                    password,
+                    registry: access,
                     require,
                     sigstore,
                 },

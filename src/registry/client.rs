@@ -29,7 +29,7 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode};
 
 use super::credentials::Credential;
-use super::manifest::{Blob, MANIFEST_MEDIA_TYPE};
+use super::manifest::{Blob, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE};
 use super::RegistryError;
 use crate::net::{self, describe, BodyError, HttpOptions, SafeUrl, Unanswered};
 
@@ -73,6 +73,25 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(300),
         }
     }
+}
+
+/// A manifest or index as the registry served it.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    /// `sha256:` of the bytes (not the registry's word for it).
+    pub digest: String,
+    /// The `Content-Type` the registry gave, without parameters.
+    pub media_type: String,
+}
+
+/// A response's media type, without parameters.
+fn content_type(r: &Response) -> String {
+    r.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_string())
+        .unwrap_or_default()
 }
 
 /// The authentication scheme a registry asked for.
@@ -220,18 +239,66 @@ impl Client {
         repo: &str,
         reference: &str,
     ) -> Result<Option<(Vec<u8>, String)>, RegistryError> {
+        Ok(self
+            .get_manifest_as(repo, reference, MANIFEST_MEDIA_TYPE)?
+            .map(|m| (m.bytes, m.digest)))
+    }
+
+    /// The manifest or index a tag or digest names, asked for as the media
+    /// types in `accept` (comma-separated), with its digest and the media
+    /// type the registry gave.
+    pub fn get_manifest_as(
+        &self,
+        repo: &str,
+        reference: &str,
+        accept: &str,
+    ) -> Result<Option<Fetched>, RegistryError> {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
-        let accept = [("accept", MANIFEST_MEDIA_TYPE)];
+        let accept = [("accept", accept)];
         self.retrying(&format!("read manifest {repo}:{reference}"), || {
             let r = self.call(Method::GET, &url, repo, None, &accept)?;
             match r.status() {
                 s if s.is_success() => {
+                    let media_type = content_type(&r);
                     let body = self.read_body(r, MAX_MANIFEST_BYTES, "manifest")?;
                     let digest = crate::chart::sha256_digest(&body);
-                    Ok(Some((body, digest)))
+                    Ok(Some(Fetched {
+                        bytes: body,
+                        digest,
+                        media_type,
+                    }))
                 }
                 StatusCode::NOT_FOUND => Ok(None),
                 _ => Err(self.unexpected(r, "reading a manifest").into()),
+            }
+        })
+    }
+
+    /// The referrers API's index of the manifests whose `subject` is
+    /// `digest`, or `None` when the registry does not serve the API (a 404,
+    /// as registries without it answer, or a 405).
+    pub fn referrers(&self, repo: &str, digest: &str) -> Result<Option<Fetched>, RegistryError> {
+        let url = format!("{}/v2/{repo}/referrers/{digest}", self.base);
+        let accept = [("accept", INDEX_MEDIA_TYPE)];
+        self.retrying(&format!("read the referrers of {repo}@{digest}"), || {
+            let r = self.call(Method::GET, &url, repo, None, &accept)?;
+            match r.status() {
+                StatusCode::OK => {
+                    let media_type = content_type(&r);
+                    if media_type != INDEX_MEDIA_TYPE {
+                        // Some registries answer unknown paths with a page.
+                        return Ok(None);
+                    }
+                    let body = self.read_body(r, MAX_MANIFEST_BYTES, "referrers index")?;
+                    let digest = crate::chart::sha256_digest(&body);
+                    Ok(Some(Fetched {
+                        bytes: body,
+                        digest,
+                        media_type,
+                    }))
+                }
+                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => Ok(None),
+                _ => Err(self.unexpected(r, "reading referrers").into()),
             }
         })
     }
@@ -275,15 +342,29 @@ impl Client {
         tag: &str,
         manifest: &[u8],
     ) -> Result<(), RegistryError> {
-        let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
+        self.put_manifest_as(repo, tag, manifest, MANIFEST_MEDIA_TYPE)
+            .map(|_| ())
+    }
+
+    /// PUTs a manifest or index of `media_type` under a tag or its digest.
+    /// Whether the registry answered with `OCI-Subject`, which says it
+    /// indexed the manifest's `subject` for the referrers API.
+    pub fn put_manifest_as(
+        &self,
+        repo: &str,
+        reference: &str,
+        manifest: &[u8],
+        media_type: &'static str,
+    ) -> Result<bool, RegistryError> {
+        let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
         let data: Arc<[u8]> = manifest.into();
         let expected = crate::chart::sha256_digest(manifest);
-        self.retrying(&format!("push manifest {repo}:{tag}"), || {
+        self.retrying(&format!("push manifest {repo}:{reference}"), || {
             let r = self.call(
                 Method::PUT,
                 &url,
                 repo,
-                Some((data.clone(), MANIFEST_MEDIA_TYPE)),
+                Some((data.clone(), media_type)),
                 &[],
             )?;
             match r.status() {
@@ -295,10 +376,10 @@ impl Client {
                     match stored {
                         Some(d) if d != expected => Err(self
                             .error(&format!(
-                                "the registry stored {repo}:{tag} as {d}, not {expected}"
+                                "the registry stored {repo}:{reference} as {d}, not {expected}"
                             ))
                             .into()),
-                        _ => Ok(()),
+                        _ => Ok(r.headers().contains_key("oci-subject")),
                     }
                 }
                 _ => Err(self.unexpected(r, "pushing the manifest").into()),

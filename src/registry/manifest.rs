@@ -14,6 +14,7 @@ use crate::chart::{metadata_json, sha256_digest};
 use crate::go::json;
 
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
 pub const CHART_LAYER_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 pub const LEGACY_CHART_LAYER_MEDIA_TYPE: &str = "application/tar+gzip";

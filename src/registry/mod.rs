@@ -5,7 +5,8 @@
 //! target and a chart into a repository and tag, `credentials` finds what
 //! `helm registry login` stored, `client` speaks the distribution API, and
 //! `push` loads an archive as `helm push` does and uploads it; `pull` reads
-//! a chart and its provenance back into memory.
+//! a chart and its provenance back into memory; `signatures` keeps cosign's
+//! signatures of a manifest beside it.
 
 mod client;
 mod credentials;
@@ -13,12 +14,13 @@ mod manifest;
 mod pull;
 mod push;
 mod reference;
+mod signatures;
 
 use std::path::PathBuf;
 
 use thiserror::Error;
 
-pub use client::{Client, ClientOptions};
+pub use client::{Client, ClientOptions, Fetched};
 pub use credentials::{lookup as lookup_credential, Credential, EntryProblem};
 pub use manifest::{
     summarize, Artifact, Blob, ContentChanged, Summary, CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
@@ -29,6 +31,10 @@ pub use push::{
     Prepared, PushOutcome, Pushed,
 };
 pub use reference::{NameProblem, Reference, ReferenceProblem, Target};
+pub use signatures::{
+    attach_bundle, attach_legacy, fallback_tag, find as find_signatures, legacy_tag, resolve,
+    Attached, Found, FoundBundle, Indexed, LegacySignature, Subject, BUNDLE_MEDIA_TYPE,
+};
 
 #[derive(Debug, Error)]
 pub enum RegistryError {

@@ -15,7 +15,8 @@ pub const MAX_CHART_BYTES: u64 = 100 << 20;
 pub const MAX_PROV_BYTES: u64 = 1 << 20;
 
 /// A chart's reference in a registry, `oci://HOST[:PORT]/PATH/NAME`, with
-/// the version given apart or as the reference's tag.
+/// the version given apart or as the reference's tag, or a manifest digest
+/// (`NAME@sha256:...`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChartRef {
     pub reference: Reference,
@@ -24,9 +25,9 @@ pub struct ChartRef {
 }
 
 /// Parses `oci://HOST[:PORT]/PATH/NAME[:TAG]` with `version` (Helm's
-/// `--version`); a tag and a version that differ are an error, as is a
-/// reference with neither (the newest version is not looked up) or with a
-/// digest.
+/// `--version`), or `oci://HOST[:PORT]/PATH/NAME@sha256:HEX`; a tag and a
+/// version that differ are an error, as is a reference with neither (the
+/// newest version is not looked up).
 pub fn parse_chart_ref(s: &str, version: Option<&str>) -> Result<ChartRef, RegistryError> {
     let bad = |problem: &str| RegistryError::ChartRef(problem.to_string());
     let rest = s
@@ -35,10 +36,29 @@ pub fn parse_chart_ref(s: &str, version: Option<&str>) -> Result<ChartRef, Regis
     let (prefix, last) = rest
         .rsplit_once('/')
         .ok_or_else(|| bad("the reference names no chart: oci://HOST/PATH/CHART"))?;
-    if last.contains('@') {
-        return Err(bad(
-            "digest references are not supported: name the version with --version",
-        ));
+    if let Some((name, digest)) = last.split_once('@') {
+        // A manifest digest names the chart exactly (signing and verifying
+        // by digest, as cosign does); a version beside it is not checked
+        // against the chart and is refused.
+        if version.is_some() {
+            return Err(bad(
+                "a digest reference names the chart already: drop --version",
+            ));
+        }
+        let hex = digest.strip_prefix("sha256:").unwrap_or("");
+        if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(bad(
+                "a digest reference is @sha256: and 64 lower-case hex digits",
+            ));
+        }
+        let name = name.split_once(':').map_or(name, |(n, _)| n);
+        let target = Target::parse(&format!("oci://{prefix}"))?;
+        let mut reference = target.chart(name, "0")?;
+        reference.tag = digest.to_string();
+        return Ok(ChartRef {
+            reference,
+            name: name.to_string(),
+        });
     }
     let (name, tag) = match last.split_once(':') {
         Some((n, t)) => (n, Some(t)),
@@ -146,6 +166,15 @@ mod tests {
         assert_eq!(
             parsed("oci://ghcr.io/a/demo:1.2.3_x", Some("1.2.3+x")),
             want("ghcr.io", "a/demo", "1.2.3_x")
+        );
+        let hex = "a".repeat(64);
+        assert_eq!(
+            parsed(&format!("oci://ghcr.io/a/demo@sha256:{hex}"), None),
+            want("ghcr.io", "a/demo", &format!("sha256:{hex}"))
+        );
+        assert_eq!(
+            parsed(&format!("oci://ghcr.io/a/demo:1.0@sha256:{hex}"), None),
+            want("ghcr.io", "a/demo", &format!("sha256:{hex}"))
         );
         for (bad, why) in [
             ("oci://ghcr.io/demo", "--version"),

@@ -32,7 +32,12 @@ pub struct Reference {
 
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}:{}", self.host, self.repository, self.tag)
+        let sep = if self.tag.starts_with("sha256:") {
+            '@'
+        } else {
+            ':'
+        };
+        write!(f, "{}/{}{sep}{}", self.host, self.repository, self.tag)
     }
 }
 

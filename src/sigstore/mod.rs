@@ -13,6 +13,7 @@
 //! error line that says which file failed and why.
 
 mod keys;
+mod oci;
 mod policy;
 mod rekor;
 mod sign;
@@ -27,11 +28,15 @@ pub use keys::{
     generate_key_pair, key_needs_password, public_key_pem, read_signing_key, GeneratedKeys,
     SigningKey,
 };
+pub use oci::{
+    digest_bytes, sign_manifest_bundle, sign_manifest_legacy, verify_manifest_bundle,
+    verify_manifest_legacy, LegacySigned, COSIGN_SIGN_PREDICATE,
+};
 pub use policy::{GithubClaims, Matcher, Policy, PolicyFlags};
 pub use rekor::PUBLIC_REKOR;
 pub use sign::{key_hint, sign_file, SignSettings};
 pub use trust::Trust;
-pub use verify::{bundle_path, read_bundle, verify_file, Verified};
+pub use verify::{bundle_path, read_bundle, verify_bundle, verify_file, Input, Labels, Verified};
 
 /// A bundle, a trusted root or a public key file: all are small JSON or PEM
 /// documents (a bundle with a large in-toto attestation stays well under
@@ -48,6 +53,11 @@ fn read_document(path: &std::path::Path) -> Result<String, SigstoreError> {
     String::from_utf8(bytes).map_err(|_| SigstoreError::NotText {
         path: path.to_path_buf(),
     })
+}
+
+fn sha256(b: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(b).into()
 }
 
 /// The SHA-256 of a file, read in constant memory.
@@ -100,10 +110,10 @@ pub enum SigstoreError {
     NoPolicy,
     #[error("{0}")]
     IncompletePolicy(&'static str),
-    #[error("{}: the Sigstore signature in {} does not verify: {detail}", .artifact.display(), .bundle.display())]
+    #[error("{artifact}: the Sigstore signature in {bundle} does not verify: {detail}")]
     Refused {
-        artifact: PathBuf,
-        bundle: PathBuf,
+        artifact: String,
+        bundle: String,
         detail: String,
     },
 }

@@ -1,5 +1,7 @@
 //! Entering a signature in a Rekor v1 transparency log: one `hashedrekord`
-//! entry, POSTed to `/api/v1/log/entries`, and the log's answer turned into
+//! entry (a signature over a digest) or `dsse` entry (a DSSE envelope, what
+//! cosign v3 signs images with), POSTed to `/api/v1/log/entries`, and the
+//! log's answer turned into
 //! a bundle's log entry (Rekor's API speaks hex and numbers where bundles
 //! speak base64 and strings). Nothing in the answer is trusted here: the
 //! bundle is verified against the trusted root before it is written.
@@ -59,12 +61,6 @@ pub fn upload_hashedrekord(
     signature: &[u8],
     public_pem: &str,
 ) -> Result<TransparencyLogEntry, SigstoreError> {
-    let url = format!("{}/api/v1/log/entries", base.expose().trim_end_matches('/'));
-    let shown = SafeUrl::from(url.clone()).to_string();
-    let fail = |detail: String| SigstoreError::Rekor {
-        url: shown.clone(),
-        detail,
-    };
     let proposed = serde_json::json!({
         "apiVersion": "0.0.1",
         "kind": "hashedrekord",
@@ -76,6 +72,39 @@ pub fn upload_hashedrekord(
             },
         },
     });
+    upload(base, &proposed, "hashedrekord")
+}
+
+/// Enters a DSSE envelope (its JSON) signed by the key of `public_pem`.
+pub fn upload_dsse(
+    base: &SafeUrl,
+    envelope: &str,
+    public_pem: &str,
+) -> Result<TransparencyLogEntry, SigstoreError> {
+    let proposed = serde_json::json!({
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "proposedContent": {
+                "envelope": envelope,
+                "verifiers": [B64.encode(public_pem)],
+            },
+        },
+    });
+    upload(base, &proposed, "dsse")
+}
+
+fn upload(
+    base: &SafeUrl,
+    proposed: &serde_json::Value,
+    kind: &str,
+) -> Result<TransparencyLogEntry, SigstoreError> {
+    let url = format!("{}/api/v1/log/entries", base.expose().trim_end_matches('/'));
+    let shown = SafeUrl::from(url.clone()).to_string();
+    let fail = |detail: String| SigstoreError::Rekor {
+        url: shown.clone(),
+        detail,
+    };
     let client = crate::net::client(&crate::net::HttpOptions {
         timeout: Some(TIMEOUT),
         no_redirects: true,
@@ -104,11 +133,11 @@ pub fn upload_hashedrekord(
     let (Some(e), None) = (it.next(), it.next()) else {
         return Err(fail("the answer does not hold exactly one entry".into()));
     };
-    to_bundle_entry(e).map_err(fail)
+    to_bundle_entry(e, kind).map_err(fail)
 }
 
 /// Rekor's entry in a bundle's form (`dev.sigstore.rekor.v1` JSON).
-fn to_bundle_entry(e: LogEntry) -> Result<TransparencyLogEntry, String> {
+fn to_bundle_entry(e: LogEntry, kind: &str) -> Result<TransparencyLogEntry, String> {
     let proof = e
         .verification
         .inclusion_proof
@@ -136,7 +165,7 @@ fn to_bundle_entry(e: LogEntry) -> Result<TransparencyLogEntry, String> {
     let json = serde_json::json!({
         "logIndex": e.log_index.to_string(),
         "logId": {"keyId": b64_of_hex("the log ID", &e.log_id)?},
-        "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+        "kindVersion": {"kind": kind, "version": "0.0.1"},
         "integratedTime": e.integrated_time.to_string(),
         "inclusionPromise": {"signedEntryTimestamp": set},
         "inclusionProof": {
@@ -151,11 +180,11 @@ fn to_bundle_entry(e: LogEntry) -> Result<TransparencyLogEntry, String> {
     serde_json::from_value(json).map_err(|e| format!("not a usable log entry: {e}"))
 }
 
-fn hex(b: &[u8]) -> String {
+pub(super) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+pub(super) fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) || s.len() > 256 {
         return None;
     }
@@ -187,15 +216,15 @@ mod tests {
                 signed_entry_timestamp: set.then(|| "AA==".into()),
             },
         };
-        assert!(to_bundle_entry(e(false, true))
+        assert!(to_bundle_entry(e(false, true), "hashedrekord")
             .err()
             .unwrap()
             .contains("inclusion proof"));
-        assert!(to_bundle_entry(e(true, false))
+        assert!(to_bundle_entry(e(true, false), "hashedrekord")
             .err()
             .unwrap()
             .contains("signed entry timestamp"));
-        assert!(to_bundle_entry(e(true, true))
+        assert!(to_bundle_entry(e(true, true), "hashedrekord")
             .err()
             .unwrap()
             .contains("hex"));

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sigstore_verify::types::Bundle;
+use sigstore_verify::types::{Bundle, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, VerificationResult};
 
 use super::policy::{Matcher, Signer};
@@ -59,6 +59,19 @@ pub struct Verified {
     pub tlog_verified: bool,
 }
 
+/// What a signature is checked against.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// A file, streamed (or read whole, within bounds, for schemes that
+    /// sign the message itself).
+    File(&'a Path),
+    /// Bytes in memory (a simple-signing payload).
+    Bytes(&'a [u8]),
+    /// Only a SHA-256 digest (an OCI manifest, signed through an in-toto
+    /// statement that names it).
+    Digest([u8; 32]),
+}
+
 /// Verifies `artifact` against the bundle at `bundle_file` under `policy`.
 pub fn verify_file(
     artifact: &Path,
@@ -67,9 +80,33 @@ pub fn verify_file(
     trust: &Trust,
 ) -> Result<Verified, SigstoreError> {
     let bundle = read_bundle(bundle_file)?;
+    let labels = Labels {
+        artifact: artifact.display().to_string(),
+        bundle: bundle_file.display().to_string(),
+    };
+    verify_bundle(Input::File(artifact), &bundle, &labels, policy, trust)
+}
+
+/// How a refusal names what was checked and the signature that failed.
+#[derive(Debug, Clone)]
+pub struct Labels {
+    pub artifact: String,
+    pub bundle: String,
+}
+
+/// Verifies `input` against `bundle` under `policy`; the labels name both
+/// in errors and in the result.
+pub fn verify_bundle(
+    input: Input,
+    bundle: &Bundle,
+    labels: &Labels,
+    policy: &Policy,
+    trust: &Trust,
+) -> Result<Verified, SigstoreError> {
+    let bundle_label = labels.bundle.clone();
     let refused = |detail: String| SigstoreError::Refused {
-        artifact: artifact.to_path_buf(),
-        bundle: bundle_file.to_path_buf(),
+        artifact: labels.artifact.clone(),
+        bundle: labels.bundle.clone(),
         detail,
     };
     if let Signer::Keys(keys) = &policy.signer {
@@ -78,9 +115,9 @@ pub fn verify_file(
             && m.tlog_entries.is_empty()
             && m.timestamp_verification_data.rfc3161_timestamps.is_empty()
         {
-            let key = verify_untimed(artifact, &bundle, keys).map_err(refused)?;
+            let key = verify_untimed(input, bundle, keys).map_err(refused)?;
             return Ok(Verified {
-                bundle: bundle_file.display().to_string(),
+                bundle: bundle_label,
                 identity: None,
                 issuer: None,
                 key: Some(key),
@@ -91,7 +128,7 @@ pub fn verify_file(
             });
         }
     }
-    let open = || {
+    let open = |artifact: &Path| {
         crate::fileutil::open_regular(artifact).map_err(|e| SigstoreError::Read {
             path: artifact.to_path_buf(),
             source: e,
@@ -179,11 +216,19 @@ pub fn verify_file(
     // Streamed in constant memory; a scheme that needs the whole message
     // gets it read whole, within bounds.
     let attempt = |p: &dyn sigstore_verify::Policy| -> Attempt {
-        let file = open()?;
-        match trust.verifier.verify_reader(file, &bundle, p) {
+        let artifact = match input {
+            Input::Bytes(b) => return Ok(trust.verifier.verify(b, bundle, p)),
+            Input::Digest(d) => {
+                let a = sigstore_verify::types::Artifact::from_digest(Sha256Hash::new(d));
+                return Ok(trust.verifier.verify(a, bundle, p));
+            }
+            Input::File(path) => path,
+        };
+        let file = open(artifact)?;
+        match trust.verifier.verify_reader(file, bundle, p) {
             Err(sigstore_verify::Error::UnsupportedArtifact(_)) => {
                 let mut whole = Vec::new();
-                open()?
+                open(artifact)?
                     .take(MAX_WHOLE_ARTIFACT + 1)
                     .read_to_end(&mut whole)
                     .map_err(|e| SigstoreError::Read {
@@ -197,7 +242,7 @@ pub fn verify_file(
                         MAX_WHOLE_ARTIFACT >> 20
                     )));
                 }
-                Ok(trust.verifier.verify(&whole, &bundle, p))
+                Ok(trust.verifier.verify(&whole, bundle, p))
             }
             other => Ok(other),
         }
@@ -205,7 +250,7 @@ pub fn verify_file(
     let (result, key) = check(&attempt)?;
     let entry = bundle.verification_material.tlog_entries.first();
     Ok(Verified {
-        bundle: bundle_file.display().to_string(),
+        bundle: bundle_label,
         identity: result.identity().map(|i| i.as_str().to_string()),
         issuer: result.issuer().map(str::to_string),
         key,
@@ -225,45 +270,71 @@ pub fn verify_file(
 /// A keyed signature with neither a log entry nor a timestamp, what
 /// `--tlog-upload=false` makes and `--insecure-ignore-tlog` accepts, as
 /// cosign does. `sigstore-verify` wants a signed time in every bundle, so
-/// this one case is checked here: the file's SHA-256 is the bundle's
-/// digest, and one of the keys made the signature over it.
+/// this one case is checked here: the input's SHA-256 is the bundle's
+/// digest (or the in-toto statement's subject), and one of the keys made
+/// the signature over it (or over the DSSE envelope).
 fn verify_untimed(
-    artifact: &Path,
+    input: Input,
     bundle: &Bundle,
     keys: &[(PathBuf, sigstore_verify::types::DerPublicKey)],
 ) -> Result<String, String> {
     use sigstore_verify::crypto::VerificationKey;
-    use sigstore_verify::types::{HashAlgorithm, SignatureContent};
-    let SignatureContent::MessageSignature(sig) = &bundle.content else {
-        return Err("a DSSE envelope without a log entry or timestamp cannot be checked".into());
-    };
-    let digest = super::sha256_file(artifact)
-        .map_err(|e| format!("cannot read {}: {e}", artifact.display()))?;
-    if let Some(d) = &sig.message_digest {
-        if d.algorithm != HashAlgorithm::Sha2256 || d.digest.as_bytes() != digest.as_slice() {
-            return Err("artifact mismatch: the bundle signs another digest".into());
+    use sigstore_verify::types::{HashAlgorithm, SignatureContent, Statement};
+    let digest = match input {
+        Input::File(path) => {
+            super::sha256_file(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
         }
-    }
+        Input::Bytes(b) => super::sha256(b),
+        Input::Digest(d) => d,
+    };
+    let check: Box<KeyCheck> = match &bundle.content {
+        SignatureContent::MessageSignature(sig) => {
+            if let Some(d) = &sig.message_digest {
+                if d.algorithm != HashAlgorithm::Sha2256 || d.digest.as_bytes() != digest.as_slice()
+                {
+                    return Err("artifact mismatch: the bundle signs another digest".into());
+                }
+            }
+            Box::new(move |k: &VerificationKey| {
+                if !k.scheme().supports_prehashed() {
+                    return Err("only ECDSA and RSA keys here".into());
+                }
+                k.verify_prehashed(&digest, &sig.signature)
+                    .map_err(|e| format!("invalid signature: {e}"))
+            })
+        }
+        SignatureContent::DsseEnvelope(env) => {
+            if env.payload_type != super::oci::IN_TOTO_PAYLOAD_TYPE {
+                return Err(format!("a DSSE payload of type {:?}", env.payload_type));
+            }
+            let statement: Statement = serde_json::from_slice(env.payload.as_bytes())
+                .map_err(|e| format!("the in-toto statement does not parse: {e}"))?;
+            if !statement.matches_sha256(&Sha256Hash::new(digest)) {
+                return Err("artifact mismatch: the statement names another digest".into());
+            }
+            let pae = env.pae();
+            Box::new(move |k: &VerificationKey| {
+                k.verify(&pae, &env.signature.sig)
+                    .map_err(|e| format!("invalid signature: {e}"))
+            })
+        }
+        _ => return Err("an unknown kind of signature".into()),
+    };
     let mut last = String::new();
     for (path, key) in keys {
-        let k = match VerificationKey::from_spki(key) {
-            Ok(k) if k.scheme().supports_prehashed() => k,
-            Ok(_) => {
-                last = format!("{}: only ECDSA and RSA keys here", path.display());
-                continue;
-            }
-            Err(e) => {
-                last = format!("{}: {e}", path.display());
-                continue;
-            }
-        };
-        match k.verify_prehashed(&digest, &sig.signature) {
-            Ok(()) => return Ok(path.display().to_string()),
-            Err(e) => last = format!("invalid signature: {e}"),
+        match VerificationKey::from_spki(key) {
+            Ok(k) => match check(&k) {
+                Ok(()) => return Ok(path.display().to_string()),
+                Err(e) => last = e,
+            },
+            Err(e) => last = format!("{}: {e}", path.display()),
         }
     }
     Err(last)
 }
+
+/// Whether one key made the signature of an untimed bundle.
+type KeyCheck<'a> = dyn Fn(&sigstore_verify::crypto::VerificationKey) -> Result<(), String> + 'a;
 
 /// One verification attempt: a file that could not be read is an error of
 /// its own, apart from the verifier's verdict.

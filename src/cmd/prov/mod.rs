@@ -1,6 +1,7 @@
 //! `helm prov`: sign charts and verify them against their provenance files
 //! and Sigstore bundles.
 
+mod oci;
 mod sigstore;
 
 use std::io::BufRead;
@@ -20,10 +21,11 @@ use crate::parallel;
 use crate::provenance::{
     self, FileError, KeyringError, Policy, SignError, Verification, VerifyError,
 };
-use crate::registry::{self, Client, ClientOptions, Credential, RegistryError};
+use crate::registry::{self, Client, RegistryError};
 use crate::repo::{RepoSource, SourceError};
 use crate::sigstore::{SigstoreError, Verified};
 
+pub use oci::{OciSigned, RegistryAccess, SigstoreFormat};
 pub use sigstore::{
     cosign_password, keygen, Keygen, KeygenOptions, Require, SigstoreOptions, SigstoreReport,
     SigstoreSign,
@@ -88,14 +90,28 @@ pub enum ProvError {
     BundleForMany { targets: usize },
     #[error("{}: no Sigstore bundle {} beside it (or give --bundle FILE)", .path.display(), .bundle.display())]
     NoBundle { path: PathBuf, bundle: PathBuf },
-    #[error("{}: Sigstore verification of charts in registries and repositories is not available yet; verify a local archive with --bundle", .target.display())]
+    #[error("{}: Sigstore verification of charts in chart repositories is not available yet; verify the archive with --bundle, or the chart in its OCI registry", .target.display())]
     SigstoreRemote { target: PathBuf },
+    #[error("{target}: no Sigstore signatures are attached (neither a bundle referrer nor a legacy .sig signature)")]
+    NoOciSignatures { target: String },
+    #[error(
+        "{target}: none of the {tried} Sigstore signatures attached verifies; the last: {last}"
+    )]
+    NoneVerified {
+        target: String,
+        tried: usize,
+        last: Box<ProvError>,
+    },
+    #[error("{}: --bundle names a file beside a local file; a chart in a registry keeps its signatures there", .target.display())]
+    BundleForRegistry { target: PathBuf },
     #[error("{}: neither a provenance file nor a Sigstore bundle beside it", .path.display())]
     Unsigned { path: PathBuf },
     #[error("cosign key password: {0}")]
     CosignPassword(&'static str),
     #[error("{}: already exists; a new key is not written over it", .path.display())]
     KeyExists { path: PathBuf },
+    #[error("{}: charts in registries are signed with Sigstore: add --sigstore --key cosign.key (their .prov is pushed with the chart: helm ocipush)", .target.display())]
+    OciNeedsSigstore { target: PathBuf },
     #[error("--sigstore signs with --key FILE (a cosign key) for now; keyless signing is not available yet")]
     SigstoreNeedsKey,
     #[error(
@@ -115,13 +131,24 @@ pub struct SignOptions {
     /// `--sigstore`: a Sigstore bundle instead of a `.prov`; `key` is then
     /// a cosign key file.
     pub sigstore: Option<SigstoreSign>,
+    /// For `oci://` targets: how to reach the registry.
+    pub registry: RegistryAccess,
 }
 
-/// The outcome of signing one chart: the `.prov` written, or why not.
+/// The outcome of signing one chart: what was written, or why not.
 #[derive(Debug)]
 pub struct Signed {
     pub path: PathBuf,
-    pub result: Result<PathBuf, ProvError>,
+    pub result: Result<Written, ProvError>,
+}
+
+/// What signing one target wrote.
+#[derive(Debug)]
+pub enum Written {
+    Prov(PathBuf),
+    Bundle(PathBuf),
+    /// Signatures stored beside a chart's manifest in its registry.
+    Registry(OciSigned),
 }
 
 /// A signing run: each chart's outcome, and what the user should know
@@ -130,32 +157,24 @@ pub struct Signed {
 pub struct Signing {
     pub charts: Vec<Signed>,
     pub warnings: Vec<String>,
-    /// Whether what was written are Sigstore bundles (else `.prov` files).
-    pub sigstore: bool,
 }
 
 impl Signing {
     /// Each chart's report, as `-o json` prints them.
     pub fn reports(&self) -> Vec<SignReport> {
-        self.charts
-            .iter()
-            .map(|s| {
-                let mut r = SignReport::from(s);
-                if self.sigstore {
-                    r.bundle = r.prov.take();
-                }
-                r
-            })
-            .collect()
+        self.charts.iter().map(SignReport::from).collect()
     }
 }
 
 /// Signs each chart (a folder stands for every `.tgz` in it, as for
 /// `verify`), writing `CHART.tgz.prov` beside it. The key is chosen once;
 /// a chart that cannot be signed does not stop the others.
-pub fn sign(o: &SignOptions) -> Result<Signing, ProvError> {
+pub fn sign(o: &SignOptions, settings: &EnvSettings) -> Result<Signing, ProvError> {
     if let Some(s) = &o.sigstore {
-        return sign_sigstore(o, s);
+        return sign_sigstore(o, s, settings);
+    }
+    if let Some(t) = o.charts.iter().find(|t| oci::is_oci_ref(t)) {
+        return Err(ProvError::OciNeedsSigstore { target: t.clone() });
     }
     // With --keyring, an exported secret keyring; without, the certificate
     // from the GnuPG home and the secret held by gpg-agent.
@@ -179,7 +198,7 @@ pub fn sign(o: &SignOptions) -> Result<Signing, ProvError> {
     } else {
         None
     };
-    let sign_one = |path: &Path| -> Result<PathBuf, ProvError> {
+    let sign_one = |path: &Path| -> Result<Written, ProvError> {
         check_local(path, Verb::Sign)?;
         let io = |e| ProvError::Io {
             path: path.to_path_buf(),
@@ -208,7 +227,7 @@ pub fn sign(o: &SignOptions) -> Result<Signing, ProvError> {
             path: out.clone(),
             source: FileError(e),
         })?;
-        Ok(out)
+        Ok(Written::Prov(out))
     };
     let signed: Vec<Signed> = charts(&o.charts)
         .into_iter()
@@ -227,19 +246,31 @@ pub fn sign(o: &SignOptions) -> Result<Signing, ProvError> {
     Ok(Signing {
         charts: signed,
         warnings,
-        sigstore: false,
     })
 }
 
 /// `helm prov sign --sigstore --key cosign.key`: a bundle beside each file
-/// (any file, as `cosign sign-blob` signs any file).
-fn sign_sigstore(o: &SignOptions, s: &SigstoreSign) -> Result<Signing, ProvError> {
+/// (any file, as `cosign sign-blob` signs any file), and for `oci://`
+/// targets signatures beside the chart's manifest, as `cosign sign` stores
+/// them.
+fn sign_sigstore(
+    o: &SignOptions,
+    s: &SigstoreSign,
+    env: &EnvSettings,
+) -> Result<Signing, ProvError> {
     let key_path = o.key.as_deref().ok_or(ProvError::SigstoreNeedsKey)?;
     let list = charts(&o.charts);
     if s.bundle.is_some() && list.len() > 1 {
         return Err(ProvError::BundleForMany {
             targets: list.len(),
         });
+    }
+    if let Some(t) = list
+        .iter()
+        .find(|t| oci::is_oci_ref(t))
+        .filter(|_| s.bundle.is_some())
+    {
+        return Err(ProvError::BundleForRegistry { target: t.clone() });
     }
     let key = sigstore::signing_key(Path::new(key_path))?;
     let trust = sigstore::signing_trust(s)?;
@@ -253,15 +284,19 @@ fn sign_sigstore(o: &SignOptions, s: &SigstoreSign) -> Result<Signing, ProvError
     let charts = list
         .into_iter()
         .map(|path| Signed {
-            result: check_local(&path, Verb::Sign)
-                .and_then(|()| sigstore::sign_local(&path, &key, settings, s.bundle.as_deref())),
+            result: if oci::is_oci_ref(&path) {
+                oci::sign(&path, &key, settings, s.format, &o.registry, env).map(Written::Registry)
+            } else {
+                check_local(&path, Verb::Sign)
+                    .and_then(|()| sigstore::sign_local(&path, &key, settings, s.bundle.as_deref()))
+                    .map(Written::Bundle)
+            },
             path,
         })
         .collect();
     Ok(Signing {
         charts,
         warnings: Vec::new(),
-        sigstore: true,
     })
 }
 
@@ -323,11 +358,7 @@ pub struct VerifyOptions {
     /// its `.prov` once they verified.
     pub destination: Option<PathBuf>,
     /// For `oci://` targets: how to reach the registry.
-    pub registry: ClientOptions,
-    /// For `oci://` targets: `--username`; with `password`, replaces the
-    /// credentials `helm registry login` stored.
-    pub username: Option<String>,
-    pub password: Option<Secret>,
+    pub registry: RegistryAccess,
     /// Which signatures must verify.
     pub require: Require,
     pub sigstore: SigstoreOptions,
@@ -416,6 +447,11 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>,
     } else {
         Vec::new()
     };
+    if o.sigstore.bundle.is_some() {
+        if let Some(t) = list.iter().find(|t| oci::is_oci_ref(t)) {
+            return Err(ProvError::BundleForRegistry { target: t.clone() });
+        }
+    }
     let prepared = if o.require.sigstore() {
         Some(sigstore::prepare(&o.sigstore, list.len())?)
     } else {
@@ -425,23 +461,70 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>,
         allow_weak: o.allow_weak,
     };
     Ok(parallel::map(&list, |path| {
-        let remote = is_oci_ref(path) || is_repo_ref(path);
-        if remote {
+        if oci::is_oci_ref(path) {
+            return verify_registry(path, o, settings, &certs, policy, prepared.as_ref());
+        }
+        if is_repo_ref(path) {
             if o.require.sigstore() {
                 let e = ProvError::SigstoreRemote {
                     target: path.clone(),
                 };
                 return Verdict::new(path.clone(), o.require, None, Some(Err(e)), Vec::new());
             }
-            let r = if is_oci_ref(path) {
-                verify_oci(path, o, settings, &certs, policy)
-            } else {
-                verify_remote(path, o, settings, &certs, policy)
-            };
+            let r = verify_remote(path, o, settings, &certs, policy);
             return Verdict::new(path.clone(), o.require, Some(r), None, Vec::new());
         }
         verify_local(path, o.require, &certs, policy, prepared.as_ref())
     }))
+}
+
+/// A chart in a registry: its `.prov` layer, the Sigstore signatures
+/// beside its manifest, or both, as `--require` says; without `--sigstore`
+/// the signatures found are only noted.
+fn verify_registry(
+    path: &Path,
+    o: &VerifyOptions,
+    settings: &EnvSettings,
+    certs: &[Cert],
+    policy: Policy,
+    prepared: Option<&sigstore::Prepared>,
+) -> Verdict {
+    let (r, client) = match oci::connect(path, o.version.as_deref(), &o.registry, settings) {
+        Ok(c) => c,
+        Err(e) => {
+            let (pgp, sig) = if o.require.sigstore() && !o.require.pgp() {
+                (None, Some(Err(e)))
+            } else {
+                (Some(Err(e)), None)
+            };
+            return Verdict::new(path.to_path_buf(), o.require, pgp, sig, Vec::new());
+        }
+    };
+    let mut notes = Vec::new();
+    let pgp = o
+        .require
+        .pgp()
+        .then(|| verify_oci(path, &r, &client, o, certs, policy));
+    let sig = match prepared {
+        Some(p) if o.require.sigstore() => {
+            let v = oci::verify(path, &r, &client, p);
+            notes.extend(v.notes);
+            Some(v.result)
+        }
+        _ => {
+            if o.require == Require::Pgp {
+                let n = oci::count_signatures(&r, &client);
+                if n > 0 {
+                    notes.push(format!(
+                        "{n} Sigstore signature(s) attached, not checked: add --sigstore and a \
+                         policy (--key, or --certificate-identity with --certificate-oidc-issuer)"
+                    ));
+                }
+            }
+            None
+        }
+    };
+    Verdict::new(path.to_path_buf(), o.require, pgp, sig, notes)
 }
 
 /// A local target: its `.prov`, its bundle, or both, as `--require` says.
@@ -490,39 +573,23 @@ fn verify_local(
     Verdict::new(path.to_path_buf(), require, pgp, sig, notes)
 }
 
-/// `oci://HOST/PATH/CHART`.
-fn is_oci_ref(p: &Path) -> bool {
-    p.as_os_str().to_string_lossy().starts_with("oci://")
-}
-
 /// Pulls a chart and its `.prov` from a registry into memory, as `helm pull
 /// --verify` does, verifies them, and only then writes them to the
 /// destination, named as Helm names them (`NAME-VERSION.tgz` from the
 /// chart's metadata).
 fn verify_oci(
     target: &Path,
+    r: &registry::ChartRef,
+    client: &Client,
     o: &VerifyOptions,
-    settings: &EnvSettings,
     certs: &[Cert],
     policy: Policy,
 ) -> Result<Verification, ProvError> {
-    let spec = target.as_os_str().to_string_lossy();
-    let oci = |source| ProvError::Registry {
-        target: target.to_path_buf(),
-        source,
-    };
-    let r = registry::parse_chart_ref(&spec, o.version.as_deref()).map_err(oci)?;
-    let credential = match (&o.username, &o.password) {
-        (Some(u), Some(p)) => Credential::Basic {
-            username: u.clone(),
-            password: p.clone(),
-        },
-        (None, None) => registry::lookup_credential(&r.reference.host, &settings.registry_config)
-            .map_err(oci)?,
-        _ => return Err(oci(RegistryError::UsernameWithoutPassword)),
-    };
-    let client = Client::new(&r.reference.host, credential, &o.registry).map_err(oci)?;
-    let pulled = registry::pull(&client, &r.reference, true).map_err(oci)?;
+    let pulled =
+        registry::pull(client, &r.reference, true).map_err(|source| ProvError::Registry {
+            target: target.to_path_buf(),
+            source,
+        })?;
     let prov = pulled.prov.unwrap_or_default();
     let md = chart::load_bytes(&pulled.chart).map_err(|source| ProvError::Chart {
         path: target.to_path_buf(),
@@ -805,29 +872,30 @@ pub struct SignReport {
     /// The Sigstore bundle written (`sign --sigstore`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle: Option<String>,
+    /// The signatures stored in a registry (`sign --sigstore oci://...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<OciSigned>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 impl From<&Signed> for SignReport {
     fn from(s: &Signed) -> SignReport {
-        let chart = s.path.display().to_string();
+        let mut r = SignReport {
+            chart: s.path.display().to_string(),
+            signed: s.result.is_ok(),
+            prov: None,
+            bundle: None,
+            registry: None,
+            error: None,
+        };
         match &s.result {
-            Ok(prov) => SignReport {
-                chart,
-                signed: true,
-                prov: Some(prov.display().to_string()),
-                bundle: None,
-                error: None,
-            },
-            Err(e) => SignReport {
-                chart,
-                signed: false,
-                prov: None,
-                bundle: None,
-                error: Some(render_error(e)),
-            },
+            Ok(Written::Prov(p)) => r.prov = Some(p.display().to_string()),
+            Ok(Written::Bundle(p)) => r.bundle = Some(p.display().to_string()),
+            Ok(Written::Registry(o)) => r.registry = Some(o.clone()),
+            Err(e) => r.error = Some(render_error(e)),
         }
+        r
     }
 }
 
@@ -838,6 +906,17 @@ pub fn print_signed(reports: &[SignReport], quiet: bool) {
     for r in reports {
         if let Some(p) = r.prov.as_ref().or(r.bundle.as_ref()) {
             crate::debug!("wrote {p}");
+        }
+        if let Some(o) = &r.registry {
+            if !quiet {
+                eprintln!("Signed {}", o.manifest);
+                if let Some(b) = &o.bundle {
+                    eprintln!("  Sigstore bundle: referrer {b}");
+                }
+                if let Some(l) = &o.legacy {
+                    eprintln!("  legacy signature: {l}");
+                }
+            }
         }
     }
     let signed = reports.iter().filter(|r| r.signed).count();

@@ -59,12 +59,14 @@ pub struct SigstoreSign {
     pub trusted_root: Option<PathBuf>,
     /// `--bundle`: where the one target's bundle goes.
     pub bundle: Option<PathBuf>,
+    /// For `oci://` targets: cosign's storage forms to write.
+    pub format: super::SigstoreFormat,
 }
 
 /// The policy and trusted root, read once for all targets.
 pub(super) struct Prepared {
-    policy: Policy,
-    trust: Trust,
+    pub(super) policy: Policy,
+    pub(super) trust: Trust,
     bundle: Option<PathBuf>,
 }
 

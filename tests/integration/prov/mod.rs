@@ -5,3 +5,4 @@ mod differential;
 mod oci;
 mod peers;
 mod sigstore;
+mod sigstore_oci;

@@ -74,9 +74,23 @@ struct ProxyState {
     log: ProxyLog,
     authorized: Arc<Mutex<Vec<String>>>,
     credentials: Arc<Mutex<Vec<String>>>,
+    /// With [`FaultProxy::serving_referrers`]: descriptors of the manifests
+    /// pushed with a `subject`, by (repository, subject digest).
+    referrers: Option<Referrers>,
 }
 
+/// The referrers the proxy has seen pushed, for its referrers API.
+type Referrers = Mutex<std::collections::BTreeMap<(String, String), Vec<serde_json::Value>>>;
+
 impl FaultProxy {
+    /// A passing proxy that adds the OCI 1.1 referrers API to a registry
+    /// without one (distribution 2.8): a manifest pushed with a `subject` is
+    /// answered with `OCI-Subject` and listed by `GET
+    /// /v2/<name>/referrers/<digest>`, as a registry with the API does.
+    pub fn serving_referrers(upstream: &str) -> FaultProxy {
+        Self::start_with(upstream, Box::new(|_, _, _| Fault::Pass), true)
+    }
+
     /// Starts a proxy for `upstream` (`http://127.0.0.1:PORT`). `plan` gets
     /// the request number (0-based, over all connections, in arrival order),
     /// the method and the request target (path and query) and decides.
@@ -84,6 +98,10 @@ impl FaultProxy {
         upstream: &str,
         plan: impl Fn(usize, &str, &str) -> Fault + Send + Sync + 'static,
     ) -> FaultProxy {
+        Self::start_with(upstream, Box::new(plan), false)
+    }
+
+    fn start_with(upstream: &str, plan: Box<Plan>, referrers: bool) -> FaultProxy {
         let upstream = upstream
             .strip_prefix("http://")
             .unwrap_or_else(|| panic!("FaultProxy speaks plain HTTP only, not {upstream}"))
@@ -97,11 +115,12 @@ impl FaultProxy {
         let state = Arc::new(ProxyState {
             upstream,
             own_host: host.clone(),
-            plan: Box::new(plan),
+            plan,
             count: AtomicUsize::new(0),
             log: log.clone(),
             authorized: authorized.clone(),
             credentials: credentials.clone(),
+            referrers: referrers.then(Referrers::default),
         });
         let acceptor = Acceptor::start(listener, move |stream| proxy_connection(stream, &state));
         FaultProxy {
@@ -190,11 +209,18 @@ fn proxy_connection(client: TcpStream, state: &ProxyState) {
                 if let Fault::PassLocationTo(other) = &fault {
                     location_host = other.clone();
                 }
-                let response = forward(&request, &state.upstream).unwrap_or_else(|e| {
-                    let mut r = Response::status_only(502);
-                    r.body = e.to_string().into_bytes();
-                    r
-                });
+                let response = match referrers_answer(&request, state) {
+                    Some(r) => r,
+                    None => {
+                        let mut r = forward(&request, &state.upstream).unwrap_or_else(|e| {
+                            let mut r = Response::status_only(502);
+                            r.body = e.to_string().into_bytes();
+                            r
+                        });
+                        note_referrer(&request, &mut r, state);
+                        r
+                    }
+                };
                 record(response.status);
                 response
             }
@@ -208,6 +234,80 @@ fn proxy_connection(client: TcpStream, state: &ProxyState) {
             return;
         }
     }
+}
+
+/// `GET /v2/<name>/referrers/<digest>`, answered from what was pushed
+/// through the proxy (when it serves referrers).
+fn referrers_answer(request: &Request, state: &ProxyState) -> Option<Response> {
+    let known = state.referrers.as_ref()?;
+    let path = request.target.split('?').next()?;
+    let (repo, digest) = path.strip_prefix("/v2/")?.rsplit_once("/referrers/")?;
+    if request.method != "GET" {
+        return None;
+    }
+    let list = known
+        .lock()
+        .unwrap()
+        .get(&(repo.to_string(), digest.to_string()))
+        .cloned()
+        .unwrap_or_default();
+    let body = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": list,
+    });
+    let mut r = Response::status_only(200);
+    r.headers.push((
+        "Content-Type".into(),
+        "application/vnd.oci.image.index.v1+json".into(),
+    ));
+    r.body = body.to_string().into_bytes();
+    Some(r)
+}
+
+/// Records a manifest with a `subject` that the upstream stored, and says
+/// so with `OCI-Subject`.
+fn note_referrer(request: &Request, response: &mut Response, state: &ProxyState) {
+    let Some(known) = state.referrers.as_ref() else {
+        return;
+    };
+    let Some((repo, _)) = request
+        .target
+        .strip_prefix("/v2/")
+        .and_then(|p| p.rsplit_once("/manifests/"))
+    else {
+        return;
+    };
+    if request.method != "PUT" || response.status != 201 {
+        return;
+    }
+    let Ok(m) = serde_json::from_slice::<serde_json::Value>(&request.body) else {
+        return;
+    };
+    let Some(subject) = m.pointer("/subject/digest").and_then(|d| d.as_str()) else {
+        return;
+    };
+    let digest = super::registry::sha256_digest(&request.body);
+    let mut entry = serde_json::json!({
+        "mediaType": m.get("mediaType").cloned().unwrap_or_default(),
+        "digest": digest,
+        "size": request.body.len(),
+    });
+    for k in ["artifactType", "annotations"] {
+        if let Some(v) = m.get(k) {
+            entry[k] = v.clone();
+        }
+    }
+    let mut map = known.lock().unwrap();
+    let list = map
+        .entry((repo.to_string(), subject.to_string()))
+        .or_default();
+    if !list.iter().any(|e| e["digest"] == entry["digest"]) {
+        list.push(entry);
+    }
+    response
+        .headers
+        .push(("OCI-Subject".into(), subject.to_string()));
 }
 
 /// Sends `request` upstream on a fresh connection and reads the whole

@@ -463,7 +463,8 @@ http:
         )
     }
 
-    fn get_manifest(
+    /// GETs a manifest as `accept`, with administrator credentials.
+    pub fn get_manifest(
         &self,
         repo: &str,
         reference: &str,

@@ -170,10 +170,14 @@ impl Log {
                 }
             }
         });
+        let kind = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["kind"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "hashedrekord".into());
         let json = serde_json::json!({
             "logIndex": index.to_string(),
             "logId": {"keyId": B64.encode(self.log_id())},
-            "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+            "kindVersion": {"kind": kind, "version": "0.0.1"},
             "integratedTime": time.to_string(),
             "inclusionPromise": {"signedEntryTimestamp": B64.encode(set)},
             "inclusionProof": {
@@ -224,7 +228,7 @@ pub enum Mode {
 }
 
 /// The log behind HTTP, on 127.0.0.1: `POST /api/v1/log/entries` with a
-/// `hashedrekord` 0.0.1 entry, as Rekor v1 takes it.
+/// `hashedrekord` or `dsse` 0.0.1 entry, as Rekor v1 takes them.
 pub struct Server {
     pub url: String,
     pub log: Arc<Mutex<Log>>,
@@ -279,21 +283,37 @@ fn answer(req: &Request, log: &Mutex<Log>, mode: Mode) -> Response {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(&req.body) else {
         return json(400, b"{}".to_vec());
     };
-    let spec = &v["spec"];
-    let (Some(hash), Some(sig), Some(key)) = (
-        spec["data"]["hash"]["value"].as_str(),
-        spec["signature"]["content"].as_str(),
-        spec["signature"]["publicKey"]["content"].as_str(),
-    ) else {
-        return json(400, b"{}".to_vec());
-    };
-    if v["kind"] != "hashedrekord" || v["apiVersion"] != "0.0.1" {
+    if v["apiVersion"] != "0.0.1" {
         return json(400, b"{}".to_vec());
     }
-    let (Ok(sig), Ok(key)) = (B64.decode(sig), B64.decode(key)) else {
-        return json(400, b"{}".to_vec());
+    let body = match v["kind"].as_str() {
+        Some("hashedrekord") => {
+            let spec = &v["spec"];
+            let (Some(hash), Some(sig), Some(key)) = (
+                spec["data"]["hash"]["value"].as_str(),
+                spec["signature"]["content"].as_str(),
+                spec["signature"]["publicKey"]["content"].as_str(),
+            ) else {
+                return json(400, b"{}".to_vec());
+            };
+            let (Ok(sig), Ok(key)) = (B64.decode(sig), B64.decode(key)) else {
+                return json(400, b"{}".to_vec());
+            };
+            hashedrekord_body(hash, &sig, &String::from_utf8_lossy(&key))
+        }
+        Some("dsse") => match dsse_body(&v["spec"]["proposedContent"]) {
+            Ok(b) => b,
+            Err(why) => {
+                return json(
+                    400,
+                    serde_json::json!({ "message": why })
+                        .to_string()
+                        .into_bytes(),
+                )
+            }
+        },
+        _ => return json(400, b"{}".to_vec()),
     };
-    let body = hashedrekord_body(hash, &sig, &String::from_utf8_lossy(&key));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -311,6 +331,72 @@ fn answer(req: &Request, log: &Mutex<Log>, mode: Mode) -> Response {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A `dsse` 0.0.1 entry made from a proposed envelope and its verifiers, as
+/// Rekor canonicalizes it, after checking (as Rekor does) that each
+/// signature verifies with one of the verifiers over the envelope's PAE.
+/// Verifiers are P-256 public keys (PEM `PUBLIC KEY`).
+fn dsse_body(proposed: &serde_json::Value) -> Result<Vec<u8>, String> {
+    use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
+    let text = proposed["envelope"].as_str().ok_or("no envelope")?;
+    let env: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let payload_type = env["payloadType"].as_str().ok_or("no payloadType")?;
+    let payload = B64
+        .decode(env["payload"].as_str().ok_or("no payload")?)
+        .map_err(|e| e.to_string())?;
+    let mut pae = format!(
+        "DSSEv1 {} {payload_type} {} ",
+        payload_type.len(),
+        payload.len()
+    )
+    .into_bytes();
+    pae.extend_from_slice(&payload);
+    let verifiers: Vec<Vec<u8>> = proposed["verifiers"]
+        .as_array()
+        .ok_or("no verifiers")?
+        .iter()
+        .map(|v| {
+            B64.decode(v.as_str().unwrap_or(""))
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let mut signatures = Vec::new();
+    for s in env["signatures"].as_array().ok_or("no signatures")? {
+        let sig = B64
+            .decode(s["sig"].as_str().ok_or("a signature without sig")?)
+            .map_err(|e| e.to_string())?;
+        let by = verifiers.iter().find(|pem_bytes| {
+            let Ok(block) = pem::parse(pem_bytes.as_slice()) else {
+                return false;
+            };
+            let der = block.contents();
+            // A P-256 SubjectPublicKeyInfo ends with the 65-byte point.
+            der.len() >= 65
+                && UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &der[der.len() - 65..])
+                    .verify(&pae, &sig)
+                    .is_ok()
+        });
+        let Some(by) = by else {
+            return Err("a signature that no verifier verifies".into());
+        };
+        signatures.push(serde_json::json!({
+            "signature": B64.encode(&sig),
+            "verifier": B64.encode(by),
+        }));
+    }
+    let hex_of = |b: &[u8]| hex(&Sha256::digest(b));
+    // Keys sorted, no spaces: Rekor's canonical JSON.
+    Ok(serde_json::to_vec(&serde_json::json!({
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "envelopeHash": {"algorithm": "sha256", "value": hex_of(text.as_bytes())},
+            "payloadHash": {"algorithm": "sha256", "value": hex_of(&payload)},
+            "signatures": signatures,
+        },
+    }))
+    .unwrap())
 }
 
 /// A `hashedrekord` 0.0.1 entry for a keyed signature, canonicalized as

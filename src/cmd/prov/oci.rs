@@ -1,0 +1,238 @@
+//! `helm prov sign|verify oci://...`: charts in registries, their `.prov`
+//! layer (what `helm pull --verify` reads) and the Sigstore signatures
+//! cosign keeps beside their manifests.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::sigstore::Prepared;
+use super::ProvError;
+use crate::cli::EnvSettings;
+use crate::net::Secret;
+use crate::registry::{self, ChartRef, Client, ClientOptions, Credential, RegistryError};
+use crate::sigstore::{self as sig, Labels, SignSettings, SigningKey, Verified};
+
+/// How a registry is reached, for every `oci://` target of one run.
+#[derive(Debug, Default, Clone)]
+pub struct RegistryAccess {
+    pub options: ClientOptions,
+    /// `--username`; with `password`, replaces the credentials `helm
+    /// registry login` stored.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+/// `oci://HOST/PATH/CHART`.
+pub(super) fn is_oci_ref(p: &Path) -> bool {
+    p.as_os_str().to_string_lossy().starts_with("oci://")
+}
+
+/// The chart a target names and a client for its registry, with the
+/// credentials given or stored.
+pub(super) fn connect(
+    target: &Path,
+    version: Option<&str>,
+    access: &RegistryAccess,
+    settings: &EnvSettings,
+) -> Result<(ChartRef, Client), ProvError> {
+    let spec = target.as_os_str().to_string_lossy();
+    let oci = |source| ProvError::Registry {
+        target: target.to_path_buf(),
+        source,
+    };
+    let r = registry::parse_chart_ref(&spec, version).map_err(oci)?;
+    let credential = match (&access.username, &access.password) {
+        (Some(u), Some(p)) => Credential::Basic {
+            username: u.clone(),
+            password: p.clone(),
+        },
+        (None, None) => registry::lookup_credential(&r.reference.host, &settings.registry_config)
+            .map_err(oci)?,
+        _ => return Err(oci(RegistryError::UsernameWithoutPassword)),
+    };
+    let client = Client::new(&r.reference.host, credential, &access.options).map_err(oci)?;
+    Ok((r, client))
+}
+
+/// Which of cosign's storage forms `sign` writes (`--sigstore-format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SigstoreFormat {
+    /// The v3 bundle as an OCI 1.1 referrer (cosign v3, Artifact Hub
+    /// 1.23+, Flux, Kyverno).
+    Bundle,
+    /// The `sha256-<hex>.sig` simple signing manifest (cosign v2 and older
+    /// verifiers).
+    Legacy,
+    /// Both, so that every verifier in use finds one.
+    #[default]
+    Both,
+}
+
+/// What signing a chart in a registry stored.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciSigned {
+    /// The signed manifest, `HOST/REPO@sha256:...`.
+    pub manifest: String,
+    /// The referrer manifest holding the bundle, and where it is indexed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
+    /// The legacy signature tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<String>,
+}
+
+/// Signs the manifest a target names, in the forms asked for.
+pub(super) fn sign(
+    target: &Path,
+    key: &SigningKey,
+    settings: SignSettings,
+    format: SigstoreFormat,
+    access: &RegistryAccess,
+    env: &EnvSettings,
+) -> Result<OciSigned, ProvError> {
+    let oci = |source| ProvError::Registry {
+        target: target.to_path_buf(),
+        source,
+    };
+    let (r, client) = connect(target, None, access, env)?;
+    let repo = &r.reference.repository;
+    let subject = registry::resolve(&client, repo, &r.reference.tag).map_err(oci)?;
+    let manifest = format!("{}/{repo}@{}", r.reference.host, subject.digest);
+    let mut out = OciSigned {
+        manifest: manifest.clone(),
+        bundle: None,
+        legacy: None,
+    };
+    if format != SigstoreFormat::Legacy {
+        let bundle = sig::sign_manifest_bundle(&subject.digest, key, settings)?;
+        let created = crate::registry::created_annotation(std::time::SystemTime::now());
+        let attached = registry::attach_bundle(
+            &client,
+            repo,
+            &subject,
+            bundle.as_bytes(),
+            sig::COSIGN_SIGN_PREDICATE,
+            &created,
+        )
+        .map_err(oci)?;
+        out.bundle = Some(match attached.indexed {
+            registry::Indexed::ReferrersApi => {
+                format!("{} (referrers API)", attached.manifest)
+            }
+            registry::Indexed::TagIndex => format!(
+                "{} (tag index {})",
+                attached.manifest,
+                registry::fallback_tag(&subject.digest)
+            ),
+        });
+    }
+    if format != SigstoreFormat::Bundle {
+        let docker_reference = format!("{}/{repo}", r.reference.host);
+        let signed = sig::sign_manifest_legacy(&docker_reference, &subject.digest, key, settings)?;
+        registry::attach_legacy(
+            &client,
+            repo,
+            &subject,
+            &registry::LegacySignature {
+                payload: signed.payload,
+                annotations: signed.annotations,
+            },
+        )
+        .map_err(oci)?;
+        out.legacy = Some(registry::legacy_tag(&subject.digest));
+    }
+    Ok(out)
+}
+
+/// What was found beside a manifest, and whether one signature verified.
+pub(super) struct OciVerdict {
+    pub result: Result<Verified, ProvError>,
+    pub notes: Vec<String>,
+}
+
+/// Verifies the Sigstore signatures attached to the manifest `r` names:
+/// every bundle referrer and legacy layer is tried, and one that verifies
+/// under the policy passes, as in cosign. What was left aside is noted.
+pub(super) fn verify(target: &Path, r: &ChartRef, client: &Client, p: &Prepared) -> OciVerdict {
+    let oci = |source| ProvError::Registry {
+        target: target.to_path_buf(),
+        source,
+    };
+    let repo = &r.reference.repository;
+    let mut notes = Vec::new();
+    let result = (|| {
+        let subject = registry::resolve(client, repo, &r.reference.tag).map_err(oci)?;
+        let found = registry::find_signatures(client, repo, &subject.digest).map_err(oci)?;
+        notes.extend(found.skipped.iter().cloned());
+        let artifact = format!("{}/{repo}@{}", r.reference.host, subject.digest);
+        let mut failures = Vec::new();
+        for b in &found.bundles {
+            let labels = Labels {
+                artifact: artifact.clone(),
+                bundle: format!("bundle referrer {}", b.manifest),
+            };
+            match sig::verify_manifest_bundle(
+                &b.bytes,
+                &subject.digest,
+                &labels,
+                &p.policy,
+                &p.trust,
+            ) {
+                Ok(v) => return Ok(v),
+                Err(e) => failures.push(e),
+            }
+        }
+        for (i, l) in found.legacy.iter().enumerate() {
+            let labels = Labels {
+                artifact: artifact.clone(),
+                bundle: format!(
+                    "{} (signature {} of {})",
+                    registry::legacy_tag(&subject.digest),
+                    i + 1,
+                    found.legacy.len()
+                ),
+            };
+            match sig::verify_manifest_legacy(
+                &l.payload,
+                &l.annotations,
+                &subject.digest,
+                &labels,
+                &p.policy,
+                &p.trust,
+            ) {
+                Ok(v) => return Ok(v),
+                Err(e) => failures.push(e),
+            }
+        }
+        let tried = found.bundles.len() + found.legacy.len();
+        match failures.len() {
+            0 => Err(ProvError::NoOciSignatures { target: artifact }),
+            1 => Err(failures.remove(0).into()),
+            _ => {
+                // Each is noted; the error names how many were tried.
+                let last = failures.pop().expect("two or more");
+                for e in failures {
+                    notes.push(crate::cli::render_error(&e));
+                }
+                Err(ProvError::NoneVerified {
+                    target: artifact,
+                    tried,
+                    last: Box::new(last.into()),
+                })
+            }
+        }
+    })();
+    OciVerdict { result, notes }
+}
+
+/// How many Sigstore signatures are attached to a chart, for the note a
+/// `.prov`-only verification makes about them.
+pub(super) fn count_signatures(r: &ChartRef, client: &Client) -> usize {
+    let repo = &r.reference.repository;
+    registry::resolve(client, repo, &r.reference.tag)
+        .and_then(|s| registry::find_signatures(client, repo, &s.digest))
+        .map(|f| f.bundles.len() + f.legacy.len())
+        .unwrap_or(0)
+}
