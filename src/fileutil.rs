@@ -75,6 +75,7 @@ pub fn sync_filesystem(dir: &Path) -> io::Result<()> {
 /// never readable by others, not even for a moment), flushed, then linked
 /// to `path`, which fails with `AlreadyExists` if `path` appeared meanwhile
 /// (two runs racing get one winner, and the loser's key is discarded).
+#[cfg_attr(not(feature = "prov"), allow(dead_code))]
 pub fn atomic_create_new(
     path: &Path,
     mode: u32,

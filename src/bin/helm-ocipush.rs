@@ -96,6 +96,66 @@ struct Common {
     /// Print nothing on success (failures are still printed)
     #[arg(short, long)]
     quiet: bool,
+    /// Sign each chart pushed, as cosign sign does, beside its manifest (the .prov goes in the manifest as before)
+    #[arg(long, value_enum, requires = "key")]
+    sign: Option<SignArg>,
+    /// --sign sigstore: the cosign private key (password from COSIGN_PASSWORD or a prompt)
+    #[arg(long, value_name = "FILE", requires = "sign")]
+    key: Option<PathBuf>,
+    /// --sign sigstore: enter the signatures in the transparency log
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    tlog_upload: bool,
+    /// --sign sigstore: the transparency log (default: https://rekor.sigstore.dev)
+    #[arg(long, value_name = "URL", requires = "sign")]
+    rekor_url: Option<String>,
+    /// --sign sigstore: the trusted_root.json the log's answers must verify against (default: the public-good root built in)
+    #[arg(long, value_name = "FILE", requires = "sign")]
+    trusted_root: Option<PathBuf>,
+    /// --sign sigstore: cosign's storage forms: the v3 bundle as an OCI referrer, the legacy .sig manifest, or both
+    #[arg(long, value_enum, default_value = "both", requires = "sign")]
+    sigstore_format: FormatArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SignArg {
+    Sigstore,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Bundle,
+    Legacy,
+    Both,
+}
+
+/// `--sign sigstore`: the signer, its key read (and its password asked for)
+/// before anything is pushed.
+#[cfg(feature = "prov")]
+fn signer(c: &Common) -> Result<Option<ocipush::ManifestSigner>, Box<dyn std::error::Error>> {
+    use wharf::cmd::prov::{self, SigstoreFormat, SigstoreSign};
+    let (Some(SignArg::Sigstore), Some(key)) = (c.sign, &c.key) else {
+        return Ok(None);
+    };
+    let s = SigstoreSign {
+        tlog_upload: c.tlog_upload,
+        rekor_url: c.rekor_url.clone().map(wharf::net::SafeUrl::from),
+        trusted_root: c.trusted_root.clone(),
+        bundle: None,
+        format: match c.sigstore_format {
+            FormatArg::Bundle => SigstoreFormat::Bundle,
+            FormatArg::Legacy => SigstoreFormat::Legacy,
+            FormatArg::Both => SigstoreFormat::Both,
+        },
+    };
+    Ok(Some(prov::manifest_signer(key, &s)?))
+}
+
+#[cfg(not(feature = "prov"))]
+fn signer(c: &Common) -> Result<Option<ocipush::ManifestSigner>, Box<dyn std::error::Error>> {
+    match c.sign {
+        None => Ok(None),
+        Some(_) => Err("--sign needs helm-wharf built with the `prov` feature".into()),
+    }
 }
 
 fn options(c: &Common, target: String) -> Result<PushOptions, OciPushError> {
@@ -121,6 +181,7 @@ fn options(c: &Common, target: String) -> Result<PushOptions, OciPushError> {
         skip_existing: c.skip_existing,
         concurrency: c.concurrency as usize,
         dry_run: c.dry_run,
+        signer: None,
     })
 }
 
@@ -146,10 +207,16 @@ fn main() -> ExitCode {
         }
     }
     let destination = args.pop().unwrap_or_default();
-    let opts = match options(&common, destination) {
+    let mut opts = match options(&common, destination) {
         Ok(o) => o,
         Err(e) => return output::fail(&e),
     };
+    if !common.dry_run {
+        match signer(&common) {
+            Ok(s) => opts.signer = s,
+            Err(e) => return output::fail(e.as_ref()),
+        }
+    }
     let table = common.output == OutputFormat::Table && !common.quiet;
     let out = Mutex::new(());
     let progress = |r: &Report| {

@@ -62,6 +62,25 @@ pub struct PushOptions {
     /// Charts in flight at once.
     pub concurrency: usize,
     pub dry_run: bool,
+    /// `--sign sigstore`: signs each manifest pushed, in the same
+    /// connection to the registry.
+    pub signer: Option<ManifestSigner>,
+}
+
+/// Signs a manifest just pushed: given the registry client, the host, the
+/// repository and the manifest digest, says what it stored, or why not.
+/// A function rather than the signer itself, so that pushing needs no
+/// crypto when the pack is built without `prov`.
+pub type SignFn = dyn Fn(&Client, &str, &str, &str) -> Result<String, String> + Send + Sync;
+
+/// What `--sign` does to each manifest pushed.
+#[derive(Clone)]
+pub struct ManifestSigner(pub Arc<SignFn>);
+
+impl std::fmt::Debug for ManifestSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ManifestSigner(..)")
+    }
 }
 
 /// What happened to one chart.
@@ -93,6 +112,9 @@ pub struct Report {
     pub status: Status,
     pub blobs_uploaded: usize,
     pub bytes_uploaded: u64,
+    /// `--sign`: the signatures stored beside the manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signatures: Option<String>,
     /// Why it failed, on one line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -113,6 +135,7 @@ impl Report {
             status,
             blobs_uploaded: 0,
             bytes_uploaded: 0,
+            signatures: None,
             error: None,
         }
     }
@@ -229,7 +252,7 @@ pub fn push(
             )
         } else {
             match reload(path, c) {
-                Ok(c) => push_one(&client, source, &c, o.skip_existing),
+                Ok(c) => push_one(&client, source, &c, o),
                 Err(e) => Report::failed(source, Some(c.reference.to_string()), render_error(&e)),
             }
         };
@@ -285,9 +308,9 @@ fn check_duplicates(prepared: &[(PathBuf, Prepared)]) -> Result<(), OciPushError
     Ok(())
 }
 
-fn push_one(client: &Client, source: String, c: &Prepared, skip_existing: bool) -> Report {
+fn push_one(client: &Client, source: String, c: &Prepared, o: &PushOptions) -> Report {
     let reference = c.reference.to_string();
-    match registry::push(client, &c.reference, &c.artifact, skip_existing) {
+    let mut report = match registry::push(client, &c.reference, &c.artifact, o.skip_existing) {
         Ok(p) => Report {
             source,
             reference: Some(reference),
@@ -302,10 +325,27 @@ fn push_one(client: &Client, source: String, c: &Prepared, skip_existing: bool) 
             },
             blobs_uploaded: p.blobs_uploaded,
             bytes_uploaded: p.bytes_uploaded,
+            signatures: None,
             error: None,
         },
-        Err(e) => Report::failed(source, Some(reference), render_error(&e)),
+        Err(e) => return Report::failed(source, Some(reference), render_error(&e)),
+    };
+    // Only what this run pushed is signed: a tag left as it was keeps the
+    // signatures it has.
+    if let (Some(sign), Status::Pushed) = (&o.signer, report.status) {
+        let digest = c.artifact.manifest_digest.as_str();
+        match (sign.0)(client, &c.reference.host, &c.reference.repository, digest) {
+            Ok(what) => report.signatures = Some(what),
+            Err(why) => {
+                report.status = Status::Failed;
+                report.error = Some(format!(
+                    "{}: pushed as {digest}, but not signed: {why}",
+                    c.reference
+                ));
+            }
+        }
     }
+    report
 }
 
 /// `helm ocipush migrate SOURCE oci://HOST/PATH`: every version in the
@@ -425,7 +465,15 @@ fn migrate_one(
             c.metadata.name, c.metadata.version
         ));
     }
-    push_one(client, label, &c, false)
+    push_one(
+        client,
+        label,
+        &c,
+        &PushOptions {
+            skip_existing: false,
+            ..o.clone()
+        },
+    )
 }
 
 /// The `.prov` beside an archive; a 404 means the repository has none.
@@ -461,7 +509,12 @@ pub fn print_progress(r: &Report) {
     let digest = r.digest.as_deref().unwrap_or("");
     let why = r.error.as_deref().unwrap_or("");
     match r.status {
-        Status::Pushed => eprintln!("Pushed: {reference}\nDigest: {digest}"),
+        Status::Pushed => {
+            eprintln!("Pushed: {reference}\nDigest: {digest}");
+            if let Some(s) = &r.signatures {
+                eprintln!("Signed: {s}");
+            }
+        }
         Status::Unchanged => eprintln!("Unchanged: {reference}\nDigest: {digest}"),
         Status::Present => eprintln!("Present: {reference}\nDigest: {digest}"),
         Status::Kept => {

@@ -25,7 +25,7 @@ use crate::registry::{self, Client, RegistryError};
 use crate::repo::{RepoSource, SourceError};
 use crate::sigstore::{SigstoreError, Verified};
 
-pub use oci::{OciSigned, RegistryAccess, SigstoreFormat};
+pub use oci::{manifest_signer, OciSigned, RegistryAccess, SigstoreFormat};
 pub use sigstore::{
     cosign_password, keygen, Keygen, KeygenOptions, Require, SigstoreOptions, SigstoreReport,
     SigstoreSign,

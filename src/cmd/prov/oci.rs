@@ -99,9 +99,52 @@ pub(super) fn sign(
     let (r, client) = connect(target, None, access, env)?;
     let repo = &r.reference.repository;
     let subject = registry::resolve(&client, repo, &r.reference.tag).map_err(oci)?;
-    let manifest = format!("{}/{repo}@{}", r.reference.host, subject.digest);
+    sign_subject(
+        &client,
+        &r.reference.host,
+        repo,
+        &subject,
+        key,
+        settings,
+        format,
+    )
+    .map_err(|e| match e {
+        SubjectError::Registry(source) => oci(source),
+        SubjectError::Prov(e) => e,
+    })
+}
+
+/// Why signing a manifest stopped.
+pub(super) enum SubjectError {
+    Registry(RegistryError),
+    Prov(ProvError),
+}
+
+impl From<crate::sigstore::SigstoreError> for SubjectError {
+    fn from(e: crate::sigstore::SigstoreError) -> Self {
+        SubjectError::Prov(e.into())
+    }
+}
+
+impl From<RegistryError> for SubjectError {
+    fn from(e: RegistryError) -> Self {
+        SubjectError::Registry(e)
+    }
+}
+
+/// Signs a manifest of `repo` on `host` and stores the signatures beside
+/// it, in the forms asked for.
+fn sign_subject(
+    client: &Client,
+    host: &str,
+    repo: &str,
+    subject: &registry::Subject,
+    key: &SigningKey,
+    settings: SignSettings,
+    format: SigstoreFormat,
+) -> Result<OciSigned, SubjectError> {
     let mut out = OciSigned {
-        manifest: manifest.clone(),
+        manifest: format!("{host}/{repo}@{}", subject.digest),
         bundle: None,
         legacy: None,
     };
@@ -109,14 +152,13 @@ pub(super) fn sign(
         let bundle = sig::sign_manifest_bundle(&subject.digest, key, settings)?;
         let created = crate::registry::created_annotation(std::time::SystemTime::now());
         let attached = registry::attach_bundle(
-            &client,
+            client,
             repo,
-            &subject,
+            subject,
             bundle.as_bytes(),
             sig::COSIGN_SIGN_PREDICATE,
             &created,
-        )
-        .map_err(oci)?;
+        )?;
         out.bundle = Some(match attached.indexed {
             registry::Indexed::ReferrersApi => {
                 format!("{} (referrers API)", attached.manifest)
@@ -129,21 +171,59 @@ pub(super) fn sign(
         });
     }
     if format != SigstoreFormat::Bundle {
-        let docker_reference = format!("{}/{repo}", r.reference.host);
+        let docker_reference = format!("{host}/{repo}");
         let signed = sig::sign_manifest_legacy(&docker_reference, &subject.digest, key, settings)?;
         registry::attach_legacy(
-            &client,
+            client,
             repo,
-            &subject,
+            subject,
             &registry::LegacySignature {
                 payload: signed.payload,
                 annotations: signed.annotations,
             },
-        )
-        .map_err(oci)?;
+        )?;
         out.legacy = Some(registry::legacy_tag(&subject.digest));
     }
     Ok(out)
+}
+
+/// `helm ocipush --sign sigstore`: what signs each manifest pushed, with
+/// the push's own client (its credentials and TLS). The key and trusted
+/// root are read once, before anything is pushed.
+pub fn manifest_signer(
+    key_file: &Path,
+    s: &super::SigstoreSign,
+) -> Result<crate::cmd::ocipush::ManifestSigner, ProvError> {
+    let key = super::sigstore::signing_key(key_file)?;
+    let trust = super::sigstore::signing_trust(s)?;
+    let rekor = s.tlog_upload.then(|| {
+        s.rekor_url
+            .clone()
+            .unwrap_or_else(|| crate::net::SafeUrl::from(crate::sigstore::PUBLIC_REKOR))
+    });
+    let format = s.format;
+    Ok(crate::cmd::ocipush::ManifestSigner(std::sync::Arc::new(
+        move |client: &Client, host: &str, repo: &str, digest: &str| {
+            let settings = SignSettings {
+                rekor: rekor.as_ref(),
+                trust: &trust,
+            };
+            let render = |e: SubjectError| match e {
+                SubjectError::Registry(e) => crate::cli::render_error(&e),
+                SubjectError::Prov(e) => crate::cli::render_error(&e),
+            };
+            let subject = registry::resolve(client, repo, digest)
+                .map_err(|e| crate::cli::render_error(&e))?;
+            let signed = sign_subject(client, host, repo, &subject, &key, settings, format)
+                .map_err(render)?;
+            Ok(match (&signed.bundle, &signed.legacy) {
+                (Some(b), Some(l)) => format!("bundle referrer {b}, legacy {l}"),
+                (Some(b), None) => format!("bundle referrer {b}"),
+                (None, Some(l)) => format!("legacy {l}"),
+                (None, None) => String::new(),
+            })
+        },
+    )))
 }
 
 /// What was found beside a manifest, and whether one signature verified.

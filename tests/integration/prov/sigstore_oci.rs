@@ -221,10 +221,7 @@ fn charts_in_a_registry_are_signed_in_both_forms_and_another_reader_agrees() {
         output_text(&out)
     );
     // --require all: the .prov (by the Helm 4 keyring) and the signature.
-    let ring = fixtures()
-        .join("prov")
-        .join("keys")
-        .join("rsa.pub.gpg");
+    let ring = fixtures().join("prov").join("keys").join("rsa.pub.gpg");
     let ring = ring.to_str().unwrap();
     let out = rig.verify(
         &rig.reference(&host, "both"),
@@ -544,4 +541,83 @@ fn registry_targets_refuse_what_does_not_apply() {
         "{}",
         output_text(&out)
     );
+}
+
+/// `helm ocipush --sign sigstore`: each chart pushed is signed in both
+/// forms with the push's own credentials (a registry with basic auth
+/// here), and verifies; a chart left as it was (`--skip-existing`) is not
+/// signed again.
+#[test]
+fn ocipush_signs_what_it_pushes() {
+    use crate::support::registry::{PASSWORD as REG_PASSWORD, USER};
+    let rig = Rig::new();
+    let reg = Registry::start(RegistryOptions {
+        htpasswd: Some((USER.to_string(), REG_PASSWORD.to_string())),
+        ..RegistryOptions::default()
+    });
+    let work = tempfile::tempdir().unwrap();
+    for f in ["demo-0.1.0.tgz", "demo-0.1.0.tgz.prov"] {
+        fs::copy(
+            fixtures().join("prov").join("helm4.1.4-rsa").join(f),
+            work.path().join(f),
+        )
+        .unwrap();
+    }
+    let push = || {
+        let mut c = ocipush(&rig.home);
+        c.arg(work.path().join("demo-0.1.0.tgz"))
+            .arg(format!("oci://{}/signed", reg.host))
+            .args(["--plain-http", "--skip-existing", "--username", USER])
+            .args(["--password", REG_PASSWORD, "--sign", "sigstore", "--key"])
+            .arg(rig.dir.join("k.key"))
+            .args(["--rekor-url", &rig.rekor.url, "--trusted-root"])
+            .arg(&rig.root)
+            .env("COSIGN_PASSWORD", PASSWORD)
+            .output()
+            .unwrap()
+    };
+    let out = push();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let err = lossy(&out.stderr);
+    assert!(err.contains("Signed: bundle referrer"), "{err}");
+    let verify = |extra: &[&str]| {
+        helm_prov(&rig.home)
+            .arg("verify")
+            .arg(format!("oci://{}/signed/demo:0.1.0", reg.host))
+            .arg("--key")
+            .arg(rig.dir.join("k.pub"))
+            .arg("--trusted-root")
+            .arg(&rig.root)
+            .args([
+                "--plain-http",
+                "--username",
+                USER,
+                "--password",
+                REG_PASSWORD,
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&[]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let index_of = |out: &Output| -> usize {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v[0]["sigstore"]["logIndex"].as_u64().unwrap() as usize
+    };
+    let first = index_of(&verify(&["-o", "json"]));
+    let entries = rig.rekor.log.lock().unwrap().len();
+    let out = push();
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stderr).contains("Unchanged"),
+        "{}",
+        output_text(&out)
+    );
+    assert_eq!(
+        rig.rekor.log.lock().unwrap().len(),
+        entries,
+        "an unchanged chart was signed again"
+    );
+    assert_eq!(index_of(&verify(&["-o", "json"])), first);
 }

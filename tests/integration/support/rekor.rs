@@ -111,6 +111,11 @@ impl Log {
     }
 
     /// SHA-256 of the log key's DER: the log ID.
+    /// How many entries the log holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     pub fn log_id(&self) -> [u8; 32] {
         Sha256::digest(&self.public_der).into()
     }
