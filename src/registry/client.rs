@@ -121,6 +121,9 @@ pub struct Client {
     retries: u32,
     backoff: Duration,
     timeout: Duration,
+    /// The registry answered a referrers request with 404: it has no
+    /// referrers API, and is not asked again in this run.
+    no_referrers: AtomicBool,
 }
 
 /// What one request carried, to tell after a 401 whether credentials were
@@ -178,6 +181,7 @@ impl Client {
             retries: opts.retries,
             backoff: opts.backoff,
             timeout: opts.timeout,
+            no_referrers: AtomicBool::new(false),
         })
     }
 
@@ -278,6 +282,9 @@ impl Client {
     /// `digest`, or `None` when the registry does not serve the API (a 404,
     /// as registries without it answer, or a 405).
     pub fn referrers(&self, repo: &str, digest: &str) -> Result<Option<Fetched>, RegistryError> {
+        if self.no_referrers.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         let url = format!("{}/v2/{repo}/referrers/{digest}", self.base);
         let accept = [("accept", INDEX_MEDIA_TYPE)];
         self.retrying(&format!("read the referrers of {repo}@{digest}"), || {
@@ -297,7 +304,10 @@ impl Client {
                         media_type,
                     }))
                 }
-                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => Ok(None),
+                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
+                    self.no_referrers.store(true, Ordering::Relaxed);
+                    Ok(None)
+                }
                 _ => Err(self.unexpected(r, "reading referrers").into()),
             }
         })

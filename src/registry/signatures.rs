@@ -258,6 +258,15 @@ pub struct Found {
 /// index, and the layers of the legacy `.sig` manifest. What is malformed
 /// is left aside with a reason; only the registry failing is an error.
 pub fn find(client: &Client, repo: &str, digest: &str) -> Result<Found, RegistryError> {
+    let mut found = find_bundles(client, repo, digest)?;
+    let legacy = find_legacy(client, repo, digest)?;
+    found.legacy = legacy.legacy;
+    found.skipped.extend(legacy.skipped);
+    Ok(found)
+}
+
+/// The bundle referrers of the manifest `digest` (see [`find`]).
+pub fn find_bundles(client: &Client, repo: &str, digest: &str) -> Result<Found, RegistryError> {
     let mut found = Found::default();
     let index = match client.referrers(repo, digest)? {
         Some(i) => Some(i),
@@ -280,6 +289,12 @@ pub fn find(client: &Client, repo: &str, digest: &str) -> Result<Found, Registry
             }
         }
     }
+    Ok(found)
+}
+
+/// The legacy signatures of the manifest `digest` (see [`find`]).
+pub fn find_legacy(client: &Client, repo: &str, digest: &str) -> Result<Found, RegistryError> {
+    let mut found = Found::default();
     if let Some(sig) = client.get_manifest_as(repo, &legacy_tag(digest), MANIFEST_MEDIA_TYPE)? {
         for layer in &listed(&sig, "layers", &mut found.skipped) {
             if layer.get("mediaType").and_then(Value::as_str) != Some(SIMPLE_SIGNING_MEDIA_TYPE) {

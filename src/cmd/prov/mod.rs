@@ -281,23 +281,31 @@ fn sign_sigstore(
             .then(|| s.rekor_url.as_ref().unwrap_or(&public_rekor)),
         trust: &trust,
     };
-    let charts = list
-        .into_iter()
-        .map(|path| Signed {
-            result: if oci::is_oci_ref(&path) {
-                oci::sign(&path, &key, settings, s.format, &o.registry, env).map(Written::Registry)
-            } else {
-                check_local(&path, Verb::Sign)
-                    .and_then(|()| sigstore::sign_local(&path, &key, settings, s.bundle.as_deref()))
-                    .map(Written::Bundle)
-            },
-            path,
-        })
-        .collect();
+    let clients = oci::Clients::new(&o.registry, env);
+    let charts = parallel::map_with(&list, workers(&list), |path| Signed {
+        result: if oci::is_oci_ref(path) {
+            oci::sign(path, &key, settings, s.format, &clients).map(Written::Registry)
+        } else {
+            check_local(path, Verb::Sign)
+                .and_then(|()| sigstore::sign_local(path, &key, settings, s.bundle.as_deref()))
+                .map(Written::Bundle)
+        },
+        path: path.clone(),
+    });
     Ok(Signing {
         charts,
         warnings: Vec::new(),
     })
+}
+
+/// Targets handled at once: one per core, or more when some are in
+/// registries or repositories, whose time goes in waiting for answers.
+fn workers(targets: &[PathBuf]) -> usize {
+    if targets.iter().any(|t| oci::is_oci_ref(t) || is_repo_ref(t)) {
+        oci::REMOTE_WORKERS
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
 }
 
 /// What is done to a local target, for the error about one that is not an
@@ -460,9 +468,10 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>,
     let policy = Policy {
         allow_weak: o.allow_weak,
     };
-    Ok(parallel::map(&list, |path| {
+    let clients = oci::Clients::new(&o.registry, settings);
+    Ok(parallel::map_with(&list, workers(&list), |path| {
         if oci::is_oci_ref(path) {
-            return verify_registry(path, o, settings, &certs, policy, prepared.as_ref());
+            return verify_registry(path, o, &clients, &certs, policy, prepared.as_ref());
         }
         if is_repo_ref(path) {
             if o.require.sigstore() {
@@ -484,12 +493,12 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>,
 fn verify_registry(
     path: &Path,
     o: &VerifyOptions,
-    settings: &EnvSettings,
+    clients: &oci::Clients,
     certs: &[Cert],
     policy: Policy,
     prepared: Option<&sigstore::Prepared>,
 ) -> Verdict {
-    let (r, client) = match oci::connect(path, o.version.as_deref(), &o.registry, settings) {
+    let (r, client) = match clients.connect(path, o.version.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             let (pgp, sig) = if o.require.sigstore() && !o.require.pgp() {

@@ -2,7 +2,9 @@
 //! layer (what `helm pull --verify` reads) and the Sigstore signatures
 //! cosign keeps beside their manifests.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -28,32 +30,61 @@ pub(super) fn is_oci_ref(p: &Path) -> bool {
     p.as_os_str().to_string_lossy().starts_with("oci://")
 }
 
-/// The chart a target names and a client for its registry, with the
-/// credentials given or stored.
-pub(super) fn connect(
-    target: &Path,
-    version: Option<&str>,
-    access: &RegistryAccess,
-    settings: &EnvSettings,
-) -> Result<(ChartRef, Client), ProvError> {
-    let spec = target.as_os_str().to_string_lossy();
-    let oci = |source| ProvError::Registry {
-        target: target.to_path_buf(),
-        source,
-    };
-    let r = registry::parse_chart_ref(&spec, version).map_err(oci)?;
-    let credential = match (&access.username, &access.password) {
-        (Some(u), Some(p)) => Credential::Basic {
-            username: u.clone(),
-            password: p.clone(),
-        },
-        (None, None) => registry::lookup_credential(&r.reference.host, &settings.registry_config)
-            .map_err(oci)?,
-        _ => return Err(oci(RegistryError::UsernameWithoutPassword)),
-    };
-    let client = Client::new(&r.reference.host, credential, &access.options).map_err(oci)?;
-    Ok((r, client))
+/// One client per registry host for a run, shared by every target on it:
+/// credentials are looked up, and a registry's challenge and tokens
+/// learned, once per host rather than once per chart.
+pub(super) struct Clients<'a> {
+    access: &'a RegistryAccess,
+    settings: &'a EnvSettings,
+    made: Mutex<HashMap<String, Arc<Client>>>,
 }
+
+impl<'a> Clients<'a> {
+    pub(super) fn new(access: &'a RegistryAccess, settings: &'a EnvSettings) -> Clients<'a> {
+        Clients {
+            access,
+            settings,
+            made: Mutex::default(),
+        }
+    }
+
+    /// The chart a target names and the client for its registry, with the
+    /// credentials given or stored.
+    pub(super) fn connect(
+        &self,
+        target: &Path,
+        version: Option<&str>,
+    ) -> Result<(ChartRef, Arc<Client>), ProvError> {
+        let spec = target.as_os_str().to_string_lossy();
+        let oci = |source| ProvError::Registry {
+            target: target.to_path_buf(),
+            source,
+        };
+        let r = registry::parse_chart_ref(&spec, version).map_err(oci)?;
+        let host = &r.reference.host;
+        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = made.get(host) {
+            return Ok((r.clone(), c.clone()));
+        }
+        let credential = match (&self.access.username, &self.access.password) {
+            (Some(u), Some(p)) => Credential::Basic {
+                username: u.clone(),
+                password: p.clone(),
+            },
+            (None, None) => registry::lookup_credential(host, &self.settings.registry_config)
+                .map_err(oci)?,
+            _ => return Err(oci(RegistryError::UsernameWithoutPassword)),
+        };
+        let client =
+            Arc::new(Client::new(host, credential, &self.access.options).map_err(oci)?);
+        made.insert(host.clone(), client.clone());
+        Ok((r, client))
+    }
+}
+
+/// Targets in flight at once when some are in registries: their time goes
+/// in waiting for answers, not in the CPU (as `helm ocipush`'s default).
+pub(super) const REMOTE_WORKERS: usize = 8;
 
 /// Which of cosign's storage forms `sign` writes (`--sigstore-format`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -89,14 +120,13 @@ pub(super) fn sign(
     key: &SigningKey,
     settings: SignSettings,
     format: SigstoreFormat,
-    access: &RegistryAccess,
-    env: &EnvSettings,
+    clients: &Clients,
 ) -> Result<OciSigned, ProvError> {
     let oci = |source| ProvError::Registry {
         target: target.to_path_buf(),
         source,
     };
-    let (r, client) = connect(target, None, access, env)?;
+    let (r, client) = clients.connect(target, None)?;
     let repo = &r.reference.repository;
     let subject = registry::resolve(&client, repo, &r.reference.tag).map_err(oci)?;
     sign_subject(
@@ -244,8 +274,10 @@ pub(super) fn verify(target: &Path, r: &ChartRef, client: &Client, p: &Prepared)
     let mut notes = Vec::new();
     let result = (|| {
         let subject = registry::resolve(client, repo, &r.reference.tag).map_err(oci)?;
-        let found = registry::find_signatures(client, repo, &subject.digest).map_err(oci)?;
-        notes.extend(found.skipped.iter().cloned());
+        // Bundles first; the legacy form is read only when no bundle
+        // verifies, which saves two requests per chart signed both ways.
+        let mut found = registry::find_bundles(client, repo, &subject.digest).map_err(oci)?;
+        notes.append(&mut found.skipped);
         let artifact = format!("{}/{repo}@{}", r.reference.host, subject.digest);
         let mut failures = Vec::new();
         for b in &found.bundles {
@@ -264,6 +296,9 @@ pub(super) fn verify(target: &Path, r: &ChartRef, client: &Client, p: &Prepared)
                 Err(e) => failures.push(e),
             }
         }
+        let legacy = registry::find_legacy(client, repo, &subject.digest).map_err(oci)?;
+        notes.extend(legacy.skipped.iter().cloned());
+        found.legacy = legacy.legacy;
         for (i, l) in found.legacy.iter().enumerate() {
             let labels = Labels {
                 artifact: artifact.clone(),

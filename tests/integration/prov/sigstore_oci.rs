@@ -497,9 +497,9 @@ fn tampered_and_hostile_signatures_are_refused() {
     assert!(all.contains("its subject is another manifest"), "{all}");
 
     // An endless .sig manifest and an endless tag index: bounded.
-    let sig_tag = format!("sha256-{hex}.sig");
+    let tags = format!("/manifests/sha256-{hex}");
     let proxy = FaultProxy::start(&rig.reg.base_url(), move |_, _, target| {
-        if target.ends_with(&sig_tag) {
+        if target.contains(&tags) {
             Fault::Endless
         } else {
             Fault::Pass
