@@ -440,11 +440,9 @@ fn shared_update(
         crate::debug!("{repo}:{tag}: another writer replaced it; adding again (round {attempt})");
         std::thread::sleep(std::time::Duration::from_millis(50 << attempt));
     }
-    Err(RegistryError::Http {
-        host: String::new(),
-        message: format!(
-            "{repo}:{tag}: other writers kept replacing it; gave up after {ATTEMPTS} rounds"
-        ),
+    Err(RegistryError::Pull {
+        reference: format!("{repo}:{tag}"),
+        problem: format!("other writers kept replacing it; gave up after {ATTEMPTS} rounds"),
     })
 }
 

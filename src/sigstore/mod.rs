@@ -36,7 +36,10 @@ pub use policy::{GithubClaims, Matcher, Policy, PolicyFlags};
 pub use rekor::PUBLIC_REKOR;
 pub use sign::{key_hint, sign_file, SignSettings};
 pub use trust::Trust;
-pub use verify::{bundle_path, read_bundle, verify_bundle, verify_file, Input, Labels, Verified};
+pub use verify::{
+    bundle_path, read_bundle, verify_bundle, verify_downloaded, verify_file, Input, Labels,
+    Verified,
+};
 
 /// A bundle, a trusted root or a public key file: all are small JSON or PEM
 /// documents (a bundle with a large in-toto attestation stays well under

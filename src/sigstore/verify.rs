@@ -87,6 +87,26 @@ pub fn verify_file(
     verify_bundle(Input::File(artifact), &bundle, &labels, policy, trust)
 }
 
+/// Verifies bytes in memory (an archive downloaded from a repository)
+/// against a bundle's JSON downloaded beside it.
+pub fn verify_downloaded(
+    artifact: &[u8],
+    bundle_json: &[u8],
+    labels: &Labels,
+    policy: &Policy,
+    trust: &Trust,
+) -> Result<Verified, SigstoreError> {
+    let bundle = std::str::from_utf8(bundle_json)
+        .ok()
+        .and_then(|t| Bundle::from_json(t).ok())
+        .ok_or_else(|| SigstoreError::Refused {
+            artifact: labels.artifact.clone(),
+            bundle: labels.bundle.clone(),
+            detail: "not a Sigstore bundle".into(),
+        })?;
+    verify_bundle(Input::Bytes(artifact), &bundle, labels, policy, trust)
+}
+
 /// How a refusal names what was checked and the signature that failed.
 #[derive(Debug, Clone)]
 pub struct Labels {

@@ -430,6 +430,7 @@ pub(crate) fn listed_keys(index: &IndexFile, keys: &HashSet<String>) -> HashSet<
         for url in cv.urls.iter().flatten() {
             if let Some(k) = archive_key(url, &|k| keys.contains(k)) {
                 out.insert(format!("{k}.prov"));
+                out.insert(format!("{k}{}", super::update::SIGSTORE_SUFFIX));
                 out.insert(k);
             }
         }

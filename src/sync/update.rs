@@ -141,10 +141,31 @@ struct Loaded {
     key: String,
     data: Vec<u8>,
     prov: Option<Vec<u8>>,
+    /// `CHART.tgz.sigstore.json`, the Sigstore bundle beside the archive.
+    bundle: Option<Vec<u8>>,
     entry: ChartVersion,
 }
 
-/// Uploads charts (and their `.prov` files) and adds them to the index:
+/// A file beside a chart archive (`.prov`, `.sigstore.json`), if there is
+/// one.
+fn read_beside(path: &std::path::Path, suffix: &str) -> Result<Option<Vec<u8>>, SyncError> {
+    let beside = PathBuf::from(format!("{}{suffix}", path.display()));
+    match crate::fileutil::read_regular(&beside, crate::getter::Body::Provenance.limit()) {
+        Ok(p) => Ok(Some(p)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(SyncError::Io {
+            path: beside.display().to_string(),
+            source: e,
+        }),
+    }
+}
+
+/// The Sigstore bundle beside an archive, as `helm prov sign --sigstore`
+/// (and `cosign sign-blob --bundle`) names it.
+pub(crate) const SIGSTORE_SUFFIX: &str = ".sigstore.json";
+
+/// Uploads charts (and their `.prov` files and Sigstore bundles) and adds
+/// them to the index:
 /// archives first, then the index.
 pub fn push_charts(store: &Store, o: &PushOptions) -> Result<PushReport, SyncError> {
     let created = crate::go::time::now();
@@ -168,20 +189,8 @@ pub fn push_charts(store: &Store, o: &PushOptions) -> Result<PushReport, SyncErr
                 what: format!("{shown}: the file name is not UTF-8"),
             });
         };
-        let prov_path = PathBuf::from(format!("{}.prov", path.display()));
-        let prov = match crate::fileutil::read_regular(
-            &prov_path,
-            crate::getter::Body::Provenance.limit(),
-        ) {
-            Ok(p) => Some(p),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(SyncError::Io {
-                    path: prov_path.display().to_string(),
-                    source: e,
-                })
-            }
-        };
+        let prov = read_beside(path, ".prov")?;
+        let bundle = read_beside(path, SIGSTORE_SUFFIX)?;
         let url = match &o.base_url {
             Some(base) => crate::repo::entry_url(base, b"", key.as_bytes()),
             None => key.clone(),
@@ -204,6 +213,7 @@ pub fn push_charts(store: &Store, o: &PushOptions) -> Result<PushReport, SyncErr
             key,
             data,
             prov,
+            bundle,
         });
     }
     let already = |index: &IndexFile| -> Option<String> {
@@ -245,6 +255,15 @@ pub fn push_charts(store: &Store, o: &PushOptions) -> Result<PushReport, SyncErr
                 &format!("{}.prov", c.key),
                 p,
                 "application/pgp-signature",
+                o.force,
+            )?;
+        }
+        if let Some(b) = &c.bundle {
+            upload_once(
+                store,
+                &format!("{}{SIGSTORE_SUFFIX}", c.key),
+                b,
+                "application/json",
                 o.force,
             )?;
         }
@@ -317,8 +336,8 @@ pub struct DeleteReport {
     pub attempts: usize,
 }
 
-/// Removes versions of `name` from the index, then their archives and
-/// `.prov` files: a failure between the two leaves an unlisted file, never
+/// Removes versions of `name` from the index, then their archives,
+/// `.prov` files and Sigstore bundles: a failure between the two leaves an unlisted file, never
 /// a listed one that is gone.
 pub fn delete_versions(
     store: &Store,
@@ -357,7 +376,11 @@ pub fn delete_versions(
             let Some(k) = archive_key(url, &|k| keys.contains(k)) else {
                 continue;
             };
-            for key in [k.clone(), format!("{k}.prov")] {
+            for key in [
+                k.clone(),
+                format!("{k}.prov"),
+                format!("{k}{SIGSTORE_SUFFIX}"),
+            ] {
                 if keys.contains(&key) {
                     store.delete(&key)?;
                     deleted.push(store.url_of(&key));

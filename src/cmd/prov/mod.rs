@@ -72,6 +72,8 @@ pub enum ProvError {
     },
     #[error("{}: failed to fetch provenance", .target.display())]
     DownloadProv { target: PathBuf, source: GetError },
+    #[error("{}: failed to fetch the Sigstore bundle", .target.display())]
+    DownloadBundle { target: PathBuf, source: GetError },
     #[error("{}: unpacked charts cannot be verified", .path.display())]
     Unpacked { path: PathBuf },
     #[error("{}: chart must be a tgz file", .path.display())]
@@ -90,8 +92,6 @@ pub enum ProvError {
     BundleForMany { targets: usize },
     #[error("{}: no Sigstore bundle {} beside it (or give --bundle FILE)", .path.display(), .bundle.display())]
     NoBundle { path: PathBuf, bundle: PathBuf },
-    #[error("{}: Sigstore verification of charts in chart repositories is not available yet; verify the archive with --bundle, or the chart in its OCI registry", .target.display())]
-    SigstoreRemote { target: PathBuf },
     #[error("{target}: no Sigstore signatures are attached (neither a bundle referrer nor a legacy .sig signature)")]
     NoOciSignatures { target: String },
     #[error(
@@ -394,14 +394,11 @@ impl Verdict {
         sigstore: Option<Result<Verified, ProvError>>,
         notes: Vec<String>,
     ) -> Verdict {
-        let pgp_ok = matches!(pgp, Some(Ok(_)));
-        let sigstore_ok = matches!(sigstore, Some(Ok(_)));
-        let verified = match require {
-            Require::Pgp => pgp_ok,
-            Require::Sigstore => sigstore_ok,
-            Require::All => pgp_ok && sigstore_ok,
-            Require::Any => pgp_ok || sigstore_ok,
-        };
+        let verified = passes(
+            require,
+            matches!(pgp, Some(Ok(_))),
+            matches!(sigstore, Some(Ok(_))),
+        );
         Verdict {
             path,
             pgp,
@@ -409,6 +406,16 @@ impl Verdict {
             notes,
             verified,
         }
+    }
+}
+
+/// Whether the checks that passed are what `--require` asks for.
+fn passes(require: Require, pgp_ok: bool, sigstore_ok: bool) -> bool {
+    match require {
+        Require::Pgp => pgp_ok,
+        Require::Sigstore => sigstore_ok,
+        Require::All => pgp_ok && sigstore_ok,
+        Require::Any => pgp_ok || sigstore_ok,
     }
 }
 
@@ -474,14 +481,8 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>,
             return verify_registry(path, o, &clients, &certs, policy, prepared.as_ref());
         }
         if is_repo_ref(path) {
-            if o.require.sigstore() {
-                let e = ProvError::SigstoreRemote {
-                    target: path.clone(),
-                };
-                return Verdict::new(path.clone(), o.require, None, Some(Err(e)), Vec::new());
-            }
-            let r = verify_remote(path, o, settings, &certs, policy);
-            return Verdict::new(path.clone(), o.require, Some(r), None, Vec::new());
+            let (pgp, sig) = verify_remote(path, o, settings, &certs, policy, prepared.as_ref());
+            return Verdict::new(path.clone(), o.require, pgp, sig, Vec::new());
         }
         verify_local(path, o.require, &certs, policy, prepared.as_ref())
     }))
@@ -630,10 +631,18 @@ fn write_verified(
     archive: &[u8],
     prov: &[u8],
 ) -> Result<(), ProvError> {
-    for (name, data) in [
-        (file_name.to_string(), archive),
-        (format!("{file_name}.prov"), prov),
-    ] {
+    write_files(
+        dest,
+        &[
+            (file_name.to_string(), archive),
+            (format!("{file_name}.prov"), prov),
+        ],
+    )
+}
+
+/// Writes each `(name, data)` into `dest`, atomically.
+fn write_files(dest: &Path, files: &[(String, &[u8])]) -> Result<(), ProvError> {
+    for (name, data) in files {
         let out = dest.join(name);
         fileutil::atomic_write(&out, |w| w.write_all(data)).map_err(|e| ProvError::Io {
             path: out.clone(),
@@ -649,47 +658,104 @@ fn is_repo_ref(p: &Path) -> bool {
     !p.exists() && s.matches('/').count() == 1 && !s.starts_with('/') && !is_tgz(p)
 }
 
-/// Downloads a chart and its `.prov` into memory, verifies them, and only
-/// then writes them to the destination (Helm writes first, then verifies).
+/// The two checks of one target: its `.prov` and its Sigstore signature.
+type Checks = (
+    Option<Result<Verification, ProvError>>,
+    Option<Result<Verified, ProvError>>,
+);
+
+/// Downloads a chart and its `.prov` and Sigstore bundle (`CHART.tgz.prov`,
+/// `CHART.tgz.sigstore.json` beside it, as `--require` asks) into memory,
+/// verifies them, and only when the verdict passes writes them to the
+/// destination (Helm writes first, then verifies).
 fn verify_remote(
     target: &Path,
     o: &VerifyOptions,
     settings: &EnvSettings,
     certs: &[Cert],
     policy: Policy,
-) -> Result<Verification, ProvError> {
+    prepared: Option<&sigstore::Prepared>,
+) -> Checks {
     let spec = target.to_string_lossy();
     let (repo, chart) = spec.split_once('/').unwrap_or((&spec, ""));
-    let (_, loc) = RepoSource::named(repo, settings)
+    let fetched = RepoSource::named(repo, settings)
         .and_then(|src| src.locate(chart, o.version.as_deref()))
         .map_err(|source| ProvError::Locate {
             target: target.to_path_buf(),
             source,
-        })?;
-    let archive = getter::get(&loc.url, &loc.options, Body::Archive).map_err(|source| {
-        ProvError::Download {
-            target: target.to_path_buf(),
-            source,
+        })
+        .and_then(|(_, loc)| {
+            getter::get(&loc.url, &loc.options, Body::Archive)
+                .map(|a| (loc, a))
+                .map_err(|source| ProvError::Download {
+                    target: target.to_path_buf(),
+                    source,
+                })
+        });
+    let (loc, archive) = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            return if o.require.pgp() {
+                (Some(Err(e)), None)
+            } else {
+                (None, Some(Err(e)))
+            }
         }
-    })?;
-    let prov_url = SafeUrl::from(format!("{}.prov", loc.url.expose()));
-    let prov = getter::get(&prov_url, &loc.options, Body::Provenance).map_err(|source| {
-        ProvError::DownloadProv {
-            target: target.to_path_buf(),
-            source,
-        }
-    })?;
-    let v =
-        provenance::verify(&archive, &prov, &loc.file_name, certs, policy).map_err(|source| {
-            ProvError::Verify {
-                path: target.to_path_buf(),
+    };
+    let beside = |suffix: &str| SafeUrl::from(format!("{}{suffix}", loc.url.expose()));
+    let mut prov = None;
+    let pgp =
+        o.require.pgp().then(|| {
+            let p = getter::get(&beside(".prov"), &loc.options, Body::Provenance).map_err(
+                |source| ProvError::DownloadProv {
+                    target: target.to_path_buf(),
+                    source,
+                },
+            )?;
+            let v = provenance::verify(&archive, &p, &loc.file_name, certs, policy).map_err(
+                |source| ProvError::Verify {
+                    path: target.to_path_buf(),
+                    source,
+                },
+            )?;
+            prov = Some(p);
+            Ok(v)
+        });
+    let mut bundle = None;
+    let sig = prepared.filter(|_| o.require.sigstore()).map(|p| {
+        let url = beside(".sigstore.json");
+        let b = getter::get(&url, &loc.options, Body::Provenance).map_err(|source| {
+            ProvError::DownloadBundle {
+                target: target.to_path_buf(),
                 source,
             }
         })?;
-    if let Some(dest) = &o.destination {
-        write_verified(dest, &loc.file_name, &archive, &prov)?;
+        let labels = crate::sigstore::Labels {
+            artifact: target.display().to_string(),
+            bundle: url.to_string(),
+        };
+        let v = crate::sigstore::verify_downloaded(&archive, &b, &labels, &p.policy, &p.trust)?;
+        bundle = Some(b);
+        Ok(v)
+    });
+    let passed = passes(
+        o.require,
+        matches!(pgp, Some(Ok(_))),
+        matches!(sig, Some(Ok(_))),
+    );
+    if let (Some(dest), true) = (&o.destination, passed) {
+        let mut files = vec![(loc.file_name.clone(), archive.as_slice())];
+        if let Some(p) = &prov {
+            files.push((format!("{}.prov", loc.file_name), p.as_slice()));
+        }
+        if let Some(b) = &bundle {
+            files.push((format!("{}.sigstore.json", loc.file_name), b.as_slice()));
+        }
+        if let Err(e) = write_files(dest, &files) {
+            return (Some(Err(e)), None);
+        }
     }
-    Ok(v)
+    (pgp, sig)
 }
 
 fn verify_one(path: &Path, certs: &[Cert], policy: Policy) -> Result<Verification, ProvError> {

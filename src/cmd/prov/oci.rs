@@ -71,12 +71,12 @@ impl<'a> Clients<'a> {
                 username: u.clone(),
                 password: p.clone(),
             },
-            (None, None) => registry::lookup_credential(host, &self.settings.registry_config)
-                .map_err(oci)?,
+            (None, None) => {
+                registry::lookup_credential(host, &self.settings.registry_config).map_err(oci)?
+            }
             _ => return Err(oci(RegistryError::UsernameWithoutPassword)),
         };
-        let client =
-            Arc::new(Client::new(host, credential, &self.access.options).map_err(oci)?);
+        let client = Arc::new(Client::new(host, credential, &self.access.options).map_err(oci)?);
         made.insert(host.clone(), client.clone());
         Ok((r, client))
     }

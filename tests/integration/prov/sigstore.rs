@@ -818,3 +818,125 @@ fn keyed_signatures_are_entered_in_the_log() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
 }
+
+/// `helm prov verify REPO/CHART --sigstore`: the archive and the bundle
+/// beside it (`CHART.tgz.sigstore.json`, as a classic repository or `helm
+/// sync` serves it) are downloaded with the repository's credentials,
+/// verified in memory, and only then written to `--destination`, bundle
+/// included; with `--require all` the `.prov` too. A bundle of another
+/// chart, or none, is refused and nothing is written.
+#[test]
+fn charts_of_a_repository_verify_with_their_bundle() {
+    let home = HelmHome::new();
+    let repo = tempfile::tempdir().unwrap();
+    let chart = repo.path().join("demo-0.1.0.tgz");
+    let src = fixtures().join("prov").join("helm4.1.4-rsa");
+    fs::copy(src.join("demo-0.1.0.tgz"), &chart).unwrap();
+    fs::copy(
+        src.join("demo-0.1.0.tgz.prov"),
+        repo.path().join("demo-0.1.0.tgz.prov"),
+    )
+    .unwrap();
+    let keys = home.path().join("keys");
+    fs::create_dir_all(&keys).unwrap();
+    let out = helm_prov(&home)
+        .args(["keygen", "--sigstore", "--output-key-prefix"])
+        .arg(keys.join("k"))
+        .env("COSIGN_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = helm_prov(&home)
+        .arg("sign")
+        .arg(&chart)
+        .args(["--sigstore", "--tlog-upload=false", "--key"])
+        .arg(keys.join("k.key"))
+        .env("COSIGN_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = crate::support::idx(&home)
+        .arg("build")
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let server = FileServer::start(repo.path(), Some(("chartuser", "pa55-w0rd-x")));
+    fs::write(
+        home.path().join("config").join("repositories.yaml"),
+        format!(
+            "apiVersion: \"\"\nrepositories:\n- name: myrepo\n  url: {}\n  username: chartuser\n  password: pa55-w0rd-x\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let ring = fixtures().join("prov").join("keys").join("rsa.pub.gpg");
+    let run = |extra: &[&str]| {
+        helm_prov(&home)
+            .args(["verify", "myrepo/demo", "--version", "0.1.0", "--key"])
+            .arg(keys.join("k.pub"))
+            .arg("--insecure-ignore-tlog")
+            .arg("--keyring")
+            .arg(&ring)
+            .arg("--destination")
+            .arg(dest.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--require", "all"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let stdout = lossy(&out.stdout);
+    assert!(
+        stdout.contains("Chart Hash Verified") && stdout.contains("Verified OK"),
+        "{stdout}"
+    );
+    for f in [
+        "demo-0.1.0.tgz",
+        "demo-0.1.0.tgz.prov",
+        "demo-0.1.0.tgz.sigstore.json",
+    ] {
+        assert_eq!(
+            fs::read(dest.path().join(f)).unwrap(),
+            fs::read(repo.path().join(f)).unwrap(),
+            "{f}"
+        );
+        fs::remove_file(dest.path().join(f)).unwrap();
+    }
+    // Another chart's bundle: refused, nothing written.
+    let other = repo.path().join("other.tgz");
+    fs::write(&other, b"another file").unwrap();
+    let out = helm_prov(&home)
+        .arg("sign")
+        .arg(&other)
+        .args(["--sigstore", "--tlog-upload=false", "--key"])
+        .arg(keys.join("k.key"))
+        .env("COSIGN_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    fs::rename(
+        repo.path().join("other.tgz.sigstore.json"),
+        repo.path().join("demo-0.1.0.tgz.sigstore.json"),
+    )
+    .unwrap();
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stderr).contains("another digest"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(fs::read_dir(dest.path()).unwrap().next().is_none());
+    fs::remove_file(repo.path().join("demo-0.1.0.tgz.sigstore.json")).unwrap();
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stderr).contains("failed to fetch the Sigstore bundle"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(!output_text(&out).contains("pa55-w0rd-x"));
+    assert!(fs::read_dir(dest.path()).unwrap().next().is_none());
+}

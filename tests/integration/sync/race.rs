@@ -63,6 +63,8 @@ fn push_refuses_an_existing_version_unless_forced_and_delete_removes_index_first
         "apiVersion: v2\nname: a\nversion: 1.0.0\n",
     );
     let chart = work.path().join("a-1.0.0.tgz");
+    // Its Sigstore bundle goes up and away with it.
+    std::fs::write(work.path().join("a-1.0.0.tgz.sigstore.json"), b"{}").unwrap();
     // No bucket: said so, with and without --init.
     for init in [false, true] {
         let mut c = sync(&home, &emu);
@@ -100,6 +102,10 @@ fn push_refuses_an_existing_version_unless_forced_and_delete_removes_index_first
         .args(["push", "--init"])
         .arg(&chart)
         .arg(&url));
+    assert_eq!(
+        emu.get("charts", "p/a-1.0.0.tgz.sigstore.json").as_deref(),
+        Some(&b"{}"[..])
+    );
     let out = sync(&home, &emu)
         .arg("push")
         .arg(&chart)
@@ -136,6 +142,10 @@ fn push_refuses_an_existing_version_unless_forced_and_delete_removes_index_first
     assert!(!index.contains("version: 1.0.0"), "{index}");
     let names: Vec<String> = objects(&emu, "p").into_iter().map(|(k, _)| k).collect();
     assert!(!names.contains(&"a-1.0.0.tgz".to_string()), "{names:?}");
+    assert!(
+        !names.contains(&"a-1.0.0.tgz.sigstore.json".to_string()),
+        "{names:?}"
+    );
     assert!(names.contains(&"a-2.0.0.tgz".to_string()), "{names:?}");
     let out = sync(&home, &emu)
         .args(["delete", "a", &url, "--version", "9.9.9"])
