@@ -940,3 +940,101 @@ fn charts_of_a_repository_verify_with_their_bundle() {
     assert!(!output_text(&out).contains("pa55-w0rd-x"));
     assert!(fs::read_dir(dest.path()).unwrap().next().is_none());
 }
+
+/// The rig's Fulcio stand-in: a keyless bundle made by hand from one of
+/// its certificates (SAN identity, issuer extension, embedded SCT) and an
+/// entry of the rig's log verifies with `helm prov verify` under the
+/// identity and issuer policy against a trusted root for both; a
+/// certificate whose SCT signs something else, one without an SCT, and
+/// another identity are refused.
+#[test]
+fn the_rigs_fulcio_certificates_verify() {
+    use crate::support::fulcio::{pem_block, Fulcio, RigKey, Spoil};
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let home = HelmHome::new();
+    let dir = home.path().join("keyless");
+    fs::create_dir_all(&dir).unwrap();
+    let fulcio = Fulcio::new();
+    let mut log = crate::support::rekor::Log::new();
+    let mut root: serde_json::Value = serde_json::from_str(&log.trusted_root()).unwrap();
+    let (cas, ctlogs) = fulcio.trusted_root_entries();
+    root["certificateAuthorities"] = cas;
+    root["ctlogs"] = ctlogs;
+    let root_file = dir.join("trusted_root.json");
+    fs::write(&root_file, root.to_string()).unwrap();
+    let artifact = dir.join("a.txt");
+    fs::write(&artifact, b"signed without a key to keep\n").unwrap();
+    let data = fs::read(&artifact).unwrap();
+    let digest = Sha256::digest(&data);
+    let identity = "release@example.com";
+    let issuer = "https://oidc.rig.example";
+    let bundle_for = |spoil: Spoil, log: &mut crate::support::rekor::Log| {
+        let ephemeral = RigKey::generate();
+        let cert = fulcio.issue(&ephemeral.spki_der, identity, issuer, spoil);
+        let sig = ephemeral.sign(&data);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let body =
+            crate::support::rekor::hashedrekord_body(&hex, &sig, &pem_block("CERTIFICATE", &cert));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let entry = log.append(body, now);
+        serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "certificate": {"rawBytes": B64.encode(&cert)},
+                "tlogEntries": [entry.json],
+            },
+            "messageSignature": {
+                "messageDigest": {"algorithm": "SHA2_256", "digest": B64.encode(digest)},
+                "signature": B64.encode(&sig),
+            },
+        })
+    };
+    let verify = |bundle: &serde_json::Value, who: &str| {
+        let file = dir.join("a.txt.sigstore.json");
+        fs::write(&file, bundle.to_string()).unwrap();
+        helm_prov(&home)
+            .arg("verify")
+            .arg(&artifact)
+            .args([
+                "--certificate-identity",
+                who,
+                "--certificate-oidc-issuer",
+                issuer,
+            ])
+            .arg("--trusted-root")
+            .arg(&root_file)
+            .output()
+            .unwrap()
+    };
+    let good = bundle_for(Spoil::None, &mut log);
+    let out = verify(&good, identity);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stdout).contains(&format!(
+            "Certificate identity: {identity} (issuer {issuer})"
+        )),
+        "{}",
+        output_text(&out)
+    );
+    let out = verify(&good, "someone@example.com");
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    for spoil in [Spoil::WrongSct, Spoil::NoSct] {
+        let out = verify(&bundle_for(spoil, &mut log), identity);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{spoil:?}: {}",
+            output_text(&out)
+        );
+        assert!(
+            lossy(&out.stderr).to_lowercase().contains("sct"),
+            "{spoil:?}: {}",
+            output_text(&out)
+        );
+    }
+}

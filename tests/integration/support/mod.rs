@@ -7,6 +7,7 @@
 //! ([`storage`]), and per-child resource measurement ([`measure`]).
 
 pub mod fault_proxy;
+pub mod fulcio;
 pub mod helm;
 pub mod http;
 pub mod measure;

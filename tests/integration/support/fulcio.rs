@@ -1,0 +1,313 @@
+//! A Fulcio stand-in for the test rig: a throwaway root CA that issues
+//! short-lived code-signing certificates for an identity, as Fulcio does
+//! (empty subject, the identity in the SAN, the OIDC issuer in Fulcio's
+//! extension `1.3.6.1.4.1.57264.1.8`, and one SCT from a throwaway
+//! certificate-transparency log embedded, RFC 6962 §3.3), with the trusted
+//! root entries that trust it. What it issues is checked by
+//! `sigstore-verify` (through `helm prov verify --trusted-root`): a mistake
+//! here shows as a refused bundle, not as a passing test.
+
+use std::time::{Duration, SystemTime};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use x509_cert::der::asn1::{BitString, Ia5String, ObjectIdentifier, OctetString, Utf8StringRef};
+use x509_cert::der::{Decode, Encode};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+};
+use x509_cert::ext::Extension;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::time::Validity;
+use x509_cert::{Certificate, TbsCertificate, Version};
+
+const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+/// Fulcio's OIDC issuer extension (v2: a DER UTF8String).
+const FULCIO_ISSUER_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
+/// Fulcio's OIDC issuer extension (v1: the raw string).
+const FULCIO_ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
+const SCT_LIST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
+
+/// A P-256 key of the rig, with its SubjectPublicKeyInfo DER.
+pub struct RigKey {
+    pub pair: EcdsaKeyPair,
+    pub spki_der: Vec<u8>,
+}
+
+impl RigKey {
+    pub fn generate() -> RigKey {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
+        let spki_der = spki_of(pair.public_key().as_ref());
+        RigKey { pair, spki_der }
+    }
+
+    /// ECDSA P-256 SHA-256, DER signature.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.pair
+            .sign(&SystemRandom::new(), message)
+            .unwrap()
+            .as_ref()
+            .to_vec()
+    }
+}
+
+/// The SubjectPublicKeyInfo DER of an uncompressed P-256 point.
+fn spki_of(point: &[u8]) -> Vec<u8> {
+    // SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING point }
+    let mut der = vec![
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+    der.extend_from_slice(point);
+    der
+}
+
+pub fn pem_block(tag: &str, der: &[u8]) -> String {
+    let b64 = B64.encode(der);
+    let mut out = format!("-----BEGIN {tag}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {tag}-----\n"));
+    out
+}
+
+/// The CA, its certificate, and the CT log whose SCTs it embeds.
+pub struct Fulcio {
+    ca: RigKey,
+    pub ca_der: Vec<u8>,
+    ct: RigKey,
+    ca_name: Name,
+}
+
+/// How a certificate is to be spoiled, for tests of what a verifier
+/// refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spoil {
+    None,
+    /// The SCT signs another certificate.
+    WrongSct,
+    /// No SCT at all.
+    NoSct,
+}
+
+impl Fulcio {
+    pub fn new() -> Fulcio {
+        let ca = RigKey::generate();
+        let ca_name: Name = "CN=helm-wharf test rig Fulcio,O=sigstore.dev"
+            .parse()
+            .unwrap();
+        let mut tbs = TbsCertificate {
+            version: Version::V3,
+            serial_number: SerialNumber::new(&[1]).unwrap(),
+            signature: alg(),
+            issuer: ca_name.clone(),
+            validity: Validity::from_now(Duration::from_secs(86_400 * 365)).unwrap(),
+            subject: ca_name.clone(),
+            subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(&ca.spki_der).unwrap(),
+            issuer_unique_id: None,
+            subject_unique_id: None,
+            extensions: None,
+        };
+        tbs.validity.not_before = back_dated(3600);
+        tbs.extensions = Some(vec![
+            ext(
+                x509_cert::der::oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
+                true,
+                &BasicConstraints {
+                    ca: true,
+                    path_len_constraint: Some(0),
+                }
+                .to_der()
+                .unwrap(),
+            ),
+            ext(
+                x509_cert::der::oid::db::rfc5280::ID_CE_KEY_USAGE,
+                true,
+                &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)
+                    .to_der()
+                    .unwrap(),
+            ),
+        ]);
+        let ca_der = sign_tbs(&tbs, &ca);
+        Fulcio {
+            ca,
+            ca_der,
+            ct: RigKey::generate(),
+            ca_name,
+        }
+    }
+
+    /// A 10-minute code-signing certificate for `public_spki` (DER), naming
+    /// `identity` (an e-mail, or a URI when it has `://`) and `issuer`.
+    pub fn issue(&self, public_spki: &[u8], identity: &str, issuer: &str, spoil: Spoil) -> Vec<u8> {
+        let san = if identity.contains("://") {
+            GeneralName::UniformResourceIdentifier(Ia5String::new(identity).unwrap())
+        } else {
+            GeneralName::Rfc822Name(Ia5String::new(identity).unwrap())
+        };
+        let serial: [u8; 16] = rand_bytes();
+        let mut serial = serial.to_vec();
+        serial[0] &= 0x7f;
+        let mut tbs = TbsCertificate {
+            version: Version::V3,
+            serial_number: SerialNumber::new(&serial).unwrap(),
+            signature: alg(),
+            issuer: self.ca_name.clone(),
+            validity: Validity::from_now(Duration::from_secs(600)).unwrap(),
+            subject: Name::default(),
+            subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(public_spki).unwrap(),
+            issuer_unique_id: None,
+            subject_unique_id: None,
+            extensions: None,
+        };
+        tbs.validity.not_before = back_dated(60);
+        tbs.extensions = Some(vec![
+            ext(
+                x509_cert::der::oid::db::rfc5280::ID_CE_KEY_USAGE,
+                true,
+                &KeyUsage(KeyUsages::DigitalSignature.into())
+                    .to_der()
+                    .unwrap(),
+            ),
+            ext(
+                x509_cert::der::oid::db::rfc5280::ID_CE_EXT_KEY_USAGE,
+                false,
+                &ExtendedKeyUsage(vec![CODE_SIGNING]).to_der().unwrap(),
+            ),
+            ext(
+                x509_cert::der::oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME,
+                true,
+                &SubjectAltName(vec![san]).to_der().unwrap(),
+            ),
+            ext(FULCIO_ISSUER_V1, false, issuer.as_bytes()),
+            ext(
+                FULCIO_ISSUER_V2,
+                false,
+                &Utf8StringRef::new(issuer).unwrap().to_der().unwrap(),
+            ),
+        ]);
+        if spoil != Spoil::NoSct {
+            // The SCT signs the certificate as it is without the SCT list.
+            let precert = tbs.to_der().unwrap();
+            let signed_over = if spoil == Spoil::WrongSct {
+                let mut other = precert.clone();
+                other.push(0);
+                other
+            } else {
+                precert
+            };
+            let list = self.sct_list(&signed_over);
+            let value = OctetString::new(list).unwrap().to_der().unwrap();
+            tbs.extensions
+                .as_mut()
+                .unwrap()
+                .push(ext(SCT_LIST, false, &value));
+        }
+        sign_tbs(&tbs, &self.ca)
+    }
+
+    /// A TLS-encoded `SignedCertificateTimestampList` with one v1 SCT over
+    /// a precertificate entry.
+    fn sct_list(&self, tbs_der: &[u8]) -> Vec<u8> {
+        let timestamp = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let issuer_key_hash = Sha256::digest(&self.ca.spki_der);
+        let mut signed = vec![0u8, 0u8]; // v1, certificate_timestamp
+        signed.extend_from_slice(&timestamp.to_be_bytes());
+        signed.extend_from_slice(&1u16.to_be_bytes()); // precert_entry
+        signed.extend_from_slice(&issuer_key_hash);
+        let len = tbs_der.len() as u32;
+        signed.extend_from_slice(&len.to_be_bytes()[1..]);
+        signed.extend_from_slice(tbs_der);
+        signed.extend_from_slice(&0u16.to_be_bytes()); // no extensions
+        let sig = self.ct.sign(&signed);
+        let mut sct = vec![0u8]; // v1
+        sct.extend_from_slice(&self.ct_log_id());
+        sct.extend_from_slice(&timestamp.to_be_bytes());
+        sct.extend_from_slice(&0u16.to_be_bytes());
+        sct.extend_from_slice(&[4, 3]); // sha256, ecdsa
+        sct.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+        sct.extend_from_slice(&sig);
+        let mut list = ((sct.len() + 2) as u16).to_be_bytes().to_vec();
+        list.extend_from_slice(&(sct.len() as u16).to_be_bytes());
+        list.extend_from_slice(&sct);
+        list
+    }
+
+    fn ct_log_id(&self) -> [u8; 32] {
+        Sha256::digest(&self.ct.spki_der).into()
+    }
+
+    /// The `certificateAuthorities` and `ctlogs` entries of a trusted root
+    /// that trusts this CA and its CT log.
+    pub fn trusted_root_entries(&self) -> (serde_json::Value, serde_json::Value) {
+        let cas = serde_json::json!([{
+            "subject": {"organization": "sigstore.dev", "commonName": "helm-wharf test rig Fulcio"},
+            "uri": "http://127.0.0.1",
+            "certChain": {"certificates": [{"rawBytes": B64.encode(&self.ca_der)}]},
+            "validFor": {"start": "2020-01-01T00:00:00Z"}
+        }]);
+        let ctlogs = serde_json::json!([{
+            "baseUrl": "http://127.0.0.1",
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": B64.encode(&self.ct.spki_der),
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                "validFor": {"start": "2020-01-01T00:00:00Z"}
+            },
+            "logId": {"keyId": B64.encode(self.ct_log_id())}
+        }]);
+        (cas, ctlogs)
+    }
+}
+
+fn alg() -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned {
+        oid: ECDSA_WITH_SHA256,
+        parameters: None,
+    }
+}
+
+fn ext(oid: ObjectIdentifier, critical: bool, value: &[u8]) -> Extension {
+    Extension {
+        extn_id: oid,
+        critical,
+        extn_value: OctetString::new(value.to_vec()).unwrap(),
+    }
+}
+
+fn sign_tbs(tbs: &TbsCertificate, key: &RigKey) -> Vec<u8> {
+    let sig = key.sign(&tbs.to_der().unwrap());
+    Certificate {
+        tbs_certificate: tbs.clone(),
+        signature_algorithm: alg(),
+        signature: BitString::from_bytes(&sig).unwrap(),
+    }
+    .to_der()
+    .unwrap()
+}
+
+fn back_dated(seconds: u64) -> x509_cert::time::Time {
+    let t = SystemTime::now() - Duration::from_secs(seconds);
+    x509_cert::time::Time::try_from(t).unwrap()
+}
+
+fn rand_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    aws_lc_rs::rand::fill(&mut b).unwrap();
+    b
+}
