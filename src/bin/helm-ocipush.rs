@@ -97,11 +97,14 @@ struct Common {
     #[arg(short, long)]
     quiet: bool,
     /// Sign each chart pushed, as cosign sign does, beside its manifest (the .prov goes in the manifest as before)
-    #[arg(long, value_enum, requires = "key")]
+    #[arg(long, value_enum)]
     sign: Option<SignArg>,
-    /// --sign sigstore: the cosign private key (password from COSIGN_PASSWORD or a prompt)
+    /// --sign sigstore: the cosign private key (password from COSIGN_PASSWORD or a prompt); without it, keyless: a Fulcio certificate for the OIDC token in SIGSTORE_ID_TOKEN or GitHub Actions'
     #[arg(long, value_name = "FILE", requires = "sign")]
     key: Option<PathBuf>,
+    /// --sign sigstore, keyless: the certificate authority (default: https://fulcio.sigstore.dev)
+    #[arg(long, value_name = "URL", requires = "sign")]
+    fulcio_url: Option<String>,
     /// --sign sigstore: enter the signatures in the transparency log
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     tlog_upload: bool,
@@ -133,7 +136,7 @@ enum FormatArg {
 #[cfg(feature = "prov")]
 fn signer(c: &Common) -> Result<Option<ocipush::ManifestSigner>, Box<dyn std::error::Error>> {
     use wharf::cmd::prov::{self, SigstoreFormat, SigstoreSign};
-    let (Some(SignArg::Sigstore), Some(key)) = (c.sign, &c.key) else {
+    let Some(SignArg::Sigstore) = c.sign else {
         return Ok(None);
     };
     let s = SigstoreSign {
@@ -141,13 +144,14 @@ fn signer(c: &Common) -> Result<Option<ocipush::ManifestSigner>, Box<dyn std::er
         rekor_url: c.rekor_url.clone().map(wharf::net::SafeUrl::from),
         trusted_root: c.trusted_root.clone(),
         bundle: None,
+        fulcio_url: c.fulcio_url.clone().map(wharf::net::SafeUrl::from),
         format: match c.sigstore_format {
             FormatArg::Bundle => SigstoreFormat::Bundle,
             FormatArg::Legacy => SigstoreFormat::Legacy,
             FormatArg::Both => SigstoreFormat::Both,
         },
     };
-    Ok(Some(prov::manifest_signer(key, &s)?))
+    Ok(Some(prov::manifest_signer(c.key.as_deref(), &s)?))
 }
 
 #[cfg(not(feature = "prov"))]

@@ -39,7 +39,7 @@ enum Command {
     Sign {
         #[arg(required = true)]
         charts: Vec<PathBuf>,
-        /// Key: fingerprint, key ID, e-mail, or part of a user ID; with --sigstore, a cosign private key file
+        /// Key: fingerprint, key ID, e-mail, or part of a user ID; with --sigstore, a cosign private key file (without it, --sigstore signs keyless)
         #[arg(long)]
         key: Option<String>,
         /// Write a Sigstore bundle (as cosign sign-blob --bundle) instead of a .prov
@@ -51,6 +51,9 @@ enum Command {
         /// --sigstore: where the one target's bundle goes (default: FILE.sigstore.json)
         #[arg(long, value_name = "FILE", requires = "sigstore")]
         bundle: Option<PathBuf>,
+        /// --sigstore without --key (keyless): the certificate authority that issues a certificate for the OIDC token in SIGSTORE_ID_TOKEN or GitHub Actions' (default: https://fulcio.sigstore.dev)
+        #[arg(long, value_name = "URL", requires = "sigstore")]
+        fulcio_url: Option<String>,
         /// --sigstore: the transparency log (default: https://rekor.sigstore.dev)
         #[arg(long, value_name = "URL", requires = "sigstore")]
         rekor_url: Option<String>,
@@ -300,6 +303,7 @@ fn main() -> ExitCode {
             tlog_upload,
             bundle,
             rekor_url,
+            fulcio_url,
             trusted_root,
             sigstore_format,
             registry,
@@ -330,6 +334,7 @@ fn main() -> ExitCode {
                                 rekor_url: rekor_url.clone().map(wharf::net::SafeUrl::from),
                                 trusted_root: trusted_root.clone(),
                                 format: format_choice,
+                                fulcio_url: fulcio_url.clone().map(wharf::net::SafeUrl::from),
                             }),
                             registry: access,
                         },

@@ -72,10 +72,45 @@ struct Cipher {
     nonce: String,
 }
 
-/// A private key ready to sign, and its public half.
+/// A private key ready to sign, and its public half; for keyless signing
+/// an ephemeral key with the short-lived certificate Fulcio issued for it.
 pub struct SigningKey {
     pub(super) pair: KeyPair,
     pub public: DerPublicKey,
+    pub(super) certificate: Option<IssuedCertificate>,
+}
+
+/// A certificate Fulcio issued for an ephemeral key.
+#[derive(Debug, Clone)]
+pub(super) struct IssuedCertificate {
+    pub(super) leaf: sigstore_verify::types::DerCertificate,
+    /// The leaf as PEM (what Rekor and cosign's annotation take).
+    pub(super) leaf_pem: String,
+    /// The issuing chain, as PEM, leaf excluded.
+    pub(super) chain_pem: String,
+}
+
+impl SigningKey {
+    /// What a transparency log is told verifies the signature: the
+    /// certificate for keyless signatures, else the public key.
+    pub(super) fn verifier_pem(&self) -> String {
+        match &self.certificate {
+            Some(c) => c.leaf_pem.clone(),
+            None => public_key_pem(&self.public),
+        }
+    }
+
+    /// The bundle's verification material: the certificate, or the key's
+    /// hint.
+    pub(super) fn material(&self) -> sigstore_verify::bundle::VerificationMaterialV03 {
+        use sigstore_verify::bundle::VerificationMaterialV03;
+        match &self.certificate {
+            Some(c) => VerificationMaterialV03::Certificate(c.leaf.clone()),
+            None => VerificationMaterialV03::PublicKey {
+                hint: super::sign::key_hint(self),
+            },
+        }
+    }
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -114,7 +149,11 @@ pub fn read_signing_key(path: &Path, password: &Secret) -> Result<SigningKey, Si
         ))
     })?;
     let public = pair.public_key_der().map_err(|e| bad(e.to_string()))?;
-    Ok(SigningKey { pair, public })
+    Ok(SigningKey {
+        pair,
+        public,
+        certificate: None,
+    })
 }
 
 fn read_pem(path: &Path) -> Result<pem::Pem, SigstoreError> {

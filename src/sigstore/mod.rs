@@ -12,6 +12,7 @@
 //! expression identities and issuers, the GitHub workflow claims), and one
 //! error line that says which file failed and why.
 
+mod keyless;
 mod keys;
 mod oci;
 mod policy;
@@ -24,6 +25,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+pub use keyless::{identity_token, keyless_key, PUBLIC_FULCIO};
 pub use keys::{
     generate_key_pair, key_needs_password, public_key_pem, read_signing_key, GeneratedKeys,
     SigningKey,
@@ -101,6 +103,10 @@ pub enum SigstoreError {
     KeyGeneration(String),
     #[error("{}: cannot sign: {detail}", .path.display())]
     Sign { path: PathBuf, detail: String },
+    #[error("{detail}")]
+    Token { detail: String },
+    #[error("certificate authority {url}: {detail}")]
+    Fulcio { url: String, detail: String },
     #[error("transparency log {url}: {detail}")]
     Rekor { url: String, detail: String },
     #[error("{flag}: not a valid regular expression: {detail}")]

@@ -16,15 +16,14 @@ use std::collections::BTreeMap;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::{json, Value};
-use sigstore_verify::bundle::{BundleV03, VerificationMaterialV03};
+use sigstore_verify::bundle::BundleV03;
 use sigstore_verify::types::bundle::SignatureContent;
 use sigstore_verify::types::{
     Bundle, DsseEnvelope, DsseSignature, KeyId, PayloadBytes, Sha256Hash,
 };
-use sigstore_verify::PublicKeyVerificationPolicy;
 
 use super::keys::SigningKey;
-use super::sign::{key_hint, SignSettings};
+use super::sign::{own_policy, SignSettings};
 use super::verify::{verify_bundle, Input, Labels};
 use super::{Policy, SigstoreError, Trust, Verified};
 
@@ -88,23 +87,14 @@ pub fn sign_manifest_bundle(
         PayloadBytes::new(payload.clone()),
         DsseSignature::new(sig.clone(), KeyId::new("")),
     );
-    let mut bundle = BundleV03::new(
-        VerificationMaterialV03::PublicKey {
-            hint: key_hint(key),
-        },
-        SignatureContent::DsseEnvelope(envelope),
-    );
+    let mut bundle = BundleV03::new(key.material(), SignatureContent::DsseEnvelope(envelope));
     if let Some(rekor) = settings.rekor {
         let wire = json!({
             "payloadType": IN_TOTO_PAYLOAD_TYPE,
             "payload": B64.encode(&payload),
             "signatures": [{"sig": B64.encode(sig.as_bytes())}],
         });
-        let entry = super::rekor::upload_dsse(
-            rekor,
-            &wire.to_string(),
-            &super::keys::public_key_pem(&key.public),
-        )?;
+        let entry = super::rekor::upload_dsse(rekor, &wire.to_string(), &key.verifier_pem())?;
         bundle = bundle.with_tlog_entry(entry);
     }
     let bundle = bundle.into_bundle();
@@ -152,12 +142,16 @@ pub fn sign_manifest_legacy(
         .map_err(|e| fail(e.to_string()))?;
     let mut annotations = BTreeMap::new();
     annotations.insert(SIGNATURE_ANNOTATION.to_string(), B64.encode(sig.as_bytes()));
+    if let Some(c) = &key.certificate {
+        annotations.insert(CERTIFICATE_ANNOTATION.to_string(), c.leaf_pem.clone());
+        annotations.insert(CHAIN_ANNOTATION.to_string(), c.chain_pem.clone());
+    }
     if let Some(rekor) = settings.rekor {
         let entry = super::rekor::upload_hashedrekord(
             rekor,
             hash.as_bytes(),
             sig.as_bytes(),
-            &super::keys::public_key_pem(&key.public),
+            &key.verifier_pem(),
         )?;
         annotations.insert(
             BUNDLE_ANNOTATION.to_string(),
@@ -190,16 +184,15 @@ fn check_own(
     trust: &Trust,
     digest: &str,
 ) -> Result<(), SigstoreError> {
-    let policy = PublicKeyVerificationPolicy::new(key.public.clone());
-    let r = match input {
+    let r = own_policy(key).check(|policy| match input {
         Input::Digest(d) => trust.verifier.verify(
             sigstore_verify::types::Artifact::from_digest(Sha256Hash::new(d)),
             bundle,
-            &policy,
+            policy,
         ),
-        Input::Bytes(b) => trust.verifier.verify(b, bundle, &policy),
+        Input::Bytes(b) => trust.verifier.verify(b, bundle, policy),
         Input::File(_) => unreachable!("manifests are signed by digest"),
-    };
+    });
     r.map(|_| ()).map_err(|e| SigstoreError::Sign {
         path: digest.into(),
         detail: format!(

@@ -7,7 +7,7 @@ use std::path::Path;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use sigstore_verify::bundle::{BundleV03, VerificationMaterialV03};
+use sigstore_verify::bundle::BundleV03;
 use sigstore_verify::types::bundle::{MessageDigest, MessageSignature, SignatureContent};
 use sigstore_verify::types::{HashAlgorithm, Sha256Hash};
 
@@ -35,6 +35,34 @@ pub fn key_hint(key: &SigningKey) -> String {
     B64.encode(Sha256::digest(key.public.as_bytes()))
 }
 
+/// The policy a signature just made is checked under before it is
+/// written: its own key, or for a keyless one any identity (the
+/// certificate's chain, SCT and the log are still checked against the
+/// trusted root).
+pub(super) enum OwnPolicy {
+    Key(PublicKeyVerificationPolicy),
+    Certificate(sigstore_verify::VerificationPolicy),
+}
+
+impl OwnPolicy {
+    pub(super) fn check<T>(
+        &self,
+        f: impl FnOnce(&dyn sigstore_verify::Policy) -> sigstore_verify::Result<T>,
+    ) -> sigstore_verify::Result<T> {
+        match self {
+            OwnPolicy::Key(p) => f(p),
+            OwnPolicy::Certificate(p) => f(p),
+        }
+    }
+}
+
+pub(super) fn own_policy(key: &SigningKey) -> OwnPolicy {
+    match &key.certificate {
+        Some(_) => OwnPolicy::Certificate(sigstore_verify::VerificationPolicy::any_identity()),
+        None => OwnPolicy::Key(PublicKeyVerificationPolicy::new(key.public.clone())),
+    }
+}
+
 /// Signs the file at `path` with `key`; the bundle's JSON.
 pub fn sign_file(
     path: &Path,
@@ -56,18 +84,13 @@ pub fn sign_file(
         MessageSignature::new(signature.clone())
             .with_message_digest(MessageDigest::new(HashAlgorithm::Sha2256, digest.into())),
     );
-    let mut bundle = BundleV03::new(
-        VerificationMaterialV03::PublicKey {
-            hint: key_hint(key),
-        },
-        content,
-    );
+    let mut bundle = BundleV03::new(key.material(), content);
     if let Some(rekor) = settings.rekor {
         let entry = super::rekor::upload_hashedrekord(
             rekor,
             digest.as_bytes(),
             signature.as_bytes(),
-            &super::keys::public_key_pem(&key.public),
+            &key.verifier_pem(),
         )?;
         bundle = bundle.with_tlog_entry(entry);
     }
@@ -75,15 +98,12 @@ pub fn sign_file(
     if settings.rekor.is_some() {
         // The log's answer is checked as a verifier will check it: a
         // bundle that would not verify is never written.
-        let policy = PublicKeyVerificationPolicy::new(key.public.clone());
         let file = crate::fileutil::open_regular(path).map_err(|e| SigstoreError::Read {
             path: path.to_path_buf(),
             source: e,
         })?;
-        settings
-            .trust
-            .verifier
-            .verify_reader(file, &bundle, &policy)
+        own_policy(key)
+            .check(|p| settings.trust.verifier.verify_reader(file, &bundle, p))
             .map_err(|e| SigstoreError::Sign {
                 path: path.to_path_buf(),
                 detail: format!(

@@ -112,8 +112,6 @@ pub enum ProvError {
     KeyExists { path: PathBuf },
     #[error("{}: charts in registries are signed with Sigstore: add --sigstore --key cosign.key (their .prov is pushed with the chart: helm ocipush)", .target.display())]
     OciNeedsSigstore { target: PathBuf },
-    #[error("--sigstore signs with --key FILE (a cosign key) for now; keyless signing is not available yet")]
-    SigstoreNeedsKey,
     #[error(
         "keygen makes cosign key pairs: add --sigstore (OpenPGP keys come from gpg --gen-key)"
     )]
@@ -258,7 +256,6 @@ fn sign_sigstore(
     s: &SigstoreSign,
     env: &EnvSettings,
 ) -> Result<Signing, ProvError> {
-    let key_path = o.key.as_deref().ok_or(ProvError::SigstoreNeedsKey)?;
     let list = charts(&o.charts);
     if s.bundle.is_some() && list.len() > 1 {
         return Err(ProvError::BundleForMany {
@@ -272,7 +269,7 @@ fn sign_sigstore(
     {
         return Err(ProvError::BundleForRegistry { target: t.clone() });
     }
-    let key = sigstore::signing_key(Path::new(key_path))?;
+    let key = sigstore::signing_identity(o.key.as_deref().map(Path::new), s)?;
     let trust = sigstore::signing_trust(s)?;
     let public_rekor = SafeUrl::from(crate::sigstore::PUBLIC_REKOR);
     let settings = crate::sigstore::SignSettings {

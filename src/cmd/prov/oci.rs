@@ -218,13 +218,14 @@ fn sign_subject(
 }
 
 /// `helm ocipush --sign sigstore`: what signs each manifest pushed, with
-/// the push's own client (its credentials and TLS). The key and trusted
-/// root are read once, before anything is pushed.
+/// the push's own client (its credentials and TLS). The key (or, keyless,
+/// the certificate) and trusted root are made once, before anything is
+/// pushed.
 pub fn manifest_signer(
-    key_file: &Path,
+    key_file: Option<&Path>,
     s: &super::SigstoreSign,
 ) -> Result<crate::cmd::ocipush::ManifestSigner, ProvError> {
-    let key = super::sigstore::signing_key(key_file)?;
+    let key = super::sigstore::signing_identity(key_file, s)?;
     let trust = super::sigstore::signing_trust(s)?;
     let rekor = s.tlog_upload.then(|| {
         s.rekor_url

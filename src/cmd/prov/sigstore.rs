@@ -61,6 +61,9 @@ pub struct SigstoreSign {
     pub bundle: Option<PathBuf>,
     /// For `oci://` targets: cosign's storage forms to write.
     pub format: super::SigstoreFormat,
+    /// Keyless signing: the certificate authority (default: the
+    /// public-good Fulcio).
+    pub fulcio_url: Option<SafeUrl>,
 }
 
 /// The policy and trusted root, read once for all targets.
@@ -214,8 +217,26 @@ pub(super) fn signing_trust(s: &SigstoreSign) -> Result<Trust, ProvError> {
     Ok(Trust::given_or_public_good(s.trusted_root.as_deref())?)
 }
 
-/// `helm prov sign --sigstore`'s key, read once for all files.
-pub(super) fn signing_key(path: &Path) -> Result<SigningKey, ProvError> {
+/// `helm prov sign --sigstore`'s key, made once for all targets: the
+/// cosign key file given, or without one (keyless) an ephemeral key with a
+/// certificate from Fulcio for the OIDC identity token found.
+pub(super) fn signing_identity(
+    key: Option<&Path>,
+    s: &SigstoreSign,
+) -> Result<SigningKey, ProvError> {
+    match key {
+        Some(path) => signing_key(path),
+        None => {
+            let token = sigstore::identity_token()?;
+            let public = SafeUrl::from(sigstore::PUBLIC_FULCIO);
+            let fulcio = s.fulcio_url.as_ref().unwrap_or(&public);
+            Ok(sigstore::keyless_key(fulcio, &token)?)
+        }
+    }
+}
+
+/// A cosign key file, its password asked for when it is sealed.
+fn signing_key(path: &Path) -> Result<SigningKey, ProvError> {
     let password = if sigstore::key_needs_password(path)? {
         cosign_password(false)?
     } else {

@@ -2,6 +2,7 @@
 
 mod crafted;
 mod differential;
+mod keyless;
 mod oci;
 mod peers;
 mod sigstore;

@@ -311,3 +311,200 @@ fn rand_bytes<const N: usize>() -> [u8; N] {
     aws_lc_rs::rand::fill(&mut b).unwrap();
     b
 }
+
+/// A throwaway OIDC issuer: ES256 identity tokens for any claims.
+pub struct Oidc {
+    key: EcdsaKeyPair,
+    pub issuer: String,
+}
+
+impl Oidc {
+    pub fn new(issuer: &str) -> Oidc {
+        let alg = &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &SystemRandom::new()).unwrap();
+        Oidc {
+            key: EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref()).unwrap(),
+            issuer: issuer.to_string(),
+        }
+    }
+
+    /// A token with `claims` plus `iss`, `aud: sigstore`, `iat` and a
+    /// 10-minute `exp`.
+    pub fn token(&self, claims: serde_json::Value) -> String {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut c = claims;
+        c["iss"] = self.issuer.clone().into();
+        c["aud"] = "sigstore".into();
+        c["iat"] = now.into();
+        c["exp"] = (now + 600).into();
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as URL;
+        let signed = format!(
+            "{}.{}",
+            URL.encode(br#"{"alg":"ES256","typ":"JWT"}"#),
+            URL.encode(c.to_string())
+        );
+        let sig = self
+            .key
+            .sign(&SystemRandom::new(), signed.as_bytes())
+            .unwrap();
+        format!("{signed}.{}", URL.encode(sig.as_ref()))
+    }
+
+    /// The claims of a token this issuer signed, or why not.
+    fn check(&self, token: &str) -> Result<serde_json::Value, String> {
+        use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as URL;
+        let parts: Vec<&str> = token.split('.').collect();
+        let [h, p, s] = parts.as_slice() else {
+            return Err("not a JWT".into());
+        };
+        let sig = URL.decode(s).map_err(|_| "bad signature encoding")?;
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, self.key.public_key().as_ref())
+            .verify(format!("{h}.{p}").as_bytes(), &sig)
+            .map_err(|_| "the token's signature does not verify")?;
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL.decode(p).map_err(|_| "bad claims")?)
+                .map_err(|_| "bad claims")?;
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        if claims["aud"] != "sigstore" || claims["exp"].as_u64().unwrap_or(0) <= now {
+            return Err("wrong audience or expired".into());
+        }
+        Ok(claims)
+    }
+}
+
+/// Fulcio's `POST /api/v2/signingCert` and GitHub Actions' token service
+/// (`GET /actions-token?...&audience=sigstore` with the request bearer) on
+/// 127.0.0.1, for keyless signing end to end.
+pub struct Server {
+    pub url: String,
+    /// What the Actions token service hands out, and the bearer it wants.
+    pub actions: std::sync::Arc<std::sync::Mutex<Option<(String, String)>>>,
+    /// Tokens Fulcio was sent, to check where credentials went.
+    pub seen_tokens: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _acceptor: super::http::Acceptor,
+}
+
+impl Server {
+    pub fn start(fulcio: std::sync::Arc<Fulcio>, oidc: std::sync::Arc<Oidc>) -> Server {
+        use std::io::{BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let actions = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (a, s) = (actions.clone(), seen.clone());
+        let acceptor = super::http::Acceptor::start(listener, move |stream| {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            if let Ok(Some(req)) = super::http::read_request(&mut reader, &mut writer) {
+                let resp = answer(&req, &fulcio, &oidc, &a, &s);
+                let _ = writer.write_all(&resp.serialize(&req.method, true));
+            }
+        });
+        Server {
+            url,
+            actions,
+            seen_tokens: seen,
+            _acceptor: acceptor,
+        }
+    }
+}
+
+fn answer(
+    req: &super::http::Request,
+    fulcio: &Fulcio,
+    oidc: &Oidc,
+    actions: &std::sync::Mutex<Option<(String, String)>>,
+    seen: &std::sync::Mutex<Vec<String>>,
+) -> super::http::Response {
+    use super::http::{reason, Response};
+    let json = |status: u16, body: serde_json::Value| Response {
+        status,
+        reason: reason(status).to_string(),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+    };
+    if req.method == "GET" && req.target.starts_with("/actions-token?") {
+        let Some((token, bearer)) = actions.lock().unwrap().clone() else {
+            return Response::status_only(404);
+        };
+        if !req.target.ends_with("&audience=sigstore")
+            || req.header("authorization") != Some(&format!("bearer {bearer}"))
+        {
+            return Response::status_only(401);
+        }
+        return json(200, serde_json::json!({ "value": token }));
+    }
+    if req.method != "POST" || req.target != "/api/v2/signingCert" {
+        return Response::status_only(404);
+    }
+    let refuse = |why: &str| json(400, serde_json::json!({ "message": why }));
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&req.body) else {
+        return refuse("not JSON");
+    };
+    let Some(token) = v
+        .pointer("/credentials/oidcIdentityToken")
+        .and_then(|t| t.as_str())
+    else {
+        return refuse("no token");
+    };
+    seen.lock().unwrap().push(token.to_string());
+    let claims = match oidc.check(token) {
+        Ok(c) => c,
+        Err(why) => return refuse(&why),
+    };
+    let subject = claims["email"]
+        .as_str()
+        .or(claims["sub"].as_str())
+        .unwrap_or("")
+        .to_string();
+    // As Fulcio does for GitHub Actions: the workflow as a URI.
+    let identity = match claims["job_workflow_ref"].as_str() {
+        Some(w) => format!("https://github.com/{w}"),
+        None => subject.clone(),
+    };
+    let Some(pem_text) = v
+        .pointer("/publicKeyRequest/publicKey/content")
+        .and_then(|c| c.as_str())
+    else {
+        return refuse("no public key");
+    };
+    let Ok(block) = pem::parse(pem_text.as_bytes()) else {
+        return refuse("the public key is not PEM");
+    };
+    let spki = block.contents().to_vec();
+    let proof = v
+        .pointer("/publicKeyRequest/proofOfPossession")
+        .and_then(|p| p.as_str())
+        .and_then(|p| B64.decode(p).ok())
+        .unwrap_or_default();
+    use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
+    if spki.len() < 65
+        || UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &spki[spki.len() - 65..])
+            .verify(subject.as_bytes(), &proof)
+            .is_err()
+    {
+        return refuse("the proof of possession does not verify");
+    }
+    let leaf = fulcio.issue(
+        &spki,
+        &identity,
+        claims["iss"].as_str().unwrap_or(""),
+        Spoil::None,
+    );
+    json(
+        201,
+        serde_json::json!({
+            "signedCertificateEmbeddedSct": {"chain": {"certificates": [
+                pem_block("CERTIFICATE", &leaf),
+                pem_block("CERTIFICATE", &fulcio.ca_der),
+            ]}}
+        }),
+    )
+}

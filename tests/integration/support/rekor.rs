@@ -341,7 +341,7 @@ fn hex(b: &[u8]) -> String {
 /// A `dsse` 0.0.1 entry made from a proposed envelope and its verifiers, as
 /// Rekor canonicalizes it, after checking (as Rekor does) that each
 /// signature verifies with one of the verifiers over the envelope's PAE.
-/// Verifiers are P-256 public keys (PEM `PUBLIC KEY`).
+/// Verifiers are P-256 public keys (PEM `PUBLIC KEY`) or certificates.
 fn dsse_body(proposed: &serde_json::Value) -> Result<Vec<u8>, String> {
     use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
     let text = proposed["envelope"].as_str().ok_or("no envelope")?;
@@ -376,11 +376,27 @@ fn dsse_body(proposed: &serde_json::Value) -> Result<Vec<u8>, String> {
                 return false;
             };
             let der = block.contents();
-            // A P-256 SubjectPublicKeyInfo ends with the 65-byte point.
-            der.len() >= 65
-                && UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &der[der.len() - 65..])
-                    .verify(&pae, &sig)
-                    .is_ok()
+            // A P-256 SubjectPublicKeyInfo ends with the 65-byte point; a
+            // certificate (keyless) holds one.
+            let point = if block.tag() == "CERTIFICATE" {
+                use x509_cert::der::Decode;
+                match x509_cert::Certificate::from_der(der) {
+                    Ok(c) => c
+                        .tbs_certificate
+                        .subject_public_key_info
+                        .subject_public_key
+                        .raw_bytes()
+                        .to_vec(),
+                    Err(_) => return false,
+                }
+            } else if der.len() >= 65 {
+                der[der.len() - 65..].to_vec()
+            } else {
+                return false;
+            };
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &point)
+                .verify(&pae, &sig)
+                .is_ok()
         });
         let Some(by) = by else {
             return Err("a signature that no verifier verifies".into());
