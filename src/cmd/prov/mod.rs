@@ -112,6 +112,8 @@ pub enum ProvError {
     KeyExists { path: PathBuf },
     #[error("{}: charts in registries are signed with Sigstore: add --sigstore --key cosign.key (their .prov is pushed with the chart: helm ocipush)", .target.display())]
     OciNeedsSigstore { target: PathBuf },
+    #[error("keyless signatures need the transparency log: their certificate is valid for minutes, and only the log's time shows it was signed in them (drop --tlog-upload=false, or sign with --key)")]
+    KeylessNeedsLog,
     #[error(
         "keygen makes cosign key pairs: add --sigstore (OpenPGP keys come from gpg --gen-key)"
     )]

@@ -226,6 +226,7 @@ pub(super) fn signing_identity(
 ) -> Result<SigningKey, ProvError> {
     match key {
         Some(path) => signing_key(path),
+        None if !s.tlog_upload => Err(ProvError::KeylessNeedsLog),
         None => {
             let token = sigstore::identity_token()?;
             let public = SafeUrl::from(sigstore::PUBLIC_FULCIO);
