@@ -325,11 +325,7 @@ pub fn verify_manifest_bundle(
     policy: &Policy,
     trust: &Trust,
 ) -> Result<Verified, SigstoreError> {
-    let refused = |detail: String| SigstoreError::Refused {
-        artifact: labels.artifact.clone(),
-        bundle: labels.bundle.clone(),
-        detail,
-    };
+    let refused = |detail: String| labels.refused(detail);
     let d = digest_bytes(digest).ok_or_else(|| refused("not a sha256 digest".into()))?;
     let text = std::str::from_utf8(bundle_json).map_err(|_| refused("not UTF-8".into()))?;
     let bundle = Bundle::from_json(text).map_err(|e| refused(format!("not a bundle: {e}")))?;
@@ -347,11 +343,7 @@ pub fn verify_manifest_legacy(
     policy: &Policy,
     trust: &Trust,
 ) -> Result<Verified, SigstoreError> {
-    let refused = |detail: String| SigstoreError::Refused {
-        artifact: labels.artifact.clone(),
-        bundle: labels.bundle.clone(),
-        detail,
-    };
+    let refused = |detail: String| labels.refused(detail);
     let p: Value = serde_json::from_slice(payload)
         .map_err(|_| refused("the simple-signing payload is not JSON".into()))?;
     if p.pointer("/critical/type").and_then(Value::as_str) != Some(SIMPLE_SIGNING_TYPE) {

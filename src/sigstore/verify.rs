@@ -99,11 +99,7 @@ pub fn verify_downloaded(
     let bundle = std::str::from_utf8(bundle_json)
         .ok()
         .and_then(|t| Bundle::from_json(t).ok())
-        .ok_or_else(|| SigstoreError::Refused {
-            artifact: labels.artifact.clone(),
-            bundle: labels.bundle.clone(),
-            detail: "not a Sigstore bundle".into(),
-        })?;
+        .ok_or_else(|| labels.refused("not a Sigstore bundle"))?;
     verify_bundle(Input::Bytes(artifact), &bundle, labels, policy, trust)
 }
 
@@ -112,6 +108,17 @@ pub fn verify_downloaded(
 pub struct Labels {
     pub artifact: String,
     pub bundle: String,
+}
+
+impl Labels {
+    /// The signature these labels name does not verify, for `detail`.
+    pub fn refused(&self, detail: impl Into<String>) -> SigstoreError {
+        SigstoreError::Refused {
+            artifact: self.artifact.clone(),
+            bundle: self.bundle.clone(),
+            detail: detail.into(),
+        }
+    }
 }
 
 /// Verifies `input` against `bundle` under `policy`; the labels name both
@@ -124,11 +131,7 @@ pub fn verify_bundle(
     trust: &Trust,
 ) -> Result<Verified, SigstoreError> {
     let bundle_label = labels.bundle.clone();
-    let refused = |detail: String| SigstoreError::Refused {
-        artifact: labels.artifact.clone(),
-        bundle: labels.bundle.clone(),
-        detail,
-    };
+    let refused = |detail: String| labels.refused(detail);
     if let Signer::Keys(keys) = &policy.signer {
         let m = &bundle.verification_material;
         if !policy.tlog
