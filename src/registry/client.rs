@@ -121,9 +121,9 @@ pub struct Client {
     retries: u32,
     backoff: Duration,
     timeout: Duration,
-    /// The registry answered a referrers request with 404: it has no
-    /// referrers API, and is not asked again in this run.
-    no_referrers: AtomicBool,
+    /// Repositories whose referrers request got a 404: the registry has no
+    /// referrers API there, and is not asked again in this run.
+    no_referrers: Mutex<std::collections::HashSet<String>>,
 }
 
 /// What one request carried, to tell after a 401 whether credentials were
@@ -181,7 +181,7 @@ impl Client {
             retries: opts.retries,
             backoff: opts.backoff,
             timeout: opts.timeout,
-            no_referrers: AtomicBool::new(false),
+            no_referrers: Mutex::default(),
         })
     }
 
@@ -282,7 +282,13 @@ impl Client {
     /// `digest`, or `None` when the registry does not serve the API (a 404,
     /// as registries without it answer, or a 405).
     pub fn referrers(&self, repo: &str, digest: &str) -> Result<Option<Fetched>, RegistryError> {
-        if self.no_referrers.load(Ordering::Relaxed) {
+        let known_absent = |c: &Client| {
+            c.no_referrers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(repo)
+        };
+        if known_absent(self) {
             return Ok(None);
         }
         let url = format!("{}/v2/{repo}/referrers/{digest}", self.base);
@@ -305,7 +311,10 @@ impl Client {
                     }))
                 }
                 StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
-                    self.no_referrers.store(true, Ordering::Relaxed);
+                    self.no_referrers
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(repo.to_string());
                     Ok(None)
                 }
                 _ => Err(self.unexpected(r, "reading referrers").into()),

@@ -32,9 +32,9 @@ pub use push::{
 };
 pub use reference::{NameProblem, Reference, ReferenceProblem, Target};
 pub use signatures::{
-    attach_bundle, attach_legacy, fallback_tag, find as find_signatures, find_bundles, find_legacy,
-    legacy_tag, resolve, Attached, Found, FoundBundle, Indexed, LegacySignature, Subject,
-    BUNDLE_MEDIA_TYPE,
+    attach_bundle, attach_legacy, count as count_signatures, fallback_tag, find as find_signatures,
+    find_bundles, find_legacy, legacy_tag, resolve, Attached, Found, FoundBundle, Indexed,
+    LegacySignature, Subject, BUNDLE_MEDIA_TYPE,
 };
 
 #[derive(Debug, Error)]

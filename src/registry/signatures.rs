@@ -11,7 +11,11 @@
 //! signature with the signature in an annotation. Both tag forms are
 //! shared between signers and have no lock: a writer reads, adds its entry
 //! and writes back, then reads again to see that its entry survived
-//! another writer doing the same, and tries again if not.
+//! another writer doing the same, and tries again if not. That narrows the
+//! race without closing it (a writer that read before ours and writes
+//! after our check still drops our entry, and a rerun adds it back):
+//! closing it takes conditional writes, which distribution 2.8 does not
+//! offer for manifests.
 //!
 //! Only storage is here; what a signature is and how it is checked is the
 //! `sigstore` module's business, so a chart push needs no crypto.
@@ -32,12 +36,12 @@ pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesi
 pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 const IMAGE_CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
 
-/// The most signatures of one form read for one artifact: a registry
-/// offering thousands is refused past this, not read.
-pub const MAX_SIGNATURES: usize = 64;
+/// The most signatures of one form read for one artifact, readable or not:
+/// a registry offering thousands has the rest left unread.
+pub const MAX_SIGNATURES: usize = 32;
 /// The largest bundle or simple-signing payload read (cosign's are a few
 /// KiB; a bundle with a certificate chain and proofs stays under 64 KiB).
-pub const MAX_SIGNATURE_BYTES: u64 = 1 << 20;
+pub const MAX_SIGNATURE_BYTES: u64 = 256 << 10;
 /// The most entries of an index or manifest looked at (attestations and
 /// SBOMs share the list with signatures).
 const MAX_LISTED: usize = 1024;
@@ -273,11 +277,13 @@ pub fn find_bundles(client: &Client, repo: &str, digest: &str) -> Result<Found, 
         None => client.get_manifest_as(repo, &fallback_tag(digest), INDEX_MEDIA_TYPE)?,
     };
     if let Some(index) = index {
+        let mut tried = 0;
         for entry in &listed(&index, "manifests", &mut found.skipped) {
             if entry.get("artifactType").and_then(Value::as_str) != Some(BUNDLE_MEDIA_TYPE) {
                 continue;
             }
-            if found.bundles.len() == MAX_SIGNATURES {
+            tried += 1;
+            if tried > MAX_SIGNATURES {
                 found.skipped.push(format!(
                     "more than {MAX_SIGNATURES} Sigstore bundles are attached; the rest are not read"
                 ));
@@ -296,11 +302,13 @@ pub fn find_bundles(client: &Client, repo: &str, digest: &str) -> Result<Found, 
 pub fn find_legacy(client: &Client, repo: &str, digest: &str) -> Result<Found, RegistryError> {
     let mut found = Found::default();
     if let Some(sig) = client.get_manifest_as(repo, &legacy_tag(digest), MANIFEST_MEDIA_TYPE)? {
+        let mut tried = 0;
         for layer in &listed(&sig, "layers", &mut found.skipped) {
             if layer.get("mediaType").and_then(Value::as_str) != Some(SIMPLE_SIGNING_MEDIA_TYPE) {
                 continue;
             }
-            if found.legacy.len() == MAX_SIGNATURES {
+            tried += 1;
+            if tried > MAX_SIGNATURES {
                 found.skipped.push(format!(
                     "{} holds more than {MAX_SIGNATURES} signatures; the rest are not read",
                     legacy_tag(digest)
@@ -455,12 +463,51 @@ fn read_json(
     let Some(m) = client.get_manifest_as(repo, tag, media_type)? else {
         return Ok(None);
     };
-    serde_json::from_slice(&m.bytes)
-        .map(Some)
-        .map_err(|_| RegistryError::Pull {
+    let v: Value = serde_json::from_slice(&m.bytes).map_err(|_| RegistryError::Pull {
+        reference: format!("{repo}:{tag}"),
+        problem: "not a JSON manifest; it is not changed".into(),
+    })?;
+    // An index where a manifest belongs, or the other way round, is
+    // someone else's document: it is not extended into a mixture.
+    let declared = v.get("mediaType").and_then(Value::as_str);
+    if declared.is_some_and(|t| t != media_type) {
+        return Err(RegistryError::Pull {
             reference: format!("{repo}:{tag}"),
-            problem: "not a JSON manifest; it is not changed".into(),
-        })
+            problem: format!(
+                "holds a {}, not a {media_type}; it is not changed",
+                crate::cli::output::clip(declared.unwrap_or(""))
+            ),
+        });
+    }
+    Ok(Some(v))
+}
+
+/// How many signatures of either form are attached to `digest`, from the
+/// lists alone (nothing else is read): for a note, so failures count 0.
+pub fn count(client: &Client, repo: &str, digest: &str) -> usize {
+    let mut n = 0;
+    let mut skipped = Vec::new();
+    let index = client.referrers(repo, digest).ok().flatten().or_else(|| {
+        client
+            .get_manifest_as(repo, &fallback_tag(digest), INDEX_MEDIA_TYPE)
+            .ok()
+            .flatten()
+    });
+    if let Some(i) = index {
+        n += listed(&i, "manifests", &mut skipped)
+            .iter()
+            .filter(|e| e.get("artifactType").and_then(Value::as_str) == Some(BUNDLE_MEDIA_TYPE))
+            .count();
+    }
+    if let Ok(Some(sig)) = client.get_manifest_as(repo, &legacy_tag(digest), MANIFEST_MEDIA_TYPE) {
+        n += listed(&sig, "layers", &mut skipped)
+            .iter()
+            .filter(|l| {
+                l.get("mediaType").and_then(Value::as_str) == Some(SIMPLE_SIGNING_MEDIA_TYPE)
+            })
+            .count();
+    }
+    n
 }
 
 /// The array `key` of a document that is to be extended, refusing a

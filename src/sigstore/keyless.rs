@@ -146,9 +146,11 @@ pub fn keyless_key(fulcio: &SafeUrl, token: &Secret) -> Result<SigningKey, Sigst
     let body = crate::net::read_body(answer, MAX_ANSWER, Instant::now() + TIMEOUT)
         .map_err(|e| fail(format!("reading the answer: {e:?}")))?;
     if status != 200 && status != 201 {
+        // Masked before it is clipped, so no part of an echoed token shows.
+        let text = String::from_utf8_lossy(&body).replace(token.expose(), "<token>");
         return Err(fail(format!(
             "answered {status}: {}",
-            crate::cli::output::clip_bytes(&body)
+            crate::cli::output::clip_bytes(text.as_bytes())
         )));
     }
     let v: serde_json::Value =

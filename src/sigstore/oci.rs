@@ -329,6 +329,19 @@ pub fn verify_manifest_bundle(
     let d = digest_bytes(digest).ok_or_else(|| refused("not a sha256 digest".into()))?;
     let text = std::str::from_utf8(bundle_json).map_err(|_| refused("not UTF-8".into()))?;
     let bundle = Bundle::from_json(text).map_err(|e| refused(format!("not a bundle: {e}")))?;
+    // An attestation (provenance, an SBOM, a scan) names the digest too, and
+    // says something else about it: only cosign's "signed" statement counts.
+    if let SignatureContent::DsseEnvelope(env) = &bundle.content {
+        let predicate = serde_json::from_slice::<Value>(env.payload.as_bytes())
+            .ok()
+            .and_then(|s| s.get("predicateType")?.as_str().map(str::to_string));
+        if predicate.as_deref() != Some(COSIGN_SIGN_PREDICATE) {
+            return Err(refused(format!(
+                "an attestation of type {}, not a signature ({COSIGN_SIGN_PREDICATE})",
+                crate::cli::output::clip(predicate.as_deref().unwrap_or("none"))
+            )));
+        }
+    }
     verify_bundle(Input::Digest(d), &bundle, labels, policy, trust)
 }
 
@@ -356,7 +369,12 @@ pub fn verify_manifest_legacy(
         .and_then(Value::as_str)
     {
         Some(d) if d == digest => {}
-        Some(d) => return Err(refused(format!("it signs another manifest, {d}"))),
+        Some(d) => {
+            return Err(refused(format!(
+                "it signs another manifest, {}",
+                crate::cli::output::clip(d)
+            )))
+        }
         None => return Err(refused("the payload names no manifest digest".into())),
     }
     let bundle = legacy_bundle(payload, annotations).map_err(refused)?;

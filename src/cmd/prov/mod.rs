@@ -509,6 +509,22 @@ fn verify_registry(
             return Verdict::new(path.to_path_buf(), o.require, pgp, sig, Vec::new());
         }
     };
+    // Both checks look at one manifest: the tag is resolved once, and the
+    // `.prov` is pulled and the signatures found by that digest, so a tag
+    // moved in between cannot pass one manifest's `.prov` off with
+    // another's signatures.
+    let r = match pin_digest(path, r, &client, o.require) {
+        Ok(r) => r,
+        Err(e) => {
+            return Verdict::new(
+                path.to_path_buf(),
+                o.require,
+                Some(Err(e)),
+                None,
+                Vec::new(),
+            )
+        }
+    };
     let mut notes = Vec::new();
     let pgp = o
         .require
@@ -580,6 +596,28 @@ fn verify_local(
         _ => None,
     };
     Verdict::new(path.to_path_buf(), require, pgp, sig, notes)
+}
+
+/// With both checks to make, the reference with its tag replaced by the
+/// digest it names now.
+fn pin_digest(
+    path: &Path,
+    mut r: registry::ChartRef,
+    client: &Client,
+    require: Require,
+) -> Result<registry::ChartRef, ProvError> {
+    if !(require.pgp() && require.sigstore()) || r.reference.tag.starts_with("sha256:") {
+        return Ok(r);
+    }
+    let subject =
+        registry::resolve(client, &r.reference.repository, &r.reference.tag).map_err(|source| {
+            ProvError::Registry {
+                target: path.to_path_buf(),
+                source,
+            }
+        })?;
+    r.reference.tag = subject.digest;
+    Ok(r)
 }
 
 /// Pulls a chart and its `.prov` from a registry into memory, as `helm pull

@@ -348,7 +348,6 @@ pub(super) fn verify(target: &Path, r: &ChartRef, client: &Client, p: &Prepared)
 pub(super) fn count_signatures(r: &ChartRef, client: &Client) -> usize {
     let repo = &r.reference.repository;
     registry::resolve(client, repo, &r.reference.tag)
-        .and_then(|s| registry::find_signatures(client, repo, &s.digest))
-        .map(|f| f.bundles.len() + f.legacy.len())
+        .map(|s| registry::count_signatures(client, repo, &s.digest))
         .unwrap_or(0)
 }

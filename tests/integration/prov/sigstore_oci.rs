@@ -377,6 +377,29 @@ fn signatures_written_by_another_implementation_verify() {
         .output()
         .unwrap();
     expect_refused(&out, "Sigstore signatures attached verifies");
+    // An attestation of the same digest (provenance, here) by the same key
+    // is not a signature.
+    rig.push("att");
+    let out = std::process::Command::new(storage::peer_bin("storage-python"))
+        .arg(peer_script())
+        .args(["sign", &rig.reg.base_url(), "att/demo", "0.1.0"])
+        .arg(&key)
+        .args(["x", "https://slsa.dev/provenance/v1", "bundle"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = helm_prov(&rig.home)
+        .arg("verify")
+        .arg(rig.reference(&rig.reg.host, "att"))
+        .arg("--key")
+        .arg(&public)
+        .args(["--plain-http", "--insecure-ignore-tlog"])
+        .output()
+        .unwrap();
+    expect_refused(
+        &out,
+        "an attestation of type https://slsa.dev/provenance/v1",
+    );
     // Ours still verifies, with its log entry.
     let out = rig.verify(&reference, "k", &[]);
     assert!(out.status.success(), "{}", output_text(&out));

@@ -10,9 +10,11 @@ verify` to read.
       verify with PUBKEY (and, with TRUSTED_ROOT, whose log promise and
       inclusion proof verify against its log key). Exits 1 when one that
       claims to be by PUBKEY's key does not verify.
-  sign BASE REPO TAG PRIVKEY DOCKER_REFERENCE
+  sign BASE REPO TAG PRIVKEY DOCKER_REFERENCE [PREDICATE_TYPE [FORMS]]
       Signs the manifest TAG names with the PKCS#8 P-256 key PRIVKEY, in both
-      forms, without a log entry, keeping other signers' entries.
+      forms (FORMS "bundle": the bundle only), without a log entry, keeping
+      other signers' entries; PREDICATE_TYPE (default cosign's "signed")
+      makes the bundle an attestation of that type instead.
 """
 
 import base64
@@ -199,7 +201,8 @@ def put_manifest(base, repo, ref, doc, media_type):
     return "sha256:" + hashlib.sha256(data).hexdigest(), len(data), headers
 
 
-def sign(base, repo, tag, key_path, docker_reference):
+def sign(base, repo, tag, key_path, docker_reference,
+         predicate="https://sigstore.dev/cosign/sign/v1", forms="both"):
     key = serialization.load_pem_private_key(open(key_path, "rb").read(), None)
     pub_der = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -207,6 +210,13 @@ def sign(base, repo, tag, key_path, docker_reference):
     assert status == 200, status
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
     hexd = digest.split(":", 1)[1]
+    if forms == "both":
+        sign_legacy(base, repo, key, digest, hexd, docker_reference)
+    sign_bundle(base, repo, key, pub_der, digest, hexd, len(raw), predicate)
+    print(digest)
+
+
+def sign_legacy(base, repo, key, digest, hexd, docker_reference):
     # Legacy: a simple-signing layer added to the .sig manifest.
     payload = json.dumps({"critical": {"identity": {"docker-reference": docker_reference},
                                        "image": {"docker-manifest-digest": digest},
@@ -222,10 +232,13 @@ def sign(base, repo, tag, key_path, docker_reference):
     cfg = dict(mediaType="application/vnd.oci.image.config.v1+json", **put_blob(base, repo, config))
     put_manifest(base, repo, f"sha256-{hexd}.sig",
                  {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": cfg, "layers": layers}, OCI_MANIFEST)
+
+
+def sign_bundle(base, repo, key, pub_der, digest, hexd, size, predicate):
     # v3: a DSSE bundle as a referrer, listed in the sha256-<hex> tag index.
     statement = json.dumps({"_type": "https://in-toto.io/Statement/v1",
                             "subject": [{"digest": {"sha256": hexd}}],
-                            "predicateType": "https://sigstore.dev/cosign/sign/v1",
+                            "predicateType": predicate,
                             "predicate": {}}).encode()
     pae = b"DSSEv1 %d %s %d %s" % (len(IN_TOTO), IN_TOTO.encode(), len(statement), statement)
     bundle = {"mediaType": BUNDLE,
@@ -236,10 +249,10 @@ def sign(base, repo, tag, key_path, docker_reference):
     empty = dict(mediaType="application/vnd.oci.empty.v1+json", **put_blob(base, repo, b"{}"))
     bl = dict(mediaType=BUNDLE, **put_blob(base, repo, json.dumps(bundle).encode()))
     annotations = {"dev.sigstore.bundle.content": "dsse-envelope",
-                   "dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1"}
+                   "dev.sigstore.bundle.predicateType": predicate}
     ref_manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": BUNDLE,
                     "config": empty, "layers": [bl],
-                    "subject": {"mediaType": OCI_MANIFEST, "digest": digest, "size": len(raw)},
+                    "subject": {"mediaType": OCI_MANIFEST, "digest": digest, "size": size},
                     "annotations": annotations}
     data = json.dumps(ref_manifest, separators=(",", ":")).encode()
     rdigest = "sha256:" + hashlib.sha256(data).hexdigest()
@@ -250,7 +263,6 @@ def sign(base, repo, tag, key_path, docker_reference):
         index["manifests"].append({"mediaType": OCI_MANIFEST, "digest": rdigest, "size": len(data),
                                    "artifactType": BUNDLE, "annotations": annotations})
         put_manifest(base, repo, f"sha256-{hexd}", index, OCI_INDEX)
-    print(digest)
 
 
 if __name__ == "__main__":
