@@ -142,11 +142,32 @@ pub fn fail(e: &(dyn Error + 'static)) -> ExitCode {
 /// long; cut, a message stays one readable line and costs no memory.
 pub const SHOWN_CHARS: usize = 200;
 
-/// `s` cut to [`SHOWN_CHARS`] characters, with an ellipsis when cut.
+/// `s` cut to [`SHOWN_CHARS`] characters, with an ellipsis when cut, and
+/// control characters escaped (`\u{1b}`, `\r`): input-controlled text
+/// cannot move the cursor, recolour the terminal or fake another line.
 pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.char_indices().nth(SHOWN_CHARS) {
-        None => s.into(),
-        Some((end, _)) => format!("{}…", &s[..end]).into(),
+    let (cut, more) = match s.char_indices().nth(SHOWN_CHARS) {
+        None => (s, false),
+        Some((end, _)) => (&s[..end], true),
+    };
+    let shown: std::borrow::Cow<'_, str> = if cut.chars().any(char::is_control) {
+        cut.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        cut.into()
+    };
+    if more {
+        format!("{shown}…").into()
+    } else {
+        shown
     }
 }
 
@@ -170,6 +191,14 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     #[error("cannot read {0}")]
     struct Outer(&'static str, #[source] io::Error);
+
+    #[test]
+    fn clipped_text_has_its_control_characters_escaped() {
+        assert_eq!(clip("plain"), "plain");
+        assert_eq!(clip("a\x1b[2Jb\rc\nd"), "a\\u{1b}[2Jb\\rc\\nd");
+        let long = "x".repeat(SHOWN_CHARS + 5);
+        assert_eq!(clip(&long).chars().count(), SHOWN_CHARS + 1);
+    }
 
     #[test]
     fn chain_on_one_line_without_repeats() {

@@ -643,6 +643,19 @@ impl Client {
             }
         }
         let shown = SafeUrl::from(realm);
+        // A registry spoken to over HTTPS that names a plain-HTTP token
+        // service would have the credentials cross the network in clear.
+        let clear = realm
+            .get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("http://"));
+        if clear && !self.base.starts_with("http://") && self.credential != Credential::Anonymous {
+            return Err(self
+                .error(&format!(
+                    "the registry's token service {shown} is plain HTTP; credentials are not sent \
+                     over it (only with --plain-http)"
+                ))
+                .into());
+        }
         let params = [("service", service), ("scope", scope)];
         let req = match &self.credential {
             Credential::IdentityToken { token, .. } => self.http.post(realm).form(&[
@@ -744,8 +757,10 @@ impl Client {
                 let e = v.get("errors")?.get(0)?;
                 Some(format!(
                     ": {} {}",
-                    e.get("code")?.as_str()?,
-                    e.get("message").and_then(|m| m.as_str()).unwrap_or("")
+                    crate::cli::output::clip(e.get("code")?.as_str()?),
+                    crate::cli::output::clip(
+                        e.get("message").and_then(|m| m.as_str()).unwrap_or("")
+                    )
                 ))
             })
             .unwrap_or_default();

@@ -416,3 +416,44 @@ fn tls_with_a_private_ca_and_client_certificates() {
     );
     assert!(o.status.success(), "{}", output_text(&o));
 }
+
+/// A registry on HTTPS whose token service is plain HTTP: the credentials
+/// are not sent to it (they would cross the network in clear), and the
+/// push says why in one line.
+#[test]
+fn credentials_never_go_to_a_plain_http_token_service_of_an_https_registry() {
+    let reg = Registry::start(RegistryOptions {
+        tls: true,
+        token: true,
+        ..RegistryOptions::default()
+    });
+    let tokens = reg.token.as_ref().unwrap();
+    let ca = reg
+        .pki
+        .as_ref()
+        .unwrap()
+        .ca_cert
+        .to_str()
+        .unwrap()
+        .to_string();
+    let work = tempfile::tempdir().unwrap();
+    let c = chart(work.path(), "clear");
+    let home = HelmHome::new();
+    let o = push(
+        &home,
+        &c,
+        &format!("oci://{}/clear", reg.host),
+        &["--ca-file", &ca, "--username", USER, "--password", PASSWORD],
+    );
+    assert!(!o.status.success(), "{}", output_text(&o));
+    let err = lossy(&o.stderr);
+    assert!(
+        err.contains("plain HTTP; credentials are not sent"),
+        "{err}"
+    );
+    assert!(
+        tokens.requests.lock().unwrap().is_empty(),
+        "the token service was asked"
+    );
+    assert_no_secrets(&o, &[PASSWORD]);
+}
