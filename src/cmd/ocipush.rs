@@ -19,8 +19,8 @@ use crate::net::{SafeUrl, Secret};
 use crate::parallel;
 use crate::provenance;
 use crate::registry::{
-    self, Client, ClientOptions, Credential, Prepared, PushOutcome, RegistryError, Target,
-    CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
+    self, Client, ClientOptions, Prepared, PushOutcome, RegistryError, Target, CONFIG_MEDIA_TYPE,
+    PROV_LAYER_MEDIA_TYPE,
 };
 use crate::repo::{ChartVersion, Download, RepoSource, SourceError};
 
@@ -193,14 +193,12 @@ fn client(
     target: &Target,
     o: &PushOptions,
 ) -> Result<Client, RegistryError> {
-    let credential = match (&o.username, &o.password) {
-        (Some(u), Some(p)) => Credential::Basic {
-            username: u.clone(),
-            password: p.clone(),
-        },
-        (None, None) => registry::lookup_credential(&target.host, &settings.registry_config)?,
-        _ => return Err(RegistryError::UsernameWithoutPassword),
-    };
+    let credential = registry::credential_for(
+        &target.host,
+        o.username.as_deref(),
+        o.password.as_ref(),
+        &settings.registry_config,
+    )?;
     Client::new(&target.host, credential, &o.client)
 }
 
@@ -252,7 +250,7 @@ pub fn push(
             )
         } else {
             match reload(path, c) {
-                Ok(c) => push_one(&client, source, &c, o),
+                Ok(c) => push_one(&client, source, &c, o.skip_existing, o.signer.as_ref()),
                 Err(e) => Report::failed(source, Some(c.reference.to_string()), render_error(&e)),
             }
         };
@@ -308,9 +306,15 @@ fn check_duplicates(prepared: &[(PathBuf, Prepared)]) -> Result<(), OciPushError
     Ok(())
 }
 
-fn push_one(client: &Client, source: String, c: &Prepared, o: &PushOptions) -> Report {
+fn push_one(
+    client: &Client,
+    source: String,
+    c: &Prepared,
+    skip_existing: bool,
+    signer: Option<&ManifestSigner>,
+) -> Report {
     let reference = c.reference.to_string();
-    let mut report = match registry::push(client, &c.reference, &c.artifact, o.skip_existing) {
+    let mut report = match registry::push(client, &c.reference, &c.artifact, skip_existing) {
         Ok(p) => Report {
             source,
             reference: Some(reference),
@@ -332,7 +336,7 @@ fn push_one(client: &Client, source: String, c: &Prepared, o: &PushOptions) -> R
     };
     // Only what this run pushed is signed: a tag left as it was keeps the
     // signatures it has.
-    if let (Some(sign), Status::Pushed) = (&o.signer, report.status) {
+    if let (Some(sign), Status::Pushed) = (signer, report.status) {
         let digest = c.artifact.manifest_digest.as_str();
         match (sign.0)(client, &c.reference.host, &c.reference.repository, digest) {
             Ok(what) => report.signatures = Some(what),
@@ -465,15 +469,7 @@ fn migrate_one(
             c.metadata.name, c.metadata.version
         ));
     }
-    push_one(
-        client,
-        label,
-        &c,
-        &PushOptions {
-            skip_existing: false,
-            ..o.clone()
-        },
-    )
+    push_one(client, label, &c, false, o.signer.as_ref())
 }
 
 /// The `.prov` beside an archive; a 404 means the repository has none.

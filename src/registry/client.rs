@@ -262,16 +262,7 @@ impl Client {
         self.retrying(&format!("read manifest {repo}:{reference}"), || {
             let r = self.call(Method::GET, &url, repo, None, &accept)?;
             match r.status() {
-                s if s.is_success() => {
-                    let media_type = content_type(&r);
-                    let body = self.read_body(r, MAX_MANIFEST_BYTES, "manifest")?;
-                    let digest = crate::chart::sha256_digest(&body);
-                    Ok(Some(Fetched {
-                        bytes: body,
-                        digest,
-                        media_type,
-                    }))
-                }
+                s if s.is_success() => Ok(Some(self.fetched(r, "manifest")?)),
                 StatusCode::NOT_FOUND => Ok(None),
                 _ => Err(self.unexpected(r, "reading a manifest").into()),
             }
@@ -282,13 +273,8 @@ impl Client {
     /// `digest`, or `None` when the registry does not serve the API (a 404,
     /// as registries without it answer, or a 405).
     pub fn referrers(&self, repo: &str, digest: &str) -> Result<Option<Fetched>, RegistryError> {
-        let known_absent = |c: &Client| {
-            c.no_referrers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .contains(repo)
-        };
-        if known_absent(self) {
+        let absent = || self.no_referrers.lock().unwrap_or_else(|p| p.into_inner());
+        if absent().contains(repo) {
             return Ok(None);
         }
         let url = format!("{}/v2/{repo}/referrers/{digest}", self.base);
@@ -296,29 +282,26 @@ impl Client {
         self.retrying(&format!("read the referrers of {repo}@{digest}"), || {
             let r = self.call(Method::GET, &url, repo, None, &accept)?;
             match r.status() {
-                StatusCode::OK => {
-                    let media_type = content_type(&r);
-                    if media_type != INDEX_MEDIA_TYPE {
-                        // Some registries answer unknown paths with a page.
-                        return Ok(None);
-                    }
-                    let body = self.read_body(r, MAX_MANIFEST_BYTES, "referrers index")?;
-                    let digest = crate::chart::sha256_digest(&body);
-                    Ok(Some(Fetched {
-                        bytes: body,
-                        digest,
-                        media_type,
-                    }))
-                }
+                // Some registries answer unknown paths with a page.
+                StatusCode::OK if content_type(&r) != INDEX_MEDIA_TYPE => Ok(None),
+                StatusCode::OK => Ok(Some(self.fetched(r, "referrers index")?)),
                 StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
-                    self.no_referrers
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(repo.to_string());
+                    absent().insert(repo.to_string());
                     Ok(None)
                 }
                 _ => Err(self.unexpected(r, "reading referrers").into()),
             }
+        })
+    }
+
+    /// A manifest or index answer, read within [`MAX_MANIFEST_BYTES`].
+    fn fetched(&self, r: Response, what: &str) -> Result<Fetched, Failure> {
+        let media_type = content_type(&r);
+        let bytes = self.read_body(r, MAX_MANIFEST_BYTES, what)?;
+        Ok(Fetched {
+            digest: crate::chart::sha256_digest(&bytes),
+            bytes,
+            media_type,
         })
     }
 

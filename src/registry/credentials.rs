@@ -46,6 +46,25 @@ impl Credential {
     }
 }
 
+/// The credential for `host`: `--username` with its password when given
+/// (one without the other is an error), else what `helm registry login`
+/// stored ([`lookup`]).
+pub fn given_or_stored(
+    host: &str,
+    username: Option<&str>,
+    password: Option<&crate::net::Secret>,
+    registry_config: &Path,
+) -> Result<Credential, RegistryError> {
+    match (username, password) {
+        (Some(u), Some(p)) => Ok(Credential::Basic {
+            username: u.to_string(),
+            password: p.clone(),
+        }),
+        (None, None) => lookup(host, registry_config),
+        _ => Err(RegistryError::UsernameWithoutPassword),
+    }
+}
+
 /// Looks up the credential for `host`: Helm's registry config first, then
 /// Docker's (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`),
 /// as Helm's `NewStoreWithFallbacks` does.

@@ -21,7 +21,9 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 pub use client::{Client, ClientOptions, Fetched};
-pub use credentials::{lookup as lookup_credential, Credential, EntryProblem};
+pub use credentials::{
+    given_or_stored as credential_for, lookup as lookup_credential, Credential, EntryProblem,
+};
 pub use manifest::{
     summarize, Artifact, Blob, ContentChanged, Summary, CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
 };
@@ -32,9 +34,9 @@ pub use push::{
 };
 pub use reference::{NameProblem, Reference, ReferenceProblem, Target};
 pub use signatures::{
-    attach_bundle, attach_legacy, count as count_signatures, fallback_tag, find as find_signatures,
-    find_bundles, find_legacy, legacy_tag, resolve, Attached, Found, FoundBundle, Indexed,
-    LegacySignature, Subject, BUNDLE_MEDIA_TYPE,
+    attach_bundle, attach_legacy, count as count_signatures, fallback_tag, find_bundles,
+    find_legacy, legacy_tag, resolve, Attached, Found, FoundBundle, Indexed, LegacySignature,
+    Subject, BUNDLE_MEDIA_TYPE,
 };
 
 #[derive(Debug, Error)]

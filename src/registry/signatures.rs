@@ -125,9 +125,7 @@ pub fn attach_bundle(
     let empty = blob(EMPTY_MEDIA_TYPE, b"{}");
     let layer = blob(BUNDLE_MEDIA_TYPE, bundle);
     for b in [&empty, &layer] {
-        if !client.blob_exists(repo, &b.digest)? {
-            client.upload_blob(repo, b)?;
-        }
+        ensure_blob(client, repo, b)?;
     }
     let annotations = json!({
         "dev.sigstore.bundle.content": "dsse-envelope",
@@ -164,18 +162,20 @@ pub fn attach_bundle(
         "annotations": annotations,
     });
     let tag = fallback_tag(&subject.digest);
-    shared_update(client, repo, &tag, INDEX_MEDIA_TYPE, |current| {
-        let mut index = match current {
-            Some(v) => v,
-            None => json!({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": []}),
-        };
-        let list = entries(&mut index, "manifests", &tag)?;
-        if list.iter().any(|e| e.get("digest") == entry.get("digest")) {
-            return Ok(None);
-        }
-        list.push(entry.clone());
-        Ok(Some(index))
-    })?;
+    shared_update(
+        client,
+        repo,
+        &tag,
+        INDEX_MEDIA_TYPE,
+        |index| listed_in(index, "manifests").any(|e| e.get("digest") == entry.get("digest")),
+        |current| {
+            let mut index = current.unwrap_or_else(
+                || json!({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": []}),
+            );
+            entries(&mut index, "manifests", &tag)?.push(entry.clone());
+            Ok(index)
+        },
+    )?;
     Ok(Attached {
         manifest: digest,
         indexed: Indexed::TagIndex,
@@ -200,43 +200,42 @@ pub fn attach_legacy(
     sig: &LegacySignature,
 ) -> Result<(), RegistryError> {
     let layer = blob(SIMPLE_SIGNING_MEDIA_TYPE, &sig.payload);
-    if !client.blob_exists(repo, &layer.digest)? {
-        client.upload_blob(repo, &layer)?;
-    }
+    ensure_blob(client, repo, &layer)?;
     let mut desc = descriptor(&layer);
     desc["annotations"] = json!(sig.annotations);
     let tag = legacy_tag(&subject.digest);
-    shared_update(client, repo, &tag, MANIFEST_MEDIA_TYPE, |current| {
-        let mut m = match current {
-            Some(v) => v,
-            None => json!({"schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE, "layers": []}),
-        };
-        let layers = entries(&mut m, "layers", &tag)?;
-        if layers.contains(&desc) {
-            return Ok(None);
-        }
-        layers.push(desc.clone());
-        // The image config go-containerregistry writes for cosign's
-        // signature images: one diff ID per layer.
-        let diff_ids: Vec<Value> = layers.iter().map(|l| l["digest"].clone()).collect();
-        let config = json!({
-            "architecture": "",
-            "created": "0001-01-01T00:00:00Z",
-            "history": [{"created": "0001-01-01T00:00:00Z"}],
-            "os": "",
-            "rootfs": {"type": "layers", "diff_ids": diff_ids},
-            "config": {},
-        });
-        let config = blob(
-            IMAGE_CONFIG_MEDIA_TYPE,
-            &serde_json::to_vec(&config).expect("JSON values serialise"),
-        );
-        if !client.blob_exists(repo, &config.digest)? {
-            client.upload_blob(repo, &config)?;
-        }
-        m["config"] = descriptor(&config);
-        Ok(Some(m))
-    })
+    shared_update(
+        client,
+        repo,
+        &tag,
+        MANIFEST_MEDIA_TYPE,
+        |m| listed_in(m, "layers").any(|l| *l == desc),
+        |current| {
+            let mut m = current.unwrap_or_else(
+                || json!({"schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE, "layers": []}),
+            );
+            let layers = entries(&mut m, "layers", &tag)?;
+            layers.push(desc.clone());
+            // The image config go-containerregistry writes for cosign's
+            // signature images: one diff ID per layer.
+            let diff_ids: Vec<Value> = layers.iter().map(|l| l["digest"].clone()).collect();
+            let config = json!({
+                "architecture": "",
+                "created": "0001-01-01T00:00:00Z",
+                "history": [{"created": "0001-01-01T00:00:00Z"}],
+                "os": "",
+                "rootfs": {"type": "layers", "diff_ids": diff_ids},
+                "config": {},
+            });
+            let config = blob(
+                IMAGE_CONFIG_MEDIA_TYPE,
+                &serde_json::to_vec(&config).expect("JSON values serialise"),
+            );
+            ensure_blob(client, repo, &config)?;
+            m["config"] = descriptor(&config);
+            Ok(m)
+        },
+    )
 }
 
 /// A bundle found attached to an artifact.
@@ -247,81 +246,127 @@ pub struct FoundBundle {
     pub bytes: Vec<u8>,
 }
 
-/// The signatures attached to an artifact, in both forms.
-#[derive(Debug, Default)]
-pub struct Found {
-    pub bundles: Vec<FoundBundle>,
-    pub legacy: Vec<LegacySignature>,
+/// The signatures of one form attached to an artifact.
+#[derive(Debug)]
+pub struct Found<T> {
+    pub signatures: Vec<T>,
     /// Entries left aside, each with why (an unreadable referrer, one for
     /// another subject, one past [`MAX_SIGNATURES`]).
     pub skipped: Vec<String>,
 }
 
-/// Reads every signature attached to the manifest `digest`: referrers with
-/// the bundle artifact type, through the referrers API or else the tag
-/// index, and the layers of the legacy `.sig` manifest. What is malformed
-/// is left aside with a reason; only the registry failing is an error.
-pub fn find(client: &Client, repo: &str, digest: &str) -> Result<Found, RegistryError> {
-    let mut found = find_bundles(client, repo, digest)?;
-    let legacy = find_legacy(client, repo, digest)?;
-    found.legacy = legacy.legacy;
-    found.skipped.extend(legacy.skipped);
-    Ok(found)
+/// The bundle referrers of the manifest `digest`, through the referrers
+/// API or else the tag index. What is malformed is left aside with a
+/// reason; only the registry failing is an error.
+pub fn find_bundles(
+    client: &Client,
+    repo: &str,
+    digest: &str,
+) -> Result<Found<FoundBundle>, RegistryError> {
+    let index = referrers_index(client, repo, digest)?;
+    Ok(read_listed(
+        index.as_ref(),
+        "manifests",
+        is_bundle_entry,
+        format!("more than {MAX_SIGNATURES} Sigstore bundles are attached; the rest are not read"),
+        |entry| read_referrer(client, repo, digest, entry),
+    ))
 }
 
-/// The bundle referrers of the manifest `digest` (see [`find`]).
-pub fn find_bundles(client: &Client, repo: &str, digest: &str) -> Result<Found, RegistryError> {
-    let mut found = Found::default();
-    let index = match client.referrers(repo, digest)? {
-        Some(i) => Some(i),
-        None => client.get_manifest_as(repo, &fallback_tag(digest), INDEX_MEDIA_TYPE)?,
+/// The layers of the legacy `.sig` manifest of `digest` (see
+/// [`find_bundles`]).
+pub fn find_legacy(
+    client: &Client,
+    repo: &str,
+    digest: &str,
+) -> Result<Found<LegacySignature>, RegistryError> {
+    let sig = client.get_manifest_as(repo, &legacy_tag(digest), MANIFEST_MEDIA_TYPE)?;
+    Ok(read_listed(
+        sig.as_ref(),
+        "layers",
+        is_signature_layer,
+        format!(
+            "{} holds more than {MAX_SIGNATURES} signatures; the rest are not read",
+            legacy_tag(digest)
+        ),
+        |layer| read_legacy(client, repo, layer),
+    ))
+}
+
+/// How many signatures of either form are attached to `digest`, from the
+/// lists alone (nothing else is read): for a note, so failures count 0.
+pub fn count(client: &Client, repo: &str, digest: &str) -> usize {
+    let mut skipped = Vec::new();
+    let mut n = 0;
+    if let Ok(Some(i)) = referrers_index(client, repo, digest) {
+        n += listed(&i, "manifests", &mut skipped)
+            .iter()
+            .filter(|e| is_bundle_entry(e))
+            .count();
+    }
+    if let Ok(Some(sig)) = client.get_manifest_as(repo, &legacy_tag(digest), MANIFEST_MEDIA_TYPE) {
+        n += listed(&sig, "layers", &mut skipped)
+            .iter()
+            .filter(|l| is_signature_layer(l))
+            .count();
+    }
+    n
+}
+
+/// The index of the manifests whose subject is `digest`: the referrers
+/// API's, or where the registry has none the `sha256-<hex>` tag index.
+fn referrers_index(
+    client: &Client,
+    repo: &str,
+    digest: &str,
+) -> Result<Option<Fetched>, RegistryError> {
+    match client.referrers(repo, digest)? {
+        Some(i) => Ok(Some(i)),
+        None => client.get_manifest_as(repo, &fallback_tag(digest), INDEX_MEDIA_TYPE),
+    }
+}
+
+fn is_bundle_entry(entry: &Value) -> bool {
+    entry.get("artifactType").and_then(Value::as_str) == Some(BUNDLE_MEDIA_TYPE)
+}
+
+fn is_signature_layer(layer: &Value) -> bool {
+    layer.get("mediaType").and_then(Value::as_str) == Some(SIMPLE_SIGNING_MEDIA_TYPE)
+}
+
+/// Reads the entries of `doc`'s list `key` that `wanted` picks, at most
+/// [`MAX_SIGNATURES`] of them whether or not they can be read
+/// (`too_many` says so past that).
+fn read_listed<T>(
+    doc: Option<&Fetched>,
+    key: &str,
+    wanted: fn(&Value) -> bool,
+    too_many: String,
+    read: impl Fn(&Value) -> Result<T, String>,
+) -> Found<T> {
+    let mut found = Found {
+        signatures: Vec::new(),
+        skipped: Vec::new(),
     };
-    if let Some(index) = index {
-        let mut tried = 0;
-        for entry in &listed(&index, "manifests", &mut found.skipped) {
-            if entry.get("artifactType").and_then(Value::as_str) != Some(BUNDLE_MEDIA_TYPE) {
-                continue;
-            }
-            tried += 1;
-            if tried > MAX_SIGNATURES {
-                found.skipped.push(format!(
-                    "more than {MAX_SIGNATURES} Sigstore bundles are attached; the rest are not read"
-                ));
-                break;
-            }
-            match read_referrer(client, repo, digest, entry) {
-                Ok(b) => found.bundles.push(b),
-                Err(why) => found.skipped.push(why),
-            }
+    let Some(doc) = doc else {
+        return found;
+    };
+    let mut tried = 0;
+    for entry in &listed(doc, key, &mut found.skipped) {
+        if !wanted(entry) {
+            continue;
+        }
+        tried += 1;
+        if tried > MAX_SIGNATURES {
+            found.skipped.push(too_many);
+            break;
+        }
+        match read(entry) {
+            Ok(s) => found.signatures.push(s),
+            Err(why) => found.skipped.push(why),
         }
     }
-    Ok(found)
-}
-
-/// The legacy signatures of the manifest `digest` (see [`find`]).
-pub fn find_legacy(client: &Client, repo: &str, digest: &str) -> Result<Found, RegistryError> {
-    let mut found = Found::default();
-    if let Some(sig) = client.get_manifest_as(repo, &legacy_tag(digest), MANIFEST_MEDIA_TYPE)? {
-        let mut tried = 0;
-        for layer in &listed(&sig, "layers", &mut found.skipped) {
-            if layer.get("mediaType").and_then(Value::as_str) != Some(SIMPLE_SIGNING_MEDIA_TYPE) {
-                continue;
-            }
-            tried += 1;
-            if tried > MAX_SIGNATURES {
-                found.skipped.push(format!(
-                    "{} holds more than {MAX_SIGNATURES} signatures; the rest are not read",
-                    legacy_tag(digest)
-                ));
-                break;
-            }
-            match read_legacy(client, repo, layer) {
-                Ok(s) => found.legacy.push(s),
-                Err(why) => found.skipped.push(why),
-            }
-        }
-    }
-    Ok(found)
+    found
 }
 
 fn read_referrer(
@@ -421,28 +466,29 @@ fn listed(doc: &Fetched, key: &str, skipped: &mut Vec<String>) -> Vec<Value> {
     list.into_iter().take(MAX_LISTED).collect()
 }
 
-/// Reads the shared document at `tag`, lets `change` add to it, writes it
-/// back and reads it again until the change is seen there. `change`
-/// answers `None` when the entry is there already.
+/// Reads the shared document at `tag`, and unless `has` finds our entry
+/// there lets `add` add it, writes it back and reads it again until `has`
+/// finds it in what is there.
 fn shared_update(
     client: &Client,
     repo: &str,
     tag: &str,
     media_type: &'static str,
-    change: impl Fn(Option<Value>) -> Result<Option<Value>, RegistryError>,
+    has: impl Fn(&Value) -> bool,
+    add: impl Fn(Option<Value>) -> Result<Value, RegistryError>,
 ) -> Result<(), RegistryError> {
     for attempt in 0..ATTEMPTS {
         let current = read_json(client, repo, tag, media_type)?;
-        let Some(next) = change(current)? else {
+        if current.as_ref().is_some_and(&has) {
             // Our entry is there: written by an earlier round or run.
             return Ok(());
-        };
-        let bytes = serde_json::to_vec(&next).expect("JSON values serialise");
+        }
+        let bytes = serde_json::to_vec(&add(current)?).expect("JSON values serialise");
         client.put_manifest_as(repo, tag, &bytes, media_type)?;
         // Another writer may have put its own version between our read and
         // our write, or just after it; ours must be in what is there now.
         let now = read_json(client, repo, tag, media_type)?;
-        if change(now)?.is_none() {
+        if now.as_ref().is_some_and(&has) {
             return Ok(());
         }
         crate::debug!("{repo}:{tag}: another writer replaced it; adding again (round {attempt})");
@@ -452,6 +498,19 @@ fn shared_update(
         reference: format!("{repo}:{tag}"),
         problem: format!("other writers kept replacing it; gave up after {ATTEMPTS} rounds"),
     })
+}
+
+/// The entries of a document's list `key` (none when it has no such list).
+fn listed_in<'a>(doc: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    doc.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
+/// Uploads a blob unless the repository has it.
+fn ensure_blob(client: &Client, repo: &str, b: &super::Blob) -> Result<(), RegistryError> {
+    if !client.blob_exists(repo, &b.digest)? {
+        client.upload_blob(repo, b)?;
+    }
+    Ok(())
 }
 
 fn read_json(
@@ -480,34 +539,6 @@ fn read_json(
         });
     }
     Ok(Some(v))
-}
-
-/// How many signatures of either form are attached to `digest`, from the
-/// lists alone (nothing else is read): for a note, so failures count 0.
-pub fn count(client: &Client, repo: &str, digest: &str) -> usize {
-    let mut n = 0;
-    let mut skipped = Vec::new();
-    let index = client.referrers(repo, digest).ok().flatten().or_else(|| {
-        client
-            .get_manifest_as(repo, &fallback_tag(digest), INDEX_MEDIA_TYPE)
-            .ok()
-            .flatten()
-    });
-    if let Some(i) = index {
-        n += listed(&i, "manifests", &mut skipped)
-            .iter()
-            .filter(|e| e.get("artifactType").and_then(Value::as_str) == Some(BUNDLE_MEDIA_TYPE))
-            .count();
-    }
-    if let Ok(Some(sig)) = client.get_manifest_as(repo, &legacy_tag(digest), MANIFEST_MEDIA_TYPE) {
-        n += listed(&sig, "layers", &mut skipped)
-            .iter()
-            .filter(|l| {
-                l.get("mediaType").and_then(Value::as_str) == Some(SIMPLE_SIGNING_MEDIA_TYPE)
-            })
-            .count();
-    }
-    n
 }
 
 /// The array `key` of a document that is to be extended, refusing a

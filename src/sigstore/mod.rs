@@ -40,7 +40,7 @@ pub use sign::{key_hint, sign_file, SignSettings};
 pub use trust::Trust;
 pub use verify::{
     bundle_path, read_bundle, verify_bundle, verify_downloaded, verify_file, Input, Labels,
-    Verified,
+    Verified, BUNDLE_SUFFIX,
 };
 
 /// A bundle, a trusted root or a public key file: all are small JSON or PEM

@@ -23,7 +23,7 @@ use sigstore_verify::types::{
 };
 
 use super::keys::SigningKey;
-use super::sign::{own_policy, SignSettings};
+use super::sign::{check_own, SignSettings};
 use super::verify::{verify_bundle, Input, Labels};
 use super::{Policy, SigstoreError, Trust, Verified};
 
@@ -99,7 +99,13 @@ pub fn sign_manifest_bundle(
     }
     let bundle = bundle.into_bundle();
     if settings.rekor.is_some() {
-        check_own(Input::Digest(d), &bundle, key, settings.trust, digest)?;
+        check_own(
+            Input::Digest(d),
+            &bundle,
+            key,
+            settings.trust,
+            digest.as_ref(),
+        )?;
     }
     bundle.to_json().map_err(|e| fail(e.to_string()))
 }
@@ -169,37 +175,10 @@ pub fn sign_manifest_legacy(
             &bundle,
             key,
             settings.trust,
-            digest,
+            digest.as_ref(),
         )?;
     }
     Ok(signed)
-}
-
-/// A freshly made signature, checked as a verifier will check it: what
-/// would not verify is never stored.
-fn check_own(
-    input: Input,
-    bundle: &Bundle,
-    key: &SigningKey,
-    trust: &Trust,
-    digest: &str,
-) -> Result<(), SigstoreError> {
-    let r = own_policy(key).check(|policy| match input {
-        Input::Digest(d) => trust.verifier.verify(
-            sigstore_verify::types::Artifact::from_digest(Sha256Hash::new(d)),
-            bundle,
-            policy,
-        ),
-        Input::Bytes(b) => trust.verifier.verify(b, bundle, policy),
-        Input::File(_) => unreachable!("manifests are signed by digest"),
-    });
-    r.map(|_| ()).map_err(|e| SigstoreError::Sign {
-        path: digest.into(),
-        detail: format!(
-            "the transparency log's answer does not verify against {}: {e}",
-            trust.source
-        ),
-    })
 }
 
 /// cosign's `dev.sigstore.cosign/bundle` annotation: the SET and the entry

@@ -9,11 +9,12 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use sigstore_verify::bundle::BundleV03;
 use sigstore_verify::types::bundle::{MessageDigest, MessageSignature, SignatureContent};
-use sigstore_verify::types::{HashAlgorithm, Sha256Hash};
+use sigstore_verify::types::{Bundle, HashAlgorithm, Sha256Hash};
 
 use sigstore_verify::PublicKeyVerificationPolicy;
 
 use super::keys::SigningKey;
+use super::verify::Input;
 use super::{SigstoreError, Trust};
 use crate::net::SafeUrl;
 
@@ -39,28 +40,46 @@ pub fn key_hint(key: &SigningKey) -> String {
 /// written: its own key, or for a keyless one any identity (the
 /// certificate's chain, SCT and the log are still checked against the
 /// trusted root).
-pub(super) enum OwnPolicy {
-    Key(PublicKeyVerificationPolicy),
-    Certificate(sigstore_verify::VerificationPolicy),
-}
-
-impl OwnPolicy {
-    pub(super) fn check<T>(
-        &self,
-        f: impl FnOnce(&dyn sigstore_verify::Policy) -> sigstore_verify::Result<T>,
-    ) -> sigstore_verify::Result<T> {
-        match self {
-            OwnPolicy::Key(p) => f(p),
-            OwnPolicy::Certificate(p) => f(p),
-        }
-    }
-}
-
-pub(super) fn own_policy(key: &SigningKey) -> OwnPolicy {
+fn own_policy(key: &SigningKey) -> Box<dyn sigstore_verify::Policy> {
     match &key.certificate {
-        Some(_) => OwnPolicy::Certificate(sigstore_verify::VerificationPolicy::any_identity()),
-        None => OwnPolicy::Key(PublicKeyVerificationPolicy::new(key.public.clone())),
+        Some(_) => Box::new(sigstore_verify::VerificationPolicy::any_identity()),
+        None => Box::new(PublicKeyVerificationPolicy::new(key.public.clone())),
     }
+}
+
+/// A signature just made, with the log's answer, checked as a verifier
+/// will check it: a bundle that would not verify is never written. `what`
+/// names the file or manifest in the error.
+pub(super) fn check_own(
+    input: Input,
+    bundle: &Bundle,
+    key: &SigningKey,
+    trust: &Trust,
+    what: &Path,
+) -> Result<(), SigstoreError> {
+    let policy = own_policy(key);
+    let r = match input {
+        Input::File(path) => {
+            let file = crate::fileutil::open_regular(path).map_err(|e| SigstoreError::Read {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            trust.verifier.verify_reader(file, bundle, policy.as_ref())
+        }
+        Input::Bytes(b) => trust.verifier.verify(b, bundle, policy.as_ref()),
+        Input::Digest(d) => trust.verifier.verify(
+            sigstore_verify::types::Artifact::from_digest(Sha256Hash::new(d)),
+            bundle,
+            policy.as_ref(),
+        ),
+    };
+    r.map(|_| ()).map_err(|e| SigstoreError::Sign {
+        path: what.to_path_buf(),
+        detail: format!(
+            "the transparency log's answer does not verify against {}: {e}",
+            trust.source
+        ),
+    })
 }
 
 /// Signs the file at `path` with `key`; the bundle's JSON.
@@ -96,21 +115,7 @@ pub fn sign_file(
     }
     let bundle = bundle.into_bundle();
     if settings.rekor.is_some() {
-        // The log's answer is checked as a verifier will check it: a
-        // bundle that would not verify is never written.
-        let file = crate::fileutil::open_regular(path).map_err(|e| SigstoreError::Read {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        own_policy(key)
-            .check(|p| settings.trust.verifier.verify_reader(file, &bundle, p))
-            .map_err(|e| SigstoreError::Sign {
-                path: path.to_path_buf(),
-                detail: format!(
-                    "the transparency log's answer does not verify against {}: {e}",
-                    settings.trust.source
-                ),
-            })?;
+        check_own(Input::File(path), &bundle, key, settings.trust, path)?;
     }
     bundle.to_json().map_err(|e| SigstoreError::Sign {
         path: path.to_path_buf(),

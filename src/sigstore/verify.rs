@@ -16,11 +16,14 @@ use super::{Policy, SigstoreError, Trust};
 /// limit and more, since any file may be verified.
 const MAX_WHOLE_ARTIFACT: u64 = 256 << 20;
 
+/// What a bundle's name adds to the name of the file it signs.
+pub const BUNDLE_SUFFIX: &str = ".sigstore.json";
+
 /// `FILE.sigstore.json`, where `cosign sign-blob --bundle` is told to write
 /// and `helm prov sign --sigstore` writes.
 pub fn bundle_path(artifact: &Path) -> PathBuf {
     let mut s = artifact.as_os_str().to_owned();
-    s.push(".sigstore.json");
+    s.push(BUNDLE_SUFFIX);
     PathBuf::from(s)
 }
 

@@ -161,7 +161,9 @@ fn read_beside(path: &std::path::Path, suffix: &str) -> Result<Option<Vec<u8>>, 
 }
 
 /// The Sigstore bundle beside an archive, as `helm prov sign --sigstore`
-/// (and `cosign sign-blob --bundle`) names it.
+/// (and `cosign sign-blob --bundle`) names it: `sigstore::BUNDLE_SUFFIX`,
+/// spelled again here because the `sigstore` module is built only with
+/// the `prov` feature and `helm sync` is not.
 pub(crate) const SIGSTORE_SUFFIX: &str = ".sigstore.json";
 
 /// Uploads charts (and their `.prov` files and Sigstore bundles) and adds

@@ -509,13 +509,21 @@ fn verify_registry(
             return Verdict::new(path.to_path_buf(), o.require, pgp, sig, Vec::new());
         }
     };
-    // Both checks look at one manifest: the tag is resolved once, and the
-    // `.prov` is pulled and the signatures found by that digest, so a tag
-    // moved in between cannot pass one manifest's `.prov` off with
-    // another's signatures.
-    let r = match pin_digest(path, r, &client, o.require) {
-        Ok(r) => r,
-        Err(e) => {
+    // The tag is resolved once, and with both checks to make the `.prov` is
+    // pulled by that digest too, so a tag moved in between cannot pass one
+    // manifest's `.prov` off with another's signatures.
+    let both = o.require.pgp() && o.require.sigstore();
+    let subject = (o.require.sigstore() || o.require == Require::Pgp).then(|| {
+        registry::resolve(&client, &r.reference.repository, &r.reference.tag).map_err(|source| {
+            ProvError::Registry {
+                target: path.to_path_buf(),
+                source,
+            }
+        })
+    });
+    let mut r = r;
+    match subject {
+        Some(Err(e)) if both => {
             return Verdict::new(
                 path.to_path_buf(),
                 o.require,
@@ -524,30 +532,31 @@ fn verify_registry(
                 Vec::new(),
             )
         }
-    };
+        Some(Ok(ref s)) if both => r.reference.tag = s.digest.clone(),
+        _ => {}
+    }
     let mut notes = Vec::new();
     let pgp = o
         .require
         .pgp()
         .then(|| verify_oci(path, &r, &client, o, certs, policy));
-    let sig = match prepared {
-        Some(p) if o.require.sigstore() => {
-            let v = oci::verify(path, &r, &client, p);
+    let sig = match (prepared, subject) {
+        (Some(p), Some(subject)) if o.require.sigstore() => Some(subject.and_then(|s| {
+            let v = oci::verify(path, &r, &s.digest, &client, p);
             notes.extend(v.notes);
-            Some(v.result)
-        }
-        _ => {
-            if o.require == Require::Pgp {
-                let n = oci::count_signatures(&r, &client);
-                if n > 0 {
-                    notes.push(format!(
-                        "{n} Sigstore signature(s) attached, not checked: add --sigstore and a \
-                         policy (--key, or --certificate-identity with --certificate-oidc-issuer)"
-                    ));
-                }
+            v.result
+        })),
+        (_, Some(Ok(s))) if o.require == Require::Pgp => {
+            let n = registry::count_signatures(&client, &r.reference.repository, &s.digest);
+            if n > 0 {
+                notes.push(format!(
+                    "{n} Sigstore signature(s) attached, not checked: add --sigstore and a \
+                     policy (--key, or --certificate-identity with --certificate-oidc-issuer)"
+                ));
             }
             None
         }
+        _ => None,
     };
     Verdict::new(path.to_path_buf(), o.require, pgp, sig, notes)
 }
@@ -596,28 +605,6 @@ fn verify_local(
         _ => None,
     };
     Verdict::new(path.to_path_buf(), require, pgp, sig, notes)
-}
-
-/// With both checks to make, the reference with its tag replaced by the
-/// digest it names now.
-fn pin_digest(
-    path: &Path,
-    mut r: registry::ChartRef,
-    client: &Client,
-    require: Require,
-) -> Result<registry::ChartRef, ProvError> {
-    if !(require.pgp() && require.sigstore()) || r.reference.tag.starts_with("sha256:") {
-        return Ok(r);
-    }
-    let subject =
-        registry::resolve(client, &r.reference.repository, &r.reference.tag).map_err(|source| {
-            ProvError::Registry {
-                target: path.to_path_buf(),
-                source,
-            }
-        })?;
-    r.reference.tag = subject.digest;
-    Ok(r)
 }
 
 /// Pulls a chart and its `.prov` from a registry into memory, as `helm pull
@@ -760,7 +747,7 @@ fn verify_remote(
         });
     let mut bundle = None;
     let sig = prepared.filter(|_| o.require.sigstore()).map(|p| {
-        let url = beside(".sigstore.json");
+        let url = beside(crate::sigstore::BUNDLE_SUFFIX);
         let b = getter::get(&url, &loc.options, Body::Provenance).map_err(|source| {
             ProvError::DownloadBundle {
                 target: target.to_path_buf(),
@@ -786,7 +773,10 @@ fn verify_remote(
             files.push((format!("{}.prov", loc.file_name), p.as_slice()));
         }
         if let Some(b) = &bundle {
-            files.push((format!("{}.sigstore.json", loc.file_name), b.as_slice()));
+            files.push((
+                format!("{}{}", loc.file_name, crate::sigstore::BUNDLE_SUFFIX),
+                b.as_slice(),
+            ));
         }
         if let Err(e) = write_files(dest, &files) {
             return (Some(Err(e)), None);

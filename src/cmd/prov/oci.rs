@@ -12,7 +12,7 @@ use super::sigstore::Prepared;
 use super::ProvError;
 use crate::cli::EnvSettings;
 use crate::net::Secret;
-use crate::registry::{self, ChartRef, Client, ClientOptions, Credential, RegistryError};
+use crate::registry::{self, ChartRef, Client, ClientOptions, RegistryError};
 use crate::sigstore::{self as sig, Labels, SignSettings, SigningKey, Verified};
 
 /// How a registry is reached, for every `oci://` target of one run.
@@ -66,16 +66,13 @@ impl<'a> Clients<'a> {
         if let Some(c) = made.get(host) {
             return Ok((r.clone(), c.clone()));
         }
-        let credential = match (&self.access.username, &self.access.password) {
-            (Some(u), Some(p)) => Credential::Basic {
-                username: u.clone(),
-                password: p.clone(),
-            },
-            (None, None) => {
-                registry::lookup_credential(host, &self.settings.registry_config).map_err(oci)?
-            }
-            _ => return Err(oci(RegistryError::UsernameWithoutPassword)),
-        };
+        let credential = registry::credential_for(
+            host,
+            self.access.username.as_deref(),
+            self.access.password.as_ref(),
+            &self.settings.registry_config,
+        )
+        .map_err(oci)?;
         let client = Arc::new(Client::new(host, credential, &self.access.options).map_err(oci)?);
         made.insert(host.clone(), client.clone());
         Ok((r, client))
@@ -144,21 +141,19 @@ pub(super) fn sign(
     })
 }
 
-/// Why signing a manifest stopped.
+/// Why signing a manifest stopped: the registry (which a target's error
+/// names the target of), or the signing.
+#[derive(Debug, thiserror::Error)]
 pub(super) enum SubjectError {
-    Registry(RegistryError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
     Prov(ProvError),
 }
 
 impl From<crate::sigstore::SigstoreError> for SubjectError {
     fn from(e: crate::sigstore::SigstoreError) -> Self {
         SubjectError::Prov(e.into())
-    }
-}
-
-impl From<RegistryError> for SubjectError {
-    fn from(e: RegistryError) -> Self {
-        SubjectError::Registry(e)
     }
 }
 
@@ -239,14 +234,10 @@ pub fn manifest_signer(
                 rekor: rekor.as_ref(),
                 trust: &trust,
             };
-            let render = |e: SubjectError| match e {
-                SubjectError::Registry(e) => crate::cli::render_error(&e),
-                SubjectError::Prov(e) => crate::cli::render_error(&e),
-            };
             let subject = registry::resolve(client, repo, digest)
                 .map_err(|e| crate::cli::render_error(&e))?;
             let signed = sign_subject(client, host, repo, &subject, &key, settings, format)
-                .map_err(render)?;
+                .map_err(|e| crate::cli::render_error(&e))?;
             Ok(match (&signed.bundle, &signed.legacy) {
                 (Some(b), Some(l)) => format!("bundle referrer {b}, legacy {l}"),
                 (Some(b), None) => format!("bundle referrer {b}"),
@@ -263,77 +254,78 @@ pub(super) struct OciVerdict {
     pub notes: Vec<String>,
 }
 
-/// Verifies the Sigstore signatures attached to the manifest `r` names:
-/// every bundle referrer and legacy layer is tried, and one that verifies
-/// under the policy passes, as in cosign. What was left aside is noted.
-pub(super) fn verify(target: &Path, r: &ChartRef, client: &Client, p: &Prepared) -> OciVerdict {
+/// Verifies the Sigstore signatures attached to the manifest `digest` of
+/// the chart `r` names: every bundle referrer and legacy layer is tried,
+/// and one that verifies under the policy passes, as in cosign. What was
+/// left aside is noted.
+pub(super) fn verify(
+    target: &Path,
+    r: &ChartRef,
+    digest: &str,
+    client: &Client,
+    p: &Prepared,
+) -> OciVerdict {
     let oci = |source| ProvError::Registry {
         target: target.to_path_buf(),
         source,
     };
     let repo = &r.reference.repository;
+    let artifact = format!("{}/{repo}@{digest}", r.reference.host);
     let mut notes = Vec::new();
     let result = (|| {
-        let subject = registry::resolve(client, repo, &r.reference.tag).map_err(oci)?;
+        let mut failures = Vec::new();
         // Bundles first; the legacy form is read only when no bundle
         // verifies, which saves two requests per chart signed both ways.
-        let mut found = registry::find_bundles(client, repo, &subject.digest).map_err(oci)?;
-        notes.append(&mut found.skipped);
-        let artifact = format!("{}/{repo}@{}", r.reference.host, subject.digest);
-        let mut failures = Vec::new();
-        for b in &found.bundles {
+        let mut bundles = registry::find_bundles(client, repo, digest).map_err(oci)?;
+        notes.append(&mut bundles.skipped);
+        for b in &bundles.signatures {
             let labels = Labels {
                 artifact: artifact.clone(),
                 bundle: format!("bundle referrer {}", b.manifest),
             };
-            match sig::verify_manifest_bundle(
-                &b.bytes,
-                &subject.digest,
-                &labels,
-                &p.policy,
-                &p.trust,
-            ) {
+            match sig::verify_manifest_bundle(&b.bytes, digest, &labels, &p.policy, &p.trust) {
                 Ok(v) => return Ok(v),
                 Err(e) => failures.push(e),
             }
         }
-        let legacy = registry::find_legacy(client, repo, &subject.digest).map_err(oci)?;
-        notes.extend(legacy.skipped.iter().cloned());
-        found.legacy = legacy.legacy;
-        for (i, l) in found.legacy.iter().enumerate() {
+        let mut legacy = registry::find_legacy(client, repo, digest).map_err(oci)?;
+        notes.append(&mut legacy.skipped);
+        let count = legacy.signatures.len();
+        for (i, l) in legacy.signatures.iter().enumerate() {
             let labels = Labels {
                 artifact: artifact.clone(),
                 bundle: format!(
-                    "{} (signature {} of {})",
-                    registry::legacy_tag(&subject.digest),
-                    i + 1,
-                    found.legacy.len()
+                    "{} (signature {} of {count})",
+                    registry::legacy_tag(digest),
+                    i + 1
                 ),
             };
-            match sig::verify_manifest_legacy(
+            let r = sig::verify_manifest_legacy(
                 &l.payload,
                 &l.annotations,
-                &subject.digest,
+                digest,
                 &labels,
                 &p.policy,
                 &p.trust,
-            ) {
+            );
+            match r {
                 Ok(v) => return Ok(v),
                 Err(e) => failures.push(e),
             }
         }
-        let tried = found.bundles.len() + found.legacy.len();
         match failures.len() {
-            0 => Err(ProvError::NoOciSignatures { target: artifact }),
+            0 => Err(ProvError::NoOciSignatures {
+                target: artifact.clone(),
+            }),
             1 => Err(failures.remove(0).into()),
-            _ => {
+            tried => {
                 // Each is noted; the error names how many were tried.
                 let last = failures.pop().expect("two or more");
                 for e in failures {
                     notes.push(crate::cli::render_error(&e));
                 }
                 Err(ProvError::NoneVerified {
-                    target: artifact,
+                    target: artifact.clone(),
                     tried,
                     last: Box::new(last.into()),
                 })
@@ -341,13 +333,4 @@ pub(super) fn verify(target: &Path, r: &ChartRef, client: &Client, p: &Prepared)
         }
     })();
     OciVerdict { result, notes }
-}
-
-/// How many Sigstore signatures are attached to a chart, for the note a
-/// `.prov`-only verification makes about them.
-pub(super) fn count_signatures(r: &ChartRef, client: &Client) -> usize {
-    let repo = &r.reference.repository;
-    registry::resolve(client, repo, &r.reference.tag)
-        .map(|s| registry::count_signatures(client, repo, &s.digest))
-        .unwrap_or(0)
 }
