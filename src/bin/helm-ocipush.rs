@@ -102,16 +102,25 @@ struct Common {
     /// --sign sigstore: the cosign private key (password from COSIGN_PASSWORD or a prompt); without it, keyless: a Fulcio certificate for the OIDC token in SIGSTORE_ID_TOKEN or GitHub Actions'
     #[arg(long, value_name = "FILE", requires = "sign")]
     key: Option<PathBuf>,
-    /// --sign sigstore, keyless: the certificate authority (default: https://fulcio.sigstore.dev)
+    /// --sign sigstore, keyless: the certificate authority (default: the signing configuration's, https://fulcio.sigstore.dev)
     #[arg(long, value_name = "URL", requires = "sign")]
     fulcio_url: Option<String>,
     /// --sign sigstore: enter the signatures in the transparency log
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     tlog_upload: bool,
-    /// --sign sigstore: the transparency log (default: https://rekor.sigstore.dev)
+    /// --sign sigstore: the Rekor v1 transparency log (default: the signing configuration's, https://rekor.sigstore.dev)
     #[arg(long, value_name = "URL", requires = "sign")]
     rekor_url: Option<String>,
-    /// --sign sigstore: the trusted_root.json the log's answers must verify against (default: the public-good root built in)
+    /// --sign sigstore: the RFC 3161 timestamp authority (default: the signing configuration's; none when service URLs are given)
+    #[arg(long, value_name = "URL", requires = "sign")]
+    tsa_url: Option<String>,
+    /// --sign sigstore: a signing_config.v0.2.json naming the services (default: the one `helm prov trust update` stored, else the public-good one built in)
+    #[arg(long, value_name = "FILE", requires = "sign", conflicts_with_all = ["fulcio_url", "rekor_url", "tsa_url"])]
+    signing_config: Option<PathBuf>,
+    /// --sign sigstore, keyless: the OIDC issuer the identity token must be from
+    #[arg(long, value_name = "URL", requires = "sign")]
+    oidc_issuer: Option<String>,
+    /// --sign sigstore: the trusted_root.json the answers must verify against (default: the one `helm prov trust update` stored, else the public-good root built in)
     #[arg(long, value_name = "FILE", requires = "sign")]
     trusted_root: Option<PathBuf>,
     /// --sign sigstore: cosign's storage forms: the v3 bundle as an OCI referrer, the legacy .sig manifest, or both
@@ -139,19 +148,29 @@ fn signer(c: &Common) -> Result<Option<ocipush::ManifestSigner>, Box<dyn std::er
     let Some(SignArg::Sigstore) = c.sign else {
         return Ok(None);
     };
+    use wharf::net::SafeUrl;
     let s = SigstoreSign {
-        tlog_upload: c.tlog_upload,
-        rekor_url: c.rekor_url.clone().map(wharf::net::SafeUrl::from),
+        services: wharf::sigstore::ServiceFlags {
+            fulcio_url: c.fulcio_url.clone().map(SafeUrl::from),
+            rekor_url: c.rekor_url.clone().map(SafeUrl::from),
+            tsa_url: c.tsa_url.clone().map(SafeUrl::from),
+            signing_config: c.signing_config.clone(),
+            tlog_upload: c.tlog_upload,
+        },
+        oidc_issuer: c.oidc_issuer.clone(),
         trusted_root: c.trusted_root.clone(),
         bundle: None,
-        fulcio_url: c.fulcio_url.clone().map(wharf::net::SafeUrl::from),
         format: match c.sigstore_format {
             FormatArg::Bundle => SigstoreFormat::Bundle,
             FormatArg::Legacy => SigstoreFormat::Legacy,
             FormatArg::Both => SigstoreFormat::Both,
         },
     };
-    Ok(Some(prov::manifest_signer(c.key.as_deref(), &s)?))
+    Ok(Some(prov::manifest_signer(
+        c.key.as_deref(),
+        &s,
+        &wharf::cli::EnvSettings::from_env(),
+    )?))
 }
 
 #[cfg(not(feature = "prov"))]

@@ -9,11 +9,11 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
 use wharf::cmd::prov::{
     self, KeygenOptions, RegistryAccess, Require, SignOptions, SigstoreFormat, SigstoreOptions,
-    SigstoreSign, VerifyOptions, VerifyReport,
+    SigstoreSign, TrustUpdateOptions, VerifyOptions, VerifyReport,
 };
-use wharf::net::Secret;
+use wharf::net::{SafeUrl, Secret};
 use wharf::registry::ClientOptions;
-use wharf::sigstore::{GithubClaims, PolicyFlags};
+use wharf::sigstore::{GithubClaims, PolicyFlags, ServiceFlags};
 
 #[derive(Parser)]
 #[command(
@@ -51,13 +51,22 @@ enum Command {
         /// --sigstore: where the one target's bundle goes (default: FILE.sigstore.json)
         #[arg(long, value_name = "FILE", requires = "sigstore")]
         bundle: Option<PathBuf>,
-        /// --sigstore without --key (keyless): the certificate authority that issues a certificate for the OIDC token in SIGSTORE_ID_TOKEN or GitHub Actions' (default: https://fulcio.sigstore.dev)
+        /// --sigstore without --key (keyless): the certificate authority that issues a certificate for the OIDC token in SIGSTORE_ID_TOKEN or GitHub Actions' (default: the signing configuration's, https://fulcio.sigstore.dev)
         #[arg(long, value_name = "URL", requires = "sigstore")]
         fulcio_url: Option<String>,
-        /// --sigstore: the transparency log (default: https://rekor.sigstore.dev)
+        /// --sigstore: the Rekor v1 transparency log (default: the signing configuration's, https://rekor.sigstore.dev)
         #[arg(long, value_name = "URL", requires = "sigstore")]
         rekor_url: Option<String>,
-        /// --sigstore: the trusted_root.json the log's answer must verify against (default: the public-good root built in)
+        /// --sigstore: the RFC 3161 timestamp authority (default: the signing configuration's; none when service URLs are given)
+        #[arg(long, value_name = "URL", requires = "sigstore")]
+        tsa_url: Option<String>,
+        /// --sigstore: a signing_config.v0.2.json naming the services (default: the one `helm prov trust update` stored, else the public-good one built in)
+        #[arg(long, value_name = "FILE", requires = "sigstore", conflicts_with_all = ["fulcio_url", "rekor_url", "tsa_url"])]
+        signing_config: Option<PathBuf>,
+        /// --sigstore, keyless: the OIDC issuer the identity token must be from
+        #[arg(long, value_name = "URL", requires = "sigstore")]
+        oidc_issuer: Option<String>,
+        /// --sigstore: the trusted_root.json the answers must verify against (default: the one `helm prov trust update` stored, else the public-good root built in)
         #[arg(long, value_name = "FILE", requires = "sigstore")]
         trusted_root: Option<PathBuf>,
         /// --sigstore, oci:// targets: cosign's storage forms to write: the v3 bundle as an OCI referrer, the legacy .sig manifest, or both
@@ -86,6 +95,11 @@ enum Command {
         /// Output format
         #[arg(short, long, value_enum, default_value_t)]
         output: OutputFormat,
+    },
+    /// The Sigstore trusted root and signing configuration used when --trusted-root and --signing-config are not given
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
     },
     /// Verify charts (archives, folders of archives, REPO/CHART or oci://HOST/PATH/CHART) against their .prov files, or any file against its Sigstore bundle
     Verify {
@@ -267,12 +281,46 @@ impl RegistryArgs {
     }
 }
 
+#[derive(Subcommand)]
+enum TrustCommand {
+    /// Fetch the instance's trusted_root.json and signing configuration over TUF into Helm's data folder, as cosign initialize (default: the public-good instance)
+    Update {
+        /// The TUF repository (default: https://tuf-repo-cdn.sigstore.dev)
+        #[arg(long, value_name = "URL")]
+        mirror: Option<String>,
+        /// The TUF root.json to trust (default: the public-good instance's, built in)
+        #[arg(long, value_name = "FILE")]
+        root: Option<PathBuf>,
+        /// Output format
+        #[arg(short, long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+}
+
 fn main() -> ExitCode {
     let args = Cli::parse();
     let quiet = args.quiet;
     let settings = EnvSettings::from_env();
     cli::set_debug(args.debug || settings.debug);
     match args.command {
+        Command::Trust {
+            command:
+                TrustCommand::Update {
+                    mirror,
+                    root,
+                    output: format,
+                },
+        } => {
+            let updated = match prov::trust_update(&TrustUpdateOptions { mirror, root }, &settings)
+            {
+                Ok(u) => u,
+                Err(e) => return output::fail(&e),
+            };
+            if let Err(e) = output::emit(format, &updated, |u| prov::print_trust_update(u, quiet)) {
+                return output::fail(&e);
+            }
+            ExitCode::SUCCESS
+        }
         Command::Keygen {
             sigstore,
             output_key_prefix,
@@ -304,6 +352,9 @@ fn main() -> ExitCode {
             bundle,
             rekor_url,
             fulcio_url,
+            tsa_url,
+            signing_config,
+            oidc_issuer,
             trusted_root,
             sigstore_format,
             registry,
@@ -329,12 +380,17 @@ fn main() -> ExitCode {
                             keyring,
                             passphrase,
                             sigstore: sigstore.then(|| SigstoreSign {
-                                tlog_upload,
+                                services: ServiceFlags {
+                                    fulcio_url: fulcio_url.clone().map(SafeUrl::from),
+                                    rekor_url: rekor_url.clone().map(SafeUrl::from),
+                                    tsa_url: tsa_url.clone().map(SafeUrl::from),
+                                    signing_config: signing_config.clone(),
+                                    tlog_upload,
+                                },
+                                oidc_issuer: oidc_issuer.clone(),
                                 bundle: bundle.clone(),
-                                rekor_url: rekor_url.clone().map(wharf::net::SafeUrl::from),
                                 trusted_root: trusted_root.clone(),
                                 format: format_choice,
-                                fulcio_url: fulcio_url.clone().map(wharf::net::SafeUrl::from),
                             }),
                             registry: access,
                         },

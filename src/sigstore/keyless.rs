@@ -22,9 +22,6 @@ use super::keys::{public_key_pem, IssuedCertificate, SigningKey};
 use super::SigstoreError;
 use crate::net::{SafeUrl, Secret};
 
-/// The public-good instance's certificate authority, cosign's default.
-pub const PUBLIC_FULCIO: &str = "https://fulcio.sigstore.dev";
-
 /// A token, a token service answer or a certificate chain are a few KiB.
 const MAX_ANSWER: u64 = 1 << 20;
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -33,7 +30,31 @@ const MAX_CHAIN: usize = 8;
 
 /// The OIDC identity token to sign with: `SIGSTORE_ID_TOKEN` when set, or
 /// GitHub Actions' (the workflow needs `permissions: id-token: write`).
-pub fn identity_token() -> Result<Secret, SigstoreError> {
+/// With `issuer` (`--oidc-issuer`), the token must say it comes from
+/// there: a private instance's signature is not made with a token for
+/// another (there is no browser flow here that would go to the issuer).
+pub fn identity_token(issuer: Option<&str>) -> Result<Secret, SigstoreError> {
+    let token = find_token()?;
+    if let Some(want) = issuer {
+        let got = claims(&token)?
+            .get("iss")
+            .and_then(|i| i.as_str())
+            .map(str::to_string);
+        let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+        if !got.as_deref().is_some_and(|g| same(g, want)) {
+            return Err(SigstoreError::Token {
+                detail: format!(
+                    "the OIDC identity token is from {}, not from --oidc-issuer {}",
+                    crate::cli::output::clip(got.as_deref().unwrap_or("no issuer (no iss claim)")),
+                    crate::cli::output::clip(want)
+                ),
+            });
+        }
+    }
+    Ok(token)
+}
+
+fn find_token() -> Result<Secret, SigstoreError> {
     if let Some(t) = std::env::var_os("SIGSTORE_ID_TOKEN") {
         let t = t.into_string().map_err(|_| SigstoreError::Token {
             detail: "SIGSTORE_ID_TOKEN is not UTF-8".into(),
@@ -87,6 +108,21 @@ fn subject_claim(token: &Secret) -> Result<String, SigstoreError> {
     let bad = |why: &str| SigstoreError::Token {
         detail: format!("the OIDC identity token {why}"),
     };
+    let claims = claims(token)?;
+    claims
+        .get("email")
+        .and_then(|e| e.as_str())
+        .or_else(|| claims.get("sub").and_then(|s| s.as_str()))
+        .map(str::to_string)
+        .ok_or_else(|| bad("has neither an email nor a sub claim"))
+}
+
+/// A JWT's claims, unverified: they only say what to sign and where the
+/// token is from; Fulcio verifies the token.
+fn claims(token: &Secret) -> Result<serde_json::Value, SigstoreError> {
+    let bad = |why: &str| SigstoreError::Token {
+        detail: format!("the OIDC identity token {why}"),
+    };
     let payload = token
         .expose()
         .split('.')
@@ -95,14 +131,7 @@ fn subject_claim(token: &Secret) -> Result<String, SigstoreError> {
     let json = B64URL
         .decode(payload.trim_end_matches('='))
         .map_err(|_| bad("is not a JWT"))?;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&json).map_err(|_| bad("has no JSON claims"))?;
-    claims
-        .get("email")
-        .and_then(|e| e.as_str())
-        .or_else(|| claims.get("sub").and_then(|s| s.as_str()))
-        .map(str::to_string)
-        .ok_or_else(|| bad("has neither an email nor a sub claim"))
+    serde_json::from_slice(&json).map_err(|_| bad("has no JSON claims"))
 }
 
 /// An ephemeral P-256 key with the certificate Fulcio at `fulcio` issues

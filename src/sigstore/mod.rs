@@ -17,15 +17,18 @@ mod keys;
 mod oci;
 mod policy;
 mod rekor;
+mod services;
 mod sign;
 mod trust;
+mod tsa;
+mod tuf;
 mod verify;
 
 use std::path::PathBuf;
 
 use thiserror::Error;
 
-pub use keyless::{identity_token, keyless_key, PUBLIC_FULCIO};
+pub use keyless::{identity_token, keyless_key};
 pub use keys::{
     generate_key_pair, key_needs_password, public_key_pem, read_signing_key, GeneratedKeys,
     SigningKey,
@@ -35,9 +38,10 @@ pub use oci::{
     verify_manifest_legacy, LegacySigned, COSIGN_SIGN_PREDICATE,
 };
 pub use policy::{GithubClaims, Matcher, Policy, PolicyFlags};
-pub use rekor::PUBLIC_REKOR;
+pub use services::{Log, ServiceFlags, Services, PUBLIC_FULCIO, PUBLIC_REKOR};
 pub use sign::{key_hint, sign_file, SignSettings};
-pub use trust::Trust;
+pub use trust::{Trust, TrustStore};
+pub use tuf::{update as update_trust, Updated};
 pub use verify::{
     bundle_path, read_bundle, verify_bundle, verify_downloaded, verify_file, Input, Labels,
     Verified, BUNDLE_SUFFIX,
@@ -89,6 +93,14 @@ pub enum SigstoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot write {}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("TUF repository {url}: {detail}")]
+    Tuf { url: String, detail: String },
     #[error("{}: not UTF-8 text", .path.display())]
     NotText { path: PathBuf },
     #[error("{}: not a Sigstore bundle: {detail}", .path.display())]
@@ -109,6 +121,21 @@ pub enum SigstoreError {
     Fulcio { url: String, detail: String },
     #[error("transparency log {url}: {detail}")]
     Rekor { url: String, detail: String },
+    #[error("timestamp authority {url}: {detail}")]
+    Tsa { url: String, detail: String },
+    #[error("{what}: not a usable Sigstore signing configuration: {detail}")]
+    SigningConfig { what: String, detail: String },
+    #[error(
+        "--signing-config names every service; drop --fulcio-url, --rekor-url and --tsa-url, \
+         or the configuration"
+    )]
+    ServicesTwice,
+    #[error(
+        "{what} names only a Rekor v2 log, and cosign's legacy .sig form carries a signed \
+         entry timestamp, which only Rekor v1 makes: sign with --sigstore-format bundle, or \
+         name a v1 log with --rekor-url"
+    )]
+    NoV1Log { what: String },
     #[error("{flag}: not a valid regular expression: {detail}")]
     Regex { flag: &'static str, detail: String },
     #[error(

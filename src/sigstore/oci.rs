@@ -67,8 +67,9 @@ fn statement(hex: &str) -> Vec<u8> {
 }
 
 /// Signs the manifest `digest` as cosign v3 does: the bundle's JSON, its
-/// log entry (unless `settings.rekor` is `None`) checked against the
-/// trusted root before it is returned.
+/// log entry (unless there is no log) and timestamp (where a
+/// timestamp authority is configured) checked against the trusted root
+/// before it is returned.
 pub fn sign_manifest_bundle(
     digest: &str,
     key: &SigningKey,
@@ -88,17 +89,27 @@ pub fn sign_manifest_bundle(
         DsseSignature::new(sig.clone(), KeyId::new("")),
     );
     let mut bundle = BundleV03::new(key.material(), SignatureContent::DsseEnvelope(envelope));
-    if let Some(rekor) = settings.rekor {
+    if let Some(log) = &settings.services.rekor {
         let wire = json!({
             "payloadType": IN_TOTO_PAYLOAD_TYPE,
             "payload": B64.encode(&payload),
             "signatures": [{"sig": B64.encode(sig.as_bytes())}],
         });
-        let entry = super::rekor::upload_dsse(rekor, &wire.to_string(), &key.verifier_pem())?;
+        let pae_digest = super::sha256(&pae);
+        let entry = super::sign::enter(
+            log,
+            key,
+            &pae_digest,
+            sig.as_bytes(),
+            Some(&wire.to_string()),
+        )?;
         bundle = bundle.with_tlog_entry(entry);
     }
+    if let Some(tsa) = &settings.services.tsa {
+        bundle = bundle.with_rfc3161_timestamp(super::tsa::timestamp(tsa, sig.as_bytes())?);
+    }
     let bundle = bundle.into_bundle();
-    if settings.rekor.is_some() {
+    if settings.services.countersigned() {
         check_own(
             Input::Digest(d),
             &bundle,
@@ -152,7 +163,8 @@ pub fn sign_manifest_legacy(
         annotations.insert(CERTIFICATE_ANNOTATION.to_string(), c.leaf_pem.clone());
         annotations.insert(CHAIN_ANNOTATION.to_string(), c.chain_pem.clone());
     }
-    if let Some(rekor) = settings.rekor {
+    let rekor = settings.services.v1_log()?;
+    if let Some(rekor) = rekor {
         let entry = super::rekor::upload_hashedrekord(
             rekor,
             hash.as_bytes(),
@@ -168,7 +180,7 @@ pub fn sign_manifest_legacy(
         payload,
         annotations,
     };
-    if settings.rekor.is_some() {
+    if rekor.is_some() {
         let bundle = legacy_bundle(&signed.payload, &signed.annotations).map_err(fail)?;
         check_own(
             Input::Bytes(&signed.payload),

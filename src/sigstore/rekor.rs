@@ -1,10 +1,14 @@
-//! Entering a signature in a Rekor v1 transparency log: one `hashedrekord`
+//! Entering a signature in a Rekor transparency log. Rekor v1: one `hashedrekord`
 //! entry (a signature over a digest) or `dsse` entry (a DSSE envelope, what
 //! cosign v3 signs images with), POSTed to `/api/v1/log/entries`, and the
 //! log's answer turned into
 //! a bundle's log entry (Rekor's API speaks hex and numbers where bundles
-//! speak base64 and strings). Nothing in the answer is trusted here: the
-//! bundle is verified against the trusted root before it is written.
+//! speak base64 and strings). Rekor v2: a `hashedrekord` 0.0.2 request to
+//! `/api/v2/log/entries`, answered with the bundle's own log entry (an
+//! inclusion proof and a checkpoint, no signed entry timestamp and no
+//! time: the timestamp authority gives that). Nothing in either answer is
+//! trusted here: the bundle is verified against the trusted root before
+//! it is written.
 
 use std::time::{Duration, Instant};
 
@@ -12,12 +16,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::Deserialize;
 use sigstore_verify::types::bundle::TransparencyLogEntry;
+use sigstore_verify::types::KindVersion;
 
 use super::SigstoreError;
 use crate::net::SafeUrl;
-
-/// The public-good instance's log, cosign's default.
-pub const PUBLIC_REKOR: &str = "https://rekor.sigstore.dev";
 
 /// A log's answer is a few KiB (the entry, a proof of ~30 hashes, a
 /// checkpoint); anything much larger is not an answer.
@@ -94,17 +96,75 @@ pub fn upload_dsse(
     upload(base, &proposed, "dsse")
 }
 
-fn upload(
+/// Enters a signature over a SHA-256 digest in the Rekor v2 log at
+/// `base`: `verifier` is the DER of the public key (keyed) or of the
+/// certificate (keyless).
+pub fn upload_hashedrekord_v2(
     base: &SafeUrl,
-    proposed: &serde_json::Value,
-    kind: &str,
+    digest: &[u8; 32],
+    signature: &[u8],
+    verifier: Verifier,
 ) -> Result<TransparencyLogEntry, SigstoreError> {
-    let url = format!("{}/api/v1/log/entries", base.expose().trim_end_matches('/'));
+    let verifier = match verifier {
+        Verifier::PublicKey(der) => serde_json::json!({
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+            "publicKey": {"rawBytes": B64.encode(der)},
+        }),
+        Verifier::Certificate(der) => serde_json::json!({
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+            "x509Certificate": {"rawBytes": B64.encode(der)},
+        }),
+    };
+    let proposed = serde_json::json!({
+        "hashedRekordRequestV002": {
+            "digest": B64.encode(digest),
+            "signature": {"content": B64.encode(signature), "verifier": verifier},
+        },
+    });
+    let (body, fail) = post(base, "/api/v2/log/entries", &proposed)?;
+    let entry: TransparencyLogEntry =
+        serde_json::from_slice(&body).map_err(|e| fail(format!("not a log entry: {e}")))?;
+    if entry.kind_version != KindVersion::HashedRekordV002 {
+        return Err(fail(format!(
+            "the entry is of kind {} {}, not hashedrekord 0.0.2",
+            entry.kind_version.kind(),
+            entry.kind_version.version()
+        )));
+    }
+    match &entry.inclusion_proof {
+        None => return Err(fail("the entry has no inclusion proof".into())),
+        Some(p) if p.hashes.len() > MAX_PROOF_HASHES => {
+            return Err(fail(format!(
+                "an inclusion proof of {} hashes (a tree of 2^64 entries needs 64)",
+                p.hashes.len()
+            )))
+        }
+        Some(_) => {}
+    }
+    Ok(entry)
+}
+
+/// What verifies a Rekor v2 entry's signature, as DER.
+pub enum Verifier<'a> {
+    PublicKey(&'a [u8]),
+    Certificate(&'a [u8]),
+}
+
+type Fail = Box<dyn Fn(String) -> SigstoreError>;
+
+/// POSTs `proposed` to `path` of the log at `base`; the answer's body (a
+/// success, bounded), and the error maker naming the URL.
+fn post(
+    base: &SafeUrl,
+    path: &str,
+    proposed: &serde_json::Value,
+) -> Result<(Vec<u8>, Fail), SigstoreError> {
+    let url = format!("{}{path}", base.expose().trim_end_matches('/'));
     let shown = SafeUrl::from(url.clone()).to_string();
-    let fail = |detail: String| SigstoreError::Rekor {
+    let fail: Fail = Box::new(move |detail: String| SigstoreError::Rekor {
         url: shown.clone(),
         detail,
-    };
+    });
     let client = crate::net::client(&crate::net::HttpOptions {
         timeout: Some(TIMEOUT),
         no_redirects: true,
@@ -127,6 +187,15 @@ fn upload(
             crate::cli::output::clip_bytes(&body)
         )));
     }
+    Ok((body, fail))
+}
+
+fn upload(
+    base: &SafeUrl,
+    proposed: &serde_json::Value,
+    kind: &str,
+) -> Result<TransparencyLogEntry, SigstoreError> {
+    let (body, fail) = post(base, "/api/v1/log/entries", proposed)?;
     let entries: std::collections::BTreeMap<String, LogEntry> =
         serde_json::from_slice(&body).map_err(|e| fail(format!("not a log entry: {e}")))?;
     let mut it = entries.into_values();

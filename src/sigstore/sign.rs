@@ -8,23 +8,24 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use sigstore_verify::bundle::BundleV03;
-use sigstore_verify::types::bundle::{MessageDigest, MessageSignature, SignatureContent};
+use sigstore_verify::types::bundle::{
+    MessageDigest, MessageSignature, SignatureContent, TransparencyLogEntry,
+};
 use sigstore_verify::types::{Bundle, HashAlgorithm, Sha256Hash};
 
 use sigstore_verify::PublicKeyVerificationPolicy;
 
 use super::keys::SigningKey;
+use super::rekor::Verifier;
 use super::verify::Input;
-use super::{SigstoreError, Trust};
-use crate::net::SafeUrl;
+use super::{Log, Services, SigstoreError, Trust};
 
 /// How a signature is made.
 #[derive(Debug, Clone, Copy)]
 pub struct SignSettings<'a> {
-    /// The transparency log to enter the signature in (`--rekor-url`);
-    /// `None` for `--tlog-upload=false`.
-    pub rekor: Option<&'a SafeUrl>,
-    /// What the log's answer is verified against before the bundle is
+    /// The log and timestamp authority to countersign with.
+    pub services: &'a Services,
+    /// What their answers are verified against before the bundle is
     /// written.
     pub trust: &'a Trust,
 }
@@ -76,10 +77,35 @@ pub(super) fn check_own(
     r.map(|_| ()).map_err(|e| SigstoreError::Sign {
         path: what.to_path_buf(),
         detail: format!(
-            "the transparency log's answer does not verify against {}: {e}",
+            "what the transparency log or timestamp authority answered does not verify \
+             against {}: {e}",
             trust.source
         ),
     })
+}
+
+/// Enters a signature made with `key` in `log`. Rekor v2 takes every
+/// signature as a `hashedrekord` 0.0.2 entry over `digest` (a file's, or a
+/// DSSE envelope's PAE's, rekor-v2-spec §6.1.4); Rekor v1 takes a
+/// `hashedrekord` over `digest`, or the `dsse_envelope` itself.
+pub(super) fn enter(
+    log: &Log,
+    key: &SigningKey,
+    digest: &[u8; 32],
+    signature: &[u8],
+    dsse_envelope: Option<&str>,
+) -> Result<TransparencyLogEntry, SigstoreError> {
+    if log.v2 {
+        let verifier = match &key.certificate {
+            Some(c) => Verifier::Certificate(c.leaf.as_bytes()),
+            None => Verifier::PublicKey(key.public.as_bytes()),
+        };
+        return super::rekor::upload_hashedrekord_v2(&log.url, digest, signature, verifier);
+    }
+    match dsse_envelope {
+        Some(envelope) => super::rekor::upload_dsse(&log.url, envelope, &key.verifier_pem()),
+        None => super::rekor::upload_hashedrekord(&log.url, digest, signature, &key.verifier_pem()),
+    }
 }
 
 /// Signs the file at `path` with `key`; the bundle's JSON.
@@ -104,17 +130,16 @@ pub fn sign_file(
             .with_message_digest(MessageDigest::new(HashAlgorithm::Sha2256, digest.into())),
     );
     let mut bundle = BundleV03::new(key.material(), content);
-    if let Some(rekor) = settings.rekor {
-        let entry = super::rekor::upload_hashedrekord(
-            rekor,
-            digest.as_bytes(),
-            signature.as_bytes(),
-            &key.verifier_pem(),
-        )?;
+    let services = settings.services;
+    if let Some(log) = &services.rekor {
+        let entry = enter(log, key, digest.as_bytes(), signature.as_bytes(), None)?;
         bundle = bundle.with_tlog_entry(entry);
     }
+    if let Some(tsa) = &services.tsa {
+        bundle = bundle.with_rfc3161_timestamp(super::tsa::timestamp(tsa, signature.as_bytes())?);
+    }
     let bundle = bundle.into_bundle();
-    if settings.rekor.is_some() {
+    if services.countersigned() {
         check_own(Input::File(path), &bundle, key, settings.trust, path)?;
     }
     bundle.to_json().map_err(|e| SigstoreError::Sign {

@@ -1,7 +1,8 @@
 //! The trusted root: the Fulcio CAs, transparency logs, CT logs and TSAs
-//! whose keys a verification accepts.
+//! whose keys a verification accepts, and where `helm prov trust update`
+//! keeps the refreshed one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sigstore_verify::trust_root::{SigstoreInstance, TrustedRoot};
 use sigstore_verify::Verifier;
@@ -50,10 +51,20 @@ impl Trust {
         Self::prepare(&root, what)
     }
 
-    /// `--trusted-root FILE` when given, else the public-good root.
-    pub fn given_or_public_good(path: Option<&Path>) -> Result<Trust, SigstoreError> {
-        match path {
+    /// `--trusted-root FILE` when given, else the root `helm prov trust
+    /// update` stored, else the public-good root built in.
+    pub fn select(given: Option<&Path>, store: &TrustStore) -> Result<Trust, SigstoreError> {
+        let refreshed = store.trusted_root();
+        match given {
             Some(p) => Trust::from_file(p),
+            None if refreshed.is_file() => {
+                let mut t = Trust::from_file(&refreshed)?;
+                t.source = format!(
+                    "the trusted root from `helm prov trust update` ({})",
+                    refreshed.display()
+                );
+                Ok(t)
+            }
             None => Trust::public_good(),
         }
     }
@@ -67,5 +78,33 @@ impl Trust {
             verifier,
             source: what,
         })
+    }
+}
+
+/// Where `helm prov trust update` keeps what it fetched over TUF: the
+/// trusted root and signing configuration in Helm's data folder (used by
+/// every later run, so kept with Helm's plugins and starters), and the TUF
+/// metadata in Helm's cache (it only spares downloads: every update
+/// verifies the chain again from the root built in, or the one given).
+#[derive(Debug, Clone)]
+pub struct TrustStore {
+    pub dir: PathBuf,
+    pub tuf_cache: PathBuf,
+}
+
+impl TrustStore {
+    pub fn of(env: &crate::cli::EnvSettings) -> TrustStore {
+        TrustStore {
+            dir: env.data_home.join("wharf").join("sigstore"),
+            tuf_cache: env.cache_home.join("wharf").join("sigstore-tuf"),
+        }
+    }
+
+    pub fn trusted_root(&self) -> PathBuf {
+        self.dir.join("trusted_root.json")
+    }
+
+    pub fn signing_config(&self) -> PathBuf {
+        self.dir.join("signing_config.json")
     }
 }

@@ -27,8 +27,8 @@ use crate::sigstore::{SigstoreError, Verified};
 
 pub use oci::{manifest_signer, OciSigned, RegistryAccess, SigstoreFormat};
 pub use sigstore::{
-    cosign_password, keygen, Keygen, KeygenOptions, Require, SigstoreOptions, SigstoreReport,
-    SigstoreSign,
+    cosign_password, keygen, print_trust_update, trust_update, Keygen, KeygenOptions, Require,
+    SigstoreOptions, SigstoreReport, SigstoreSign, TrustUpdateOptions,
 };
 
 #[derive(Debug, Error)]
@@ -271,15 +271,9 @@ fn sign_sigstore(
     {
         return Err(ProvError::BundleForRegistry { target: t.clone() });
     }
-    let key = sigstore::signing_identity(o.key.as_deref().map(Path::new), s)?;
-    let trust = sigstore::signing_trust(s)?;
-    let public_rekor = SafeUrl::from(crate::sigstore::PUBLIC_REKOR);
-    let settings = crate::sigstore::SignSettings {
-        rekor: s
-            .tlog_upload
-            .then(|| s.rekor_url.as_ref().unwrap_or(&public_rekor)),
-        trust: &trust,
-    };
+    let run = sigstore::SigningRun::new(s, env)?;
+    let key = sigstore::signing_identity(o.key.as_deref().map(Path::new), s, &run.services)?;
+    let settings = run.settings();
     let clients = oci::Clients::new(&o.registry, env);
     let charts = parallel::map_with(&list, workers(&list), |path| Signed {
         result: if oci::is_oci_ref(path) {
@@ -467,7 +461,7 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>,
         }
     }
     let prepared = if o.require.sigstore() {
-        Some(sigstore::prepare(&o.sigstore, list.len())?)
+        Some(sigstore::prepare(&o.sigstore, list.len(), settings)?)
     } else {
         None
     };

@@ -219,21 +219,14 @@ fn sign_subject(
 pub fn manifest_signer(
     key_file: Option<&Path>,
     s: &super::SigstoreSign,
+    env: &crate::cli::EnvSettings,
 ) -> Result<crate::cmd::ocipush::ManifestSigner, ProvError> {
-    let key = super::sigstore::signing_identity(key_file, s)?;
-    let trust = super::sigstore::signing_trust(s)?;
-    let rekor = s.tlog_upload.then(|| {
-        s.rekor_url
-            .clone()
-            .unwrap_or_else(|| crate::net::SafeUrl::from(crate::sigstore::PUBLIC_REKOR))
-    });
+    let run = super::sigstore::SigningRun::new(s, env)?;
+    let key = super::sigstore::signing_identity(key_file, s, &run.services)?;
     let format = s.format;
     Ok(crate::cmd::ocipush::ManifestSigner(std::sync::Arc::new(
         move |client: &Client, host: &str, repo: &str, digest: &str| {
-            let settings = SignSettings {
-                rekor: rekor.as_ref(),
-                trust: &trust,
-            };
+            let settings = run.settings();
             let subject = registry::resolve(client, repo, digest)
                 .map_err(|e| crate::cli::render_error(&e))?;
             let signed = sign_subject(client, host, repo, &subject, &key, settings, format)

@@ -6,10 +6,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::ProvError;
+use crate::cli::EnvSettings;
 use crate::fileutil;
-use crate::net::{SafeUrl, Secret};
+use crate::net::Secret;
 use crate::provenance::FileError;
-use crate::sigstore::{self, Policy, PolicyFlags, SignSettings, SigningKey, Trust, Verified};
+use crate::sigstore::{
+    self, Policy, PolicyFlags, ServiceFlags, Services, SignSettings, SigningKey, Trust, TrustStore,
+    Verified,
+};
 
 /// Which signatures must verify, when a chart may have a `.prov`, a
 /// Sigstore bundle, or both (`--require`).
@@ -50,20 +54,18 @@ pub struct SigstoreOptions {
 /// The Sigstore side of `helm prov sign`.
 #[derive(Debug, Clone)]
 pub struct SigstoreSign {
-    /// `--tlog-upload` (cosign's default: true).
-    pub tlog_upload: bool,
-    /// `--rekor-url` (default: the public-good log).
-    pub rekor_url: Option<SafeUrl>,
+    /// `--fulcio-url`, `--rekor-url`, `--tsa-url`, `--signing-config`,
+    /// `--tlog-upload`.
+    pub services: ServiceFlags,
+    /// `--oidc-issuer`: the issuer the identity token must come from.
+    pub oidc_issuer: Option<String>,
     /// `--trusted-root`: what the log's answer must verify against
-    /// (default: the public-good root built in).
+    /// (default: the refreshed root, else the public-good root built in).
     pub trusted_root: Option<PathBuf>,
     /// `--bundle`: where the one target's bundle goes.
     pub bundle: Option<PathBuf>,
     /// For `oci://` targets: cosign's storage forms to write.
     pub format: super::SigstoreFormat,
-    /// Keyless signing: the certificate authority (default: the
-    /// public-good Fulcio).
-    pub fulcio_url: Option<SafeUrl>,
 }
 
 /// The policy and trusted root, read once for all targets.
@@ -73,12 +75,16 @@ pub(super) struct Prepared {
     bundle: Option<PathBuf>,
 }
 
-pub(super) fn prepare(o: &SigstoreOptions, targets: usize) -> Result<Prepared, ProvError> {
+pub(super) fn prepare(
+    o: &SigstoreOptions,
+    targets: usize,
+    env: &EnvSettings,
+) -> Result<Prepared, ProvError> {
     if o.bundle.is_some() && targets > 1 {
         return Err(ProvError::BundleForMany { targets });
     }
     let policy = Policy::from_flags(&o.policy)?;
-    let trust = Trust::given_or_public_good(o.trusted_root.as_deref())?;
+    let trust = Trust::select(o.trusted_root.as_deref(), &TrustStore::of(env))?;
     Ok(Prepared {
         policy,
         trust,
@@ -212,9 +218,29 @@ pub fn keygen(o: &KeygenOptions) -> Result<Keygen, ProvError> {
     })
 }
 
-/// The trusted root of a signing run.
-pub(super) fn signing_trust(s: &SigstoreSign) -> Result<Trust, ProvError> {
-    Ok(Trust::given_or_public_good(s.trusted_root.as_deref())?)
+/// What a signing run needs besides its key, resolved once for all
+/// targets: the services and the trusted root their answers must verify
+/// against.
+pub(super) struct SigningRun {
+    pub(super) services: Services,
+    pub(super) trust: Trust,
+}
+
+impl SigningRun {
+    pub(super) fn new(s: &SigstoreSign, env: &EnvSettings) -> Result<SigningRun, ProvError> {
+        let store = TrustStore::of(env);
+        Ok(SigningRun {
+            services: Services::resolve(&s.services, &store.signing_config())?,
+            trust: Trust::select(s.trusted_root.as_deref(), &store)?,
+        })
+    }
+
+    pub(super) fn settings(&self) -> SignSettings<'_> {
+        SignSettings {
+            services: &self.services,
+            trust: &self.trust,
+        }
+    }
 }
 
 /// `helm prov sign --sigstore`'s key, made once for all targets: the
@@ -223,15 +249,14 @@ pub(super) fn signing_trust(s: &SigstoreSign) -> Result<Trust, ProvError> {
 pub(super) fn signing_identity(
     key: Option<&Path>,
     s: &SigstoreSign,
+    services: &Services,
 ) -> Result<SigningKey, ProvError> {
     match key {
         Some(path) => signing_key(path),
-        None if !s.tlog_upload => Err(ProvError::KeylessNeedsLog),
+        None if !s.services.tlog_upload => Err(ProvError::KeylessNeedsLog),
         None => {
-            let token = sigstore::identity_token()?;
-            let public = SafeUrl::from(sigstore::PUBLIC_FULCIO);
-            let fulcio = s.fulcio_url.as_ref().unwrap_or(&public);
-            Ok(sigstore::keyless_key(fulcio, &token)?)
+            let token = sigstore::identity_token(s.oidc_issuer.as_deref())?;
+            Ok(sigstore::keyless_key(&services.fulcio, &token)?)
         }
     }
 }
@@ -263,4 +288,42 @@ pub(super) fn sign_local(
         source: FileError(e),
     })?;
     Ok(out)
+}
+
+/// `helm prov trust update`: cosign `initialize`'s `--mirror` and
+/// `--root`.
+#[derive(Debug, Clone, Default)]
+pub struct TrustUpdateOptions {
+    pub mirror: Option<String>,
+    pub root: Option<PathBuf>,
+}
+
+/// Fetches the instance's trusted root and signing configuration over TUF
+/// into Helm's data folder, where every later sign and verify finds them.
+pub fn trust_update(
+    o: &TrustUpdateOptions,
+    env: &EnvSettings,
+) -> Result<sigstore::Updated, ProvError> {
+    Ok(sigstore::update_trust(
+        &TrustStore::of(env),
+        o.mirror.as_deref(),
+        o.root.as_deref(),
+    )?)
+}
+
+/// The lines of a trust update, on stderr as the other status lines.
+pub fn print_trust_update(u: &sigstore::Updated, quiet: bool) {
+    if quiet {
+        return;
+    }
+    eprintln!(
+        "Trusted root (TUF root version {}) from {} written to {}",
+        u.root_version,
+        u.repository,
+        u.trusted_root.display()
+    );
+    match &u.signing_config {
+        Some(p) => eprintln!("Signing configuration written to {}", p.display()),
+        None => eprintln!("The repository publishes no signing configuration"),
+    }
 }

@@ -13,20 +13,25 @@ use crate::support::fulcio::{Fulcio, Oidc, Server};
 use crate::support::registry::{Registry, RegistryOptions};
 use crate::support::*;
 
-const ISSUER: &str = "https://oidc.rig.example";
-const EMAIL: &str = "release@example.com";
+pub(super) const ISSUER: &str = "https://oidc.rig.example";
+pub(super) const EMAIL: &str = "release@example.com";
 
-struct Rig {
-    home: HelmHome,
-    dir: PathBuf,
-    oidc: Arc<Oidc>,
-    fulcio: Server,
-    rekor: crate::support::rekor::Server,
-    root: PathBuf,
+/// The stand-ins of one test and a trusted root for all of them: the OIDC
+/// issuer and Fulcio, a Rekor v1 and a Rekor v2 log, and a timestamp
+/// authority.
+pub(super) struct Rig {
+    pub(super) home: HelmHome,
+    pub(super) dir: PathBuf,
+    pub(super) oidc: Arc<Oidc>,
+    pub(super) fulcio: Server,
+    pub(super) rekor: crate::support::rekor::Server,
+    pub(super) rekor_v2: crate::support::rekor::Server,
+    pub(super) tsa: crate::support::tsa::Server,
+    pub(super) root: PathBuf,
 }
 
 impl Rig {
-    fn new() -> Rig {
+    pub(super) fn new() -> Rig {
         let home = HelmHome::new();
         let dir = home.path().join("keyless");
         fs::create_dir_all(&dir).unwrap();
@@ -34,11 +39,20 @@ impl Rig {
         let oidc = Arc::new(Oidc::new(ISSUER));
         let fulcio = Server::start(ca.clone(), oidc.clone());
         let rekor = crate::support::rekor::Server::start();
+        let rekor_v2 = crate::support::rekor::Server::start_v2();
+        let tsa = crate::support::tsa::Server::start();
         let mut root: serde_json::Value =
             serde_json::from_str(&rekor.log.lock().unwrap().trusted_root()).unwrap();
+        let v2: serde_json::Value =
+            serde_json::from_str(&rekor_v2.log.lock().unwrap().trusted_root()).unwrap();
+        root["tlogs"]
+            .as_array_mut()
+            .unwrap()
+            .push(v2["tlogs"][0].clone());
         let (cas, ctlogs) = ca.trusted_root_entries();
         root["certificateAuthorities"] = cas;
         root["ctlogs"] = ctlogs;
+        root["timestampAuthorities"] = serde_json::json!([tsa.trusted_root_entry()]);
         let root_file = dir.join("trusted_root.json");
         fs::write(&root_file, root.to_string()).unwrap();
         Rig {
@@ -47,36 +61,77 @@ impl Rig {
             oidc,
             fulcio,
             rekor,
+            rekor_v2,
+            tsa,
             root: root_file,
         }
     }
 
+    /// A `signing_config.v0.2.json` naming the rig's services: Fulcio, the
+    /// v1 log and (with `v2`) the v2 log beside it, and (with `tsa`) the
+    /// timestamp authority.
+    pub(super) fn signing_config(&self, v2: bool, tsa: bool) -> serde_json::Value {
+        let service = |url: &str, version: u32| {
+            serde_json::json!({
+                "url": url,
+                "majorApiVersion": version,
+                "validFor": {"start": "2020-01-01T00:00:00Z"},
+                "operator": "helm-wharf test rig",
+            })
+        };
+        let mut logs = vec![service(&self.rekor.url, 1)];
+        if v2 {
+            logs.push(service(&self.rekor_v2.url, 2));
+        }
+        serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls": [service(&self.fulcio.url, 1)],
+            "oidcUrls": [service(ISSUER, 1)],
+            "rekorTlogUrls": logs,
+            "tsaUrls": if tsa { vec![service(&self.tsa.url, 1)] } else { vec![] },
+            "rekorTlogConfig": {"selector": "ANY"},
+            "tsaConfig": {"selector": "ANY"},
+        })
+    }
+
+    /// An identity token of the rig's issuer for [`EMAIL`].
+    pub(super) fn token(&self) -> String {
+        self.oidc
+            .token(serde_json::json!({"sub": "8231", "email": EMAIL}))
+    }
+
     /// `helm prov sign TARGET --sigstore` without a key, against the rig.
-    fn sign(&self, target: &str, token: Option<&str>, extra: &[&str]) -> Output {
+    pub(super) fn sign(&self, target: &str, token: Option<&str>, extra: &[&str]) -> Output {
         let mut c = helm_prov(&self.home);
         c.arg("sign").arg(target);
         self.keyless(&mut c, token);
         c.args(extra).output().unwrap()
     }
 
-    fn keyless(&self, c: &mut Command, token: Option<&str>) {
+    pub(super) fn keyless(&self, c: &mut Command, token: Option<&str>) {
         c.args([
             "--fulcio-url",
             &self.fulcio.url,
             "--rekor-url",
             &self.rekor.url,
-        ])
-        .arg("--trusted-root")
-        .arg(&self.root)
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
-        .env_remove("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
+        ]);
+        self.token_only(c, token);
+    }
+
+    /// The rig's trusted root and `token` in `SIGSTORE_ID_TOKEN` (the
+    /// ambient GitHub token removed), without service flags.
+    pub(super) fn token_only(&self, c: &mut Command, token: Option<&str>) {
+        c.arg("--trusted-root")
+            .arg(&self.root)
+            .env_remove("SIGSTORE_ID_TOKEN")
+            .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
+            .env_remove("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
         if let Some(t) = token {
             c.env("SIGSTORE_ID_TOKEN", t);
         }
     }
 
-    fn verify(&self, target: &str, identity: &str, extra: &[&str]) -> Output {
+    pub(super) fn verify(&self, target: &str, identity: &str, extra: &[&str]) -> Output {
         helm_prov(&self.home)
             .arg("verify")
             .arg(target)
@@ -91,36 +146,39 @@ impl Rig {
 
     /// sigstore-python's client trust configuration for the rig: the
     /// trusted root, and a signing configuration naming the stand-ins.
-    fn trust_config(&self) -> PathBuf {
+    pub(super) fn trust_config(&self) -> PathBuf {
         let root: serde_json::Value =
             serde_json::from_slice(&fs::read(&self.root).unwrap()).unwrap();
-        let service = |url: &str| {
-            serde_json::json!([{
-                "url": url,
-                "majorApiVersion": 1,
-                "validFor": {"start": "2020-01-01T00:00:00Z"},
-                "operator": "helm-wharf test rig",
-            }])
-        };
         let config = serde_json::json!({
             "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
             "trustedRoot": root,
-            "signingConfig": {
-                "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
-                "caUrls": service(&self.fulcio.url),
-                "oidcUrls": service(ISSUER),
-                "rekorTlogUrls": service(&self.rekor.url),
-                "tsaUrls": [],
-                "rekorTlogConfig": {"selector": "ANY"},
-                "tsaConfig": {"selector": "ANY"},
-            },
+            "signingConfig": self.signing_config(false, false),
         });
         let path = self.dir.join("trust_config.json");
         fs::write(&path, config.to_string()).unwrap();
         path
     }
 
-    fn chart(&self) -> PathBuf {
+    /// sigstore-python's verdict on `bundle` for `file` under the identity
+    /// policy, offline, trusting the rig.
+    pub(super) fn peer_verify(
+        &self,
+        file: &std::path::Path,
+        bundle: &std::path::Path,
+        identity: &str,
+    ) -> Output {
+        Command::new(crate::support::storage::peer_bin("sigstore"))
+            .arg("--trust-config")
+            .arg(self.trust_config())
+            .args(["verify", "identity", "--offline", "--bundle"])
+            .arg(bundle)
+            .args(["--cert-identity", identity, "--cert-oidc-issuer", ISSUER])
+            .arg(file)
+            .output()
+            .unwrap()
+    }
+
+    pub(super) fn chart(&self) -> PathBuf {
         let chart = self.dir.join("demo-0.1.0.tgz");
         fs::copy(
             fixtures()
@@ -172,15 +230,11 @@ fn keyless_signing_with_an_identity_token() {
     // sigstore-python agrees, offline, trusting the rig's stand-ins; and
     // refuses another identity.
     let peer = |identity: &str| {
-        Command::new(crate::support::storage::peer_bin("sigstore"))
-            .arg("--trust-config")
-            .arg(rig.trust_config())
-            .args(["verify", "identity", "--offline", "--bundle"])
-            .arg(rig.dir.join("demo-0.1.0.tgz.sigstore.json"))
-            .args(["--cert-identity", identity, "--cert-oidc-issuer", ISSUER])
-            .arg(&chart)
-            .output()
-            .unwrap()
+        rig.peer_verify(
+            &chart,
+            &rig.dir.join("demo-0.1.0.tgz.sigstore.json"),
+            identity,
+        )
     };
     let out = peer(EMAIL);
     assert!(

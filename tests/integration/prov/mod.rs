@@ -5,5 +5,7 @@ mod differential;
 mod keyless;
 mod oci;
 mod peers;
+mod services;
 mod sigstore;
 mod sigstore_oci;
+mod trust;

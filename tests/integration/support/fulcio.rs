@@ -27,7 +27,8 @@ use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::time::Validity;
 use x509_cert::{Certificate, TbsCertificate, Version};
 
-const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+pub(crate) const ECDSA_WITH_SHA256: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
 /// Fulcio's OIDC issuer extension (v2: a DER UTF8String).
 const FULCIO_ISSUER_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
@@ -276,14 +277,14 @@ impl Fulcio {
     }
 }
 
-fn alg() -> AlgorithmIdentifierOwned {
+pub(crate) fn alg() -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned {
         oid: ECDSA_WITH_SHA256,
         parameters: None,
     }
 }
 
-fn ext(oid: ObjectIdentifier, critical: bool, value: &[u8]) -> Extension {
+pub(crate) fn ext(oid: ObjectIdentifier, critical: bool, value: &[u8]) -> Extension {
     Extension {
         extn_id: oid,
         critical,
@@ -293,11 +294,11 @@ fn ext(oid: ObjectIdentifier, critical: bool, value: &[u8]) -> Extension {
 
 /// A key identifier (RFC 5280 allows any): the first 20 bytes of the
 /// SHA-256 of the key's SubjectPublicKeyInfo.
-fn key_id(spki: &[u8]) -> OctetString {
+pub(crate) fn key_id(spki: &[u8]) -> OctetString {
     OctetString::new(Sha256::digest(spki)[..20].to_vec()).unwrap()
 }
 
-fn subject_key_id(spki: &[u8]) -> Extension {
+pub(crate) fn subject_key_id(spki: &[u8]) -> Extension {
     ext(
         x509_cert::der::oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
         false,
@@ -309,7 +310,7 @@ fn subject_key_id(spki: &[u8]) -> Extension {
 
 /// Required of leaf certificates by the verifiers built on `cryptography`
 /// (sigstore-python).
-fn authority_key_id(issuer_spki: &[u8]) -> Extension {
+pub(crate) fn authority_key_id(issuer_spki: &[u8]) -> Extension {
     ext(
         x509_cert::der::oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
         false,
@@ -323,7 +324,7 @@ fn authority_key_id(issuer_spki: &[u8]) -> Extension {
     )
 }
 
-fn sign_tbs(tbs: &TbsCertificate, key: &RigKey) -> Vec<u8> {
+pub(crate) fn sign_tbs(tbs: &TbsCertificate, key: &RigKey) -> Vec<u8> {
     let sig = key.sign(&tbs.to_der().unwrap());
     Certificate {
         tbs_certificate: tbs.clone(),
@@ -337,7 +338,7 @@ fn sign_tbs(tbs: &TbsCertificate, key: &RigKey) -> Vec<u8> {
 /// From `before` seconds ago to `after` seconds from now, as UTCTime:
 /// RFC 5280 wants it for dates before 2050, and sigstore-python refuses a
 /// GeneralizedTime there.
-fn validity(before: u64, after: u64) -> Validity {
+pub(crate) fn validity(before: u64, after: u64) -> Validity {
     let utc = |t: SystemTime| {
         x509_cert::time::Time::UtcTime(x509_cert::der::asn1::UtcTime::from_system_time(t).unwrap())
     };
@@ -348,7 +349,7 @@ fn validity(before: u64, after: u64) -> Validity {
     }
 }
 
-fn rand_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn rand_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     aws_lc_rs::rand::fill(&mut b).unwrap();
     b

@@ -18,6 +18,7 @@ pub mod rekor;
 pub mod storage;
 pub mod tgz;
 pub mod token;
+pub mod tsa;
 
 use std::borrow::BorrowMut;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,10 @@
-//! A Rekor v1 transparency log for the test rig, in memory: entries in an
+//! A Rekor transparency log for the test rig, in memory: entries in an
 //! RFC 6962 Merkle tree, real inclusion proofs against a signed checkpoint,
-//! and signed entry timestamps, under a throwaway ECDSA P-256 log key, with
-//! the `trusted_root.json` that trusts it. What it hands out is checked by
+//! and (Rekor v1) signed entry timestamps, under a throwaway ECDSA P-256
+//! log key, with the `trusted_root.json` that trusts it. A v2 log
+//! (`Server::start_v2`) takes `hashedrekord` 0.0.2 requests at
+//! `/api/v2/log/entries` and answers with the bundle's own entry form: a
+//! proof and a checkpoint, no SET and no time, as rekor-tiles does. What it hands out is checked by
 //! `sigstore-verify` (through `helm prov verify --trusted-root`), so a
 //! mistake here shows as a refused bundle, not as a passing test.
 
@@ -23,6 +26,8 @@ pub struct Log {
     public_der: Vec<u8>,
     origin: String,
     entries: Vec<(Vec<u8>, i64)>,
+    /// Rekor v2: entries without a SET or a time.
+    pub v2: bool,
 }
 
 /// One entry, with its SET and its proof against the tree as it stood
@@ -107,6 +112,15 @@ impl Log {
             public_der,
             origin: "rekor.test.local - 1".into(),
             entries: Vec::new(),
+            v2: false,
+        }
+    }
+
+    pub fn new_v2() -> Log {
+        Log {
+            origin: "rekor-v2.test.local".into(),
+            v2: true,
+            ..Log::new()
         }
     }
 
@@ -179,6 +193,26 @@ impl Log {
             .ok()
             .and_then(|v| v["kind"].as_str().map(str::to_string))
             .unwrap_or_else(|| "hashedrekord".into());
+        if self.v2 {
+            let json = serde_json::json!({
+                "logIndex": index.to_string(),
+                "logId": {"keyId": B64.encode(self.log_id())},
+                "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
+                "inclusionProof": {
+                    "logIndex": index.to_string(),
+                    "rootHash": B64.encode(root_hash),
+                    "treeSize": leaves.len().to_string(),
+                    "hashes": hashes.iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+                    "checkpoint": {"envelope": checkpoint},
+                },
+                "canonicalizedBody": body_b64,
+            });
+            return Entry {
+                index,
+                rekor: json.clone(),
+                json,
+            };
+        }
         let json = serde_json::json!({
             "logIndex": index.to_string(),
             "logId": {"keyId": B64.encode(self.log_id())},
@@ -243,9 +277,18 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Server {
+        Self::serving(Log::new())
+    }
+
+    /// A Rekor v2 log.
+    pub fn start_v2() -> Server {
+        Self::serving(Log::new_v2())
+    }
+
+    fn serving(log: Log) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let log = Arc::new(Mutex::new(Log::new()));
+        let log = Arc::new(Mutex::new(log));
         let mode = Arc::new(Mutex::new(Mode::Honest));
         let (l, m) = (log.clone(), mode.clone());
         let acceptor = Acceptor::start(listener, move |stream| {
@@ -277,7 +320,13 @@ fn answer(req: &Request, log: &Mutex<Log>, mode: Mode) -> Response {
         headers: vec![("Content-Type".into(), "application/json".into())],
         body,
     };
-    if req.method != "POST" || req.target != "/api/v1/log/entries" {
+    let v2 = log.lock().unwrap().v2;
+    let path = if v2 {
+        "/api/v2/log/entries"
+    } else {
+        "/api/v1/log/entries"
+    };
+    if req.method != "POST" || req.target != path {
         return Response::status_only(404);
     }
     match mode {
@@ -288,6 +337,16 @@ fn answer(req: &Request, log: &Mutex<Log>, mode: Mode) -> Response {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(&req.body) else {
         return json(400, b"{}".to_vec());
     };
+    if v2 {
+        let Some(body) = hashedrekord_v2_body(&v["hashedRekordRequestV002"]) else {
+            return json(
+                400,
+                b"{\"message\":\"not a hashedrekord 0.0.2 request\"}".to_vec(),
+            );
+        };
+        let entry = log.lock().unwrap().append(body, 0);
+        return json(201, entry.rekor.to_string().into_bytes());
+    }
     if v["apiVersion"] != "0.0.1" {
         return json(400, b"{}".to_vec());
     }
@@ -418,6 +477,36 @@ fn dsse_body(proposed: &serde_json::Value) -> Result<Vec<u8>, String> {
         },
     }))
     .unwrap())
+}
+
+/// A `hashedrekord` 0.0.2 entry from a Rekor v2 request, as rekor-tiles
+/// canonicalizes it (protojson field names, kind and version beside the
+/// spec): the digest, the signature, and the verifier (key details and the
+/// public key or certificate), each as the request gave it.
+fn hashedrekord_v2_body(request: &serde_json::Value) -> Option<Vec<u8>> {
+    let digest = request["digest"].as_str()?;
+    let sig = &request["signature"];
+    let content = sig["content"].as_str()?;
+    let verifier = &sig["verifier"];
+    let details = verifier["keyDetails"].as_str()?;
+    let material = if let Some(k) = verifier["publicKey"]["rawBytes"].as_str() {
+        serde_json::json!({"publicKey": {"rawBytes": k}})
+    } else {
+        serde_json::json!({"x509Certificate": {"rawBytes": verifier["x509Certificate"]["rawBytes"].as_str()?}})
+    };
+    let mut verifier = material;
+    verifier["keyDetails"] = details.into();
+    Some(
+        serde_json::to_vec(&serde_json::json!({
+            "apiVersion": "0.0.2",
+            "kind": "hashedrekord",
+            "spec": {"hashedRekordV002": {
+                "data": {"algorithm": "SHA2_256", "digest": digest},
+                "signature": {"content": content, "verifier": verifier},
+            }},
+        }))
+        .unwrap(),
+    )
 }
 
 /// A `hashedrekord` 0.0.1 entry for a keyed signature, canonicalized as
