@@ -10,8 +10,6 @@
 //! trusted: the certificate must be for the ephemeral key, and the bundle
 //! made with it is verified against the trusted root before it is written.
 
-use std::time::{Duration, Instant};
-
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine;
 use serde::Deserialize;
@@ -24,7 +22,6 @@ use crate::net::{SafeUrl, Secret};
 
 /// A token, a token service answer or a certificate chain are a few KiB.
 const MAX_ANSWER: u64 = 1 << 20;
-const TIMEOUT: Duration = Duration::from_secs(60);
 /// The most certificates read from Fulcio's chain.
 const MAX_CHAIN: usize = 8;
 
@@ -78,16 +75,12 @@ fn find_token() -> Result<Secret, SigstoreError> {
     let fail = |detail: String| SigstoreError::Token {
         detail: format!("GitHub Actions token service {shown}: {detail}"),
     };
-    let answer = client()
+    let request = super::service_client()
         .map_err(&fail)?
         .get(&url)
         .header("authorization", format!("bearer {}", bearer.expose()))
-        .header("accept", "application/json")
-        .send()
-        .map_err(|e| fail(crate::net::describe(&e)))?;
-    let status = answer.status().as_u16();
-    let body = crate::net::read_body(answer, MAX_ANSWER, Instant::now() + TIMEOUT)
-        .map_err(|e| fail(format!("reading the answer: {e:?}")))?;
+        .header("accept", "application/json");
+    let (status, body) = super::exchange(request, MAX_ANSWER).map_err(&fail)?;
     if status != 200 {
         return Err(fail(format!("answered {status}")));
     }
@@ -160,7 +153,7 @@ pub fn keyless_key(fulcio: &SafeUrl, token: &Secret) -> Result<SigningKey, Sigst
             "proofOfPossession": B64.encode(proof.as_bytes()),
         },
     });
-    let answer = client()
+    let request = super::service_client()
         .map_err(&fail)?
         .post(&url)
         .header("content-type", "application/json")
@@ -168,12 +161,8 @@ pub fn keyless_key(fulcio: &SafeUrl, token: &Secret) -> Result<SigningKey, Sigst
             "accept",
             "application/pem-certificate-chain, application/json",
         )
-        .body(request.to_string())
-        .send()
-        .map_err(|e| fail(crate::net::describe(&e)))?;
-    let status = answer.status().as_u16();
-    let body = crate::net::read_body(answer, MAX_ANSWER, Instant::now() + TIMEOUT)
-        .map_err(|e| fail(format!("reading the answer: {e:?}")))?;
+        .body(request.to_string());
+    let (status, body) = super::exchange(request, MAX_ANSWER).map_err(&fail)?;
     if status != 200 && status != 201 {
         // Masked before it is clipped, so no part of an echoed token shows.
         let text = String::from_utf8_lossy(&body).replace(token.expose(), "<token>");
@@ -223,15 +212,6 @@ pub fn keyless_key(fulcio: &SafeUrl, token: &Secret) -> Result<SigningKey, Sigst
             chain_pem: rest.concat(),
         }),
     })
-}
-
-fn client() -> Result<reqwest::blocking::Client, String> {
-    crate::net::client(&crate::net::HttpOptions {
-        timeout: Some(TIMEOUT),
-        no_redirects: true,
-        ..Default::default()
-    })
-    .map_err(|e| crate::cli::render_error(&e))
 }
 
 #[cfg(test)]

@@ -64,6 +64,33 @@ fn read_document(path: &std::path::Path) -> Result<String, SigstoreError> {
     })
 }
 
+/// How long a Sigstore service (or GitHub's token service) gets to answer.
+const SERVICE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The client for every request to a Sigstore service: no redirects, so a
+/// token or signature never goes to a host it was not sent to.
+fn service_client() -> Result<reqwest::blocking::Client, String> {
+    crate::net::client(&crate::net::HttpOptions {
+        timeout: Some(SERVICE_TIMEOUT),
+        no_redirects: true,
+        ..Default::default()
+    })
+    .map_err(|e| crate::cli::render_error(&e))
+}
+
+/// Sends `request` and reads the answer within `max` bytes: its status
+/// and body, or why there is none (the caller names the service).
+fn exchange(
+    request: reqwest::blocking::RequestBuilder,
+    max: u64,
+) -> Result<(u16, Vec<u8>), String> {
+    let answer = request.send().map_err(|e| crate::net::describe(&e))?;
+    let status = answer.status().as_u16();
+    let body = crate::net::read_body(answer, max, std::time::Instant::now() + SERVICE_TIMEOUT)
+        .map_err(|e| format!("reading the answer: {e:?}"))?;
+    Ok((status, body))
+}
+
 fn sha256(b: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     Sha256::digest(b).into()

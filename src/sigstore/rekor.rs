@@ -10,8 +10,6 @@
 //! trusted here: the bundle is verified against the trusted root before
 //! it is written.
 
-use std::time::{Duration, Instant};
-
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::Deserialize;
@@ -25,7 +23,6 @@ use crate::net::SafeUrl;
 /// checkpoint); anything much larger is not an answer.
 const MAX_ANSWER: u64 = 1 << 20;
 const MAX_PROOF_HASHES: usize = 64;
-const TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -165,22 +162,13 @@ fn post(
         url: shown.clone(),
         detail,
     });
-    let client = crate::net::client(&crate::net::HttpOptions {
-        timeout: Some(TIMEOUT),
-        no_redirects: true,
-        ..Default::default()
-    })
-    .map_err(|e| fail(crate::cli::render_error(&e)))?;
-    let answer = client
+    let request = super::service_client()
+        .map_err(&fail)?
         .post(&url)
         .header("content-type", "application/json")
         .header("accept", "application/json")
-        .body(proposed.to_string())
-        .send()
-        .map_err(|e| fail(crate::net::describe(&e)))?;
-    let status = answer.status().as_u16();
-    let body = crate::net::read_body(answer, MAX_ANSWER, Instant::now() + TIMEOUT)
-        .map_err(|e| fail(format!("reading the answer: {e:?}")))?;
+        .body(proposed.to_string());
+    let (status, body) = super::exchange(request, MAX_ANSWER).map_err(&fail)?;
     if status != 201 && status != 200 {
         return Err(fail(format!(
             "answered {status}: {}",

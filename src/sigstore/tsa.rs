@@ -10,8 +10,6 @@
 //! token is over this very signature; a token replayed from another
 //! signature cannot match, since every ECDSA signature is new.
 
-use std::time::{Duration, Instant};
-
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use sigstore_verify::types::TimestampToken;
 
@@ -21,7 +19,6 @@ use crate::net::SafeUrl;
 /// An answer is a CMS structure with the authority's certificate chain:
 /// a few KiB.
 const MAX_ANSWER: u64 = 256 << 10;
-const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The timestamp authority at `url` timestamps `signature`.
 pub fn timestamp(url: &SafeUrl, signature: &[u8]) -> Result<TimestampToken, SigstoreError> {
@@ -35,22 +32,13 @@ pub fn timestamp(url: &SafeUrl, signature: &[u8]) -> Result<TimestampToken, Sigs
         .fill(&mut nonce)
         .map_err(|_| fail("no randomness for the nonce".into()))?;
     let request = request(&super::sha256(signature), &nonce);
-    let client = crate::net::client(&crate::net::HttpOptions {
-        timeout: Some(TIMEOUT),
-        no_redirects: true,
-        ..Default::default()
-    })
-    .map_err(|e| fail(crate::cli::render_error(&e)))?;
-    let answer = client
+    let request = super::service_client()
+        .map_err(&fail)?
         .post(url.expose())
         .header("content-type", "application/timestamp-query")
         .header("accept", "application/timestamp-reply")
-        .body(request)
-        .send()
-        .map_err(|e| fail(crate::net::describe(&e)))?;
-    let status = answer.status().as_u16();
-    let body = crate::net::read_body(answer, MAX_ANSWER, Instant::now() + TIMEOUT)
-        .map_err(|e| fail(format!("reading the answer: {e:?}")))?;
+        .body(request);
+    let (status, body) = super::exchange(request, MAX_ANSWER).map_err(&fail)?;
     if status != 200 && status != 201 {
         return Err(fail(format!(
             "answered {status}: {}",

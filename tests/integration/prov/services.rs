@@ -5,6 +5,7 @@
 
 use std::fs;
 use std::path::Path;
+use std::process::Output;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -17,6 +18,18 @@ use crate::support::*;
 fn bundle_of(path: &Path) -> serde_json::Value {
     let b = fs::read(format!("{}.sigstore.json", path.display())).unwrap();
     serde_json::from_slice(&b).unwrap()
+}
+
+/// `helm prov sign FILE --sigstore --signing-config CONFIG`, keyless with
+/// `token`, trusting the rig.
+fn sign_keyless_with(rig: &Rig, file: &Path, config: &Path, token: &str) -> Output {
+    let mut c = helm_prov(&rig.home);
+    c.arg("sign")
+        .arg(file)
+        .args(["--sigstore", "--signing-config"])
+        .arg(config);
+    rig.token_only(&mut c, Some(token));
+    c.output().unwrap()
 }
 
 fn timestamps(bundle: &serde_json::Value) -> usize {
@@ -86,13 +99,7 @@ fn rekor_v2_where_the_signing_configuration_names_one() {
     fs::write(&config, rig.signing_config(true, true).to_string()).unwrap();
     let chart = rig.chart();
     let token = rig.token();
-    let mut c = helm_prov(&rig.home);
-    c.arg("sign")
-        .arg(&chart)
-        .args(["--sigstore", "--signing-config"])
-        .arg(&config);
-    rig.token_only(&mut c, Some(&token));
-    let out = c.output().unwrap();
+    let out = sign_keyless_with(&rig, &chart, &config, &token);
     assert!(out.status.success(), "{}", output_text(&out));
     let bundle = bundle_of(&chart);
     let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
@@ -225,13 +232,7 @@ fn service_failures_are_one_line_and_write_nothing() {
     let seen = rig.fulcio.seen_tokens.lock().unwrap().len();
     let config = rig.dir.join("signing_config.json");
     fs::write(&config, rig.signing_config(true, false).to_string()).unwrap();
-    let mut c = helm_prov(&rig.home);
-    c.arg("sign")
-        .arg(&chart)
-        .args(["--sigstore", "--signing-config"])
-        .arg(&config);
-    rig.token_only(&mut c, Some(&token));
-    let out = c.output().unwrap();
+    let out = sign_keyless_with(&rig, &chart, &config, &token);
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     assert!(
         lossy(&out.stderr).contains("no timestamp authority"),

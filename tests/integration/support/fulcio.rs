@@ -109,39 +109,7 @@ impl Fulcio {
         let ca_name: Name = "CN=helm-wharf test rig Fulcio,O=sigstore.dev"
             .parse()
             .unwrap();
-        let mut tbs = TbsCertificate {
-            version: Version::V3,
-            serial_number: SerialNumber::new(&[1]).unwrap(),
-            signature: alg(),
-            issuer: ca_name.clone(),
-            validity: validity(3600, 86_400 * 365),
-            subject: ca_name.clone(),
-            subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(&ca.spki_der).unwrap(),
-            issuer_unique_id: None,
-            subject_unique_id: None,
-            extensions: None,
-        };
-        tbs.extensions = Some(vec![
-            ext(
-                x509_cert::der::oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
-                true,
-                &BasicConstraints {
-                    ca: true,
-                    path_len_constraint: Some(0),
-                }
-                .to_der()
-                .unwrap(),
-            ),
-            ext(
-                x509_cert::der::oid::db::rfc5280::ID_CE_KEY_USAGE,
-                true,
-                &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)
-                    .to_der()
-                    .unwrap(),
-            ),
-            subject_key_id(&ca.spki_der),
-        ]);
-        let ca_der = sign_tbs(&tbs, &ca);
+        let ca_der = root_ca(&ca, &ca_name);
         Fulcio {
             ca,
             ca_der,
@@ -275,6 +243,44 @@ impl Fulcio {
         }]);
         (cas, ctlogs)
     }
+}
+
+/// A self-signed root CA certificate for `key` named `name` (CA, path
+/// length 0, certificate and CRL signing), valid for a year.
+pub(crate) fn root_ca(key: &RigKey, name: &Name) -> Vec<u8> {
+    let mut tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: SerialNumber::new(&[1]).unwrap(),
+        signature: alg(),
+        issuer: name.clone(),
+        validity: validity(3600, 86_400 * 365),
+        subject: name.clone(),
+        subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(&key.spki_der).unwrap(),
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: None,
+    };
+    tbs.extensions = Some(vec![
+        ext(
+            x509_cert::der::oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
+            true,
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(0),
+            }
+            .to_der()
+            .unwrap(),
+        ),
+        ext(
+            x509_cert::der::oid::db::rfc5280::ID_CE_KEY_USAGE,
+            true,
+            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)
+                .to_der()
+                .unwrap(),
+        ),
+        subject_key_id(&key.spki_der),
+    ]);
+    sign_tbs(&tbs, key)
 }
 
 pub(crate) fn alg() -> AlgorithmIdentifierOwned {

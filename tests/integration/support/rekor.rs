@@ -163,14 +163,43 @@ impl Log {
         let leaves: Vec<[u8; 32]> = self.entries.iter().map(|(b, _)| leaf_hash(b)).collect();
         let root_hash = root(&leaves);
         let body_b64 = B64.encode(&body);
-        // The SET: RFC 8785 JSON of these four, keys in that (sorted) order.
+        let hashes = path(index, &leaves);
+        let checkpoint = self.checkpoint(leaves.len(), &root_hash);
+        // The entry as a bundle holds it: Rekor v2 answers with just this.
+        let mut json = serde_json::json!({
+            "logIndex": index.to_string(),
+            "logId": {"keyId": B64.encode(self.log_id())},
+            "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
+            "inclusionProof": {
+                "logIndex": index.to_string(),
+                "rootHash": B64.encode(root_hash),
+                "treeSize": leaves.len().to_string(),
+                "hashes": hashes.iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+                "checkpoint": {"envelope": checkpoint},
+            },
+            "canonicalizedBody": body_b64,
+        });
+        if self.v2 {
+            return Entry {
+                index,
+                rekor: json.clone(),
+                json,
+            };
+        }
+        // Rekor v1 adds the time and the SET: RFC 8785 JSON of these four,
+        // keys in that (sorted) order.
         let payload = format!(
             "{{\"body\":\"{body_b64}\",\"integratedTime\":{time},\"logID\":\"{}\",\"logIndex\":{index}}}",
             hex(&self.log_id())
         );
         let set = self.sign(payload.as_bytes());
-        let hashes = path(index, &leaves);
-        let checkpoint = self.checkpoint(leaves.len(), &root_hash);
+        let kind = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["kind"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "hashedrekord".into());
+        json["kindVersion"] = serde_json::json!({"kind": kind, "version": "0.0.1"});
+        json["integratedTime"] = time.to_string().into();
+        json["inclusionPromise"] = serde_json::json!({"signedEntryTimestamp": B64.encode(&set)});
         let rekor = serde_json::json!({
             hex(&leaf_hash(&body)): {
                 "body": body_b64,
@@ -188,45 +217,6 @@ impl Log {
                     "signedEntryTimestamp": B64.encode(&set),
                 }
             }
-        });
-        let kind = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["kind"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "hashedrekord".into());
-        if self.v2 {
-            let json = serde_json::json!({
-                "logIndex": index.to_string(),
-                "logId": {"keyId": B64.encode(self.log_id())},
-                "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
-                "inclusionProof": {
-                    "logIndex": index.to_string(),
-                    "rootHash": B64.encode(root_hash),
-                    "treeSize": leaves.len().to_string(),
-                    "hashes": hashes.iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
-                    "checkpoint": {"envelope": checkpoint},
-                },
-                "canonicalizedBody": body_b64,
-            });
-            return Entry {
-                index,
-                rekor: json.clone(),
-                json,
-            };
-        }
-        let json = serde_json::json!({
-            "logIndex": index.to_string(),
-            "logId": {"keyId": B64.encode(self.log_id())},
-            "kindVersion": {"kind": kind, "version": "0.0.1"},
-            "integratedTime": time.to_string(),
-            "inclusionPromise": {"signedEntryTimestamp": B64.encode(set)},
-            "inclusionProof": {
-                "logIndex": index.to_string(),
-                "rootHash": B64.encode(root_hash),
-                "treeSize": leaves.len().to_string(),
-                "hashes": hashes.iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
-                "checkpoint": {"envelope": checkpoint},
-            },
-            "canonicalizedBody": body_b64,
         });
         Entry { index, json, rekor }
     }

@@ -17,14 +17,14 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use x509_cert::der::asn1::{GeneralizedTime, ObjectIdentifier};
 use x509_cert::der::{Decode, Encode};
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::{TbsCertificate, Version};
 
 use super::fulcio::{
-    alg, authority_key_id, ext, rand_bytes, sign_tbs, subject_key_id, validity, RigKey,
+    alg, authority_key_id, ext, rand_bytes, root_ca, sign_tbs, subject_key_id, validity, RigKey,
     ECDSA_WITH_SHA256,
 };
 use super::http::{read_request, reason, Acceptor, Request, Response};
@@ -66,39 +66,7 @@ impl Authority {
         let root_name: Name = "CN=helm-wharf test rig TSA root,O=sigstore.dev"
             .parse()
             .unwrap();
-        let mut tbs = TbsCertificate {
-            version: Version::V3,
-            serial_number: SerialNumber::new(&[1]).unwrap(),
-            signature: alg(),
-            issuer: root_name.clone(),
-            validity: validity(3600, 86_400 * 365),
-            subject: root_name.clone(),
-            subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(&root.spki_der).unwrap(),
-            issuer_unique_id: None,
-            subject_unique_id: None,
-            extensions: None,
-        };
-        tbs.extensions = Some(vec![
-            ext(
-                x509_cert::der::oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS,
-                true,
-                &BasicConstraints {
-                    ca: true,
-                    path_len_constraint: Some(0),
-                }
-                .to_der()
-                .unwrap(),
-            ),
-            ext(
-                x509_cert::der::oid::db::rfc5280::ID_CE_KEY_USAGE,
-                true,
-                &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)
-                    .to_der()
-                    .unwrap(),
-            ),
-            subject_key_id(&root.spki_der),
-        ]);
-        let root_der = sign_tbs(&tbs, &root);
+        let root_der = root_ca(&root, &root_name);
 
         let leaf = RigKey::generate();
         let serial = SerialNumber::new(&[0x12, 0x34]).unwrap();
