@@ -118,7 +118,7 @@ struct Common {
     #[arg(long, value_name = "FILE", requires = "sign", conflicts_with_all = ["fulcio_url", "rekor_url", "tsa_url"])]
     signing_config: Option<PathBuf>,
     /// --sign sigstore, keyless: the OIDC issuer the identity token must be from
-    #[arg(long, value_name = "URL", requires = "sign")]
+    #[arg(long, value_name = "URL", requires = "sign", conflicts_with = "key")]
     oidc_issuer: Option<String>,
     /// --sign sigstore: the trusted_root.json the answers must verify against (default: the one `helm prov trust update` stored, else the public-good root built in)
     #[arg(long, value_name = "FILE", requires = "sign")]

@@ -64,7 +64,12 @@ enum Command {
         #[arg(long, value_name = "FILE", requires = "sigstore", conflicts_with_all = ["fulcio_url", "rekor_url", "tsa_url"])]
         signing_config: Option<PathBuf>,
         /// --sigstore, keyless: the OIDC issuer the identity token must be from
-        #[arg(long, value_name = "URL", requires = "sigstore")]
+        #[arg(
+            long,
+            value_name = "URL",
+            requires = "sigstore",
+            conflicts_with = "key"
+        )]
         oidc_issuer: Option<String>,
         /// --sigstore: the trusted_root.json the answers must verify against (default: the one `helm prov trust update` stored, else the public-good root built in)
         #[arg(long, value_name = "FILE", requires = "sigstore")]

@@ -17,7 +17,7 @@ use thiserror::Error;
 pub use http::{
     classify, client, describe, read_body, BodyError, HttpOptions, Unanswered, DOWNLOAD_TIMEOUT,
 };
-pub use secret::{redact, SafeUrl, Secret};
+pub use secret::{redact, redact_urls, SafeUrl, Secret};
 
 #[derive(Debug, Error)]
 pub enum NetError {

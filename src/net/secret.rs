@@ -127,9 +127,46 @@ pub fn redact(url: &str) -> String {
     out
 }
 
+/// Free text (a library's error message) with every URL in it shown as
+/// [`redact`] shows it: messages of other crates name the URL they
+/// failed on, credentials and query included.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = ["http://", "https://"]
+        .iter()
+        .filter_map(|p| rest.find(p))
+        .min()
+    {
+        out.push_str(&rest[..i]);
+        let end = rest[i..]
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ','))
+            .map_or(rest.len(), |n| i + n);
+        out.push_str(&redact(&rest[i..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_in_text_are_redacted() {
+        assert_eq!(
+            redact_urls(
+                "error sending request for url (https://u:pw@m.example/5.root.json?sig=x): refused"
+            ),
+            "error sending request for url (https://***@m.example/5.root.json?***): refused"
+        );
+        assert_eq!(redact_urls("no url here"), "no url here");
+        assert_eq!(
+            redact_urls("a http://h/p and https://k:v@h2/q"),
+            "a http://h/p and https://***@h2/q"
+        );
+    }
 
     #[test]
     fn redact_hides_secrets() {

@@ -87,7 +87,16 @@ fn exchange(
     let answer = request.send().map_err(|e| crate::net::describe(&e))?;
     let status = answer.status().as_u16();
     let body = crate::net::read_body(answer, max, std::time::Instant::now() + SERVICE_TIMEOUT)
-        .map_err(|e| format!("reading the answer: {e:?}"))?;
+        .map_err(|e| match e {
+            crate::net::BodyError::TooLarge => format!("the answer is larger than {max} bytes"),
+            crate::net::BodyError::TimedOut => format!(
+                "the answer did not arrive whole within {} s",
+                SERVICE_TIMEOUT.as_secs()
+            ),
+            crate::net::BodyError::Io(e) => {
+                format!("reading the answer: {}", crate::cli::output::io_words(&e))
+            }
+        })?;
     Ok((status, body))
 }
 
@@ -163,6 +172,17 @@ pub enum SigstoreError {
          name a v1 log with --rekor-url"
     )]
     NoV1Log { what: String },
+    #[error(
+        "the {what} {url} (from {services}) is the public-good instance's, which {trust} \
+         does not name, so its answer could not verify: give the instance's services with \
+         --signing-config, or --fulcio-url, --rekor-url and --tsa-url"
+    )]
+    ServiceNotTrusted {
+        what: &'static str,
+        url: String,
+        services: String,
+        trust: String,
+    },
     #[error("{flag}: not a valid regular expression: {detail}")]
     Regex { flag: &'static str, detail: String },
     #[error(

@@ -89,6 +89,10 @@ pub fn sign_manifest_bundle(
         DsseSignature::new(sig.clone(), KeyId::new("")),
     );
     let mut bundle = BundleV03::new(key.material(), SignatureContent::DsseEnvelope(envelope));
+    // The timestamp before the log entry, as for files.
+    if let Some(tsa) = &settings.services.tsa {
+        bundle = bundle.with_rfc3161_timestamp(super::tsa::timestamp(tsa, sig.as_bytes())?);
+    }
     if let Some(log) = &settings.services.rekor {
         let wire = json!({
             "payloadType": IN_TOTO_PAYLOAD_TYPE,
@@ -104,9 +108,6 @@ pub fn sign_manifest_bundle(
             Some(&wire.to_string()),
         )?;
         bundle = bundle.with_tlog_entry(entry);
-    }
-    if let Some(tsa) = &settings.services.tsa {
-        bundle = bundle.with_rfc3161_timestamp(super::tsa::timestamp(tsa, sig.as_bytes())?);
     }
     let bundle = bundle.into_bundle();
     if settings.services.countersigned() {

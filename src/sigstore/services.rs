@@ -13,7 +13,9 @@
 
 use std::path::{Path, PathBuf};
 
-use sigstore_verify::trust_root::{SigningConfig, SIGSTORE_PRODUCTION_SIGNING_CONFIG};
+use sigstore_verify::trust_root::{
+    ServiceConfiguration, ServiceSelector, SigningConfig, SIGSTORE_PRODUCTION_SIGNING_CONFIG,
+};
 
 use super::SigstoreError;
 use crate::net::SafeUrl;
@@ -109,7 +111,7 @@ impl Services {
         Self::from_config(&config, flags.tlog_upload, source)
     }
 
-    fn from_config(
+    pub(super) fn from_config(
         config: &SigningConfig,
         tlog_upload: bool,
         source: String,
@@ -127,6 +129,15 @@ impl Services {
             let best = config
                 .rekor_url(None)
                 .ok_or_else(|| missing("transparency log"))?;
+            let same_version = config
+                .eligible_rekor_urls(Some(best.major_api_version))
+                .len();
+            one_service(
+                &config.rekor_tlog_config,
+                same_version,
+                "transparency logs",
+                &source,
+            )?;
             (
                 Some(Log {
                     url: url(&best.url),
@@ -143,6 +154,14 @@ impl Services {
         let tsa = tlog_upload
             .then(|| config.tsa_url().map(|e| url(&e.url)))
             .flatten();
+        if tsa.is_some() {
+            one_service(
+                &config.tsa_config,
+                config.eligible_tsa_urls().len(),
+                "timestamp authorities",
+                &source,
+            )?;
+        }
         if rekor.as_ref().is_some_and(|l| l.v2) && tsa.is_none() {
             return Err(SigstoreError::SigningConfig {
                 what: source,
@@ -171,12 +190,91 @@ impl Services {
         }
     }
 
+    /// Refuses, before anything is sent, services of the public-good
+    /// instance that `trust` does not name: what they answer could not
+    /// verify against it, and a signature meant for a private instance
+    /// (a `--trusted-root`, or a refreshed root whose repository
+    /// publishes no signing configuration, or a service flag left out)
+    /// must not reach the public log or certificate authority. `keyless`
+    /// says whether the certificate authority is asked at all.
+    pub fn check_against(&self, trust: &super::Trust, keyless: bool) -> Result<(), SigstoreError> {
+        let used = [
+            keyless.then_some(("certificate authority", &self.fulcio)),
+            self.rekor.as_ref().map(|l| ("transparency log", &l.url)),
+            self.rekor_v1
+                .as_ref()
+                .filter(|_| self.rekor.is_some())
+                .map(|u| ("transparency log", u)),
+            self.tsa.as_ref().map(|u| ("timestamp authority", u)),
+        ];
+        for (what, url) in used.into_iter().flatten() {
+            let Some(host) = host_of(url.expose()) else {
+                continue;
+            };
+            if is_public_good(&host) && !trust.service_hosts.contains(&host) {
+                return Err(SigstoreError::ServiceNotTrusted {
+                    what,
+                    url: url.to_string(),
+                    services: self.source.clone(),
+                    trust: trust.source.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Whether a signature made with these services gets anything a
     /// verifier checks beyond the signature itself (and so whether it is
     /// verified before it is written).
     pub fn countersigned(&self) -> bool {
         self.rekor.is_some() || self.tsa.is_some()
     }
+}
+
+/// A configuration's selector must pick one service, as we ask one: ANY,
+/// or ALL or EXACT where that comes to one. Several logs or timestamps on
+/// one signature are refused rather than silently reduced to one, and an
+/// undefined selector is refused as the specification says.
+fn one_service(
+    c: &ServiceConfiguration,
+    eligible: usize,
+    what: &str,
+    source: &str,
+) -> Result<(), SigstoreError> {
+    let wanted = match c.selector {
+        ServiceSelector::Any => return Ok(()),
+        ServiceSelector::All => eligible,
+        ServiceSelector::Exact => c.count.unwrap_or(0) as usize,
+        _ => 0,
+    };
+    if wanted == 1 {
+        return Ok(());
+    }
+    Err(SigstoreError::SigningConfig {
+        what: source.to_string(),
+        detail: match c.selector {
+            ServiceSelector::All | ServiceSelector::Exact => {
+                format!("it asks for {wanted} {what} on every signature, and helm prov asks one")
+            }
+            _ => format!("its selector of {what} is undefined"),
+        },
+    })
+}
+
+/// The lowercased host of a service URL.
+pub(super) fn host_of(url: &str) -> Option<String> {
+    reqwest::Url::parse(url)
+        .ok()?
+        .host_str()
+        .map(|h| h.to_ascii_lowercase())
+}
+
+/// The public-good instance's domain (its production and staging
+/// services alike).
+fn is_public_good(host: &str) -> bool {
+    ["sigstore.dev", "sigstage.dev"]
+        .iter()
+        .any(|d| host == *d || host.strip_suffix(d).is_some_and(|h| h.ends_with('.')))
 }
 
 #[cfg(test)]
@@ -212,6 +310,43 @@ mod tests {
         assert_eq!(s.v1_log().unwrap().unwrap().expose(), "https://v1.example");
         assert_eq!(s.fulcio.expose(), "https://ca.example");
         assert!(s.tsa.is_some());
+    }
+
+    #[test]
+    fn a_selector_must_come_to_one_service() {
+        let two = [("https://a.example", 1), ("https://b.example", 1)];
+        let with = |selector: serde_json::Value| {
+            let mut c = config(&two, Some("https://tsa.example"));
+            c.rekor_tlog_config = serde_json::from_value(selector).unwrap();
+            Services::from_config(&c, true, "c".into())
+        };
+        let e = with(serde_json::json!({"selector": "ALL"})).unwrap_err();
+        assert!(
+            e.to_string().contains("asks for 2 transparency logs"),
+            "{e}"
+        );
+        let e = with(serde_json::json!({"selector": "EXACT", "count": 2})).unwrap_err();
+        assert!(e.to_string().contains("asks for 2"), "{e}");
+        with(serde_json::json!({"selector": "EXACT", "count": 1})).unwrap();
+        let e = with(serde_json::json!({"selector": "SERVICE_SELECTOR_UNDEFINED"})).unwrap_err();
+        assert!(e.to_string().contains("undefined"), "{e}");
+        // ALL of one is that one.
+        let mut c = config(&two[..1], Some("https://tsa.example"));
+        c.tsa_config = serde_json::from_value(serde_json::json!({"selector": "ALL"})).unwrap();
+        Services::from_config(&c, true, "c".into()).unwrap();
+    }
+
+    #[test]
+    fn public_good_hosts_are_told_apart() {
+        assert!(is_public_good("rekor.sigstore.dev"));
+        assert!(is_public_good("log2025-1.rekor.sigstore.dev"));
+        assert!(is_public_good("fulcio.sigstage.dev"));
+        assert!(!is_public_good("notsigstore.dev"));
+        assert!(!is_public_good("sigstore.dev.example"));
+        assert_eq!(
+            host_of("https://Rekor.Sigstore.dev/api").as_deref(),
+            Some("rekor.sigstore.dev")
+        );
     }
 
     #[test]

@@ -131,12 +131,14 @@ pub fn sign_file(
     );
     let mut bundle = BundleV03::new(key.material(), content);
     let services = settings.services;
+    // The timestamp first, as cosign does: a timestamp authority that
+    // fails leaves no entry in the log for a bundle never written.
+    if let Some(tsa) = &services.tsa {
+        bundle = bundle.with_rfc3161_timestamp(super::tsa::timestamp(tsa, signature.as_bytes())?);
+    }
     if let Some(log) = &services.rekor {
         let entry = enter(log, key, digest.as_bytes(), signature.as_bytes(), None)?;
         bundle = bundle.with_tlog_entry(entry);
-    }
-    if let Some(tsa) = &services.tsa {
-        bundle = bundle.with_rfc3161_timestamp(super::tsa::timestamp(tsa, signature.as_bytes())?);
     }
     let bundle = bundle.into_bundle();
     if services.countersigned() {

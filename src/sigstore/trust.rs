@@ -15,6 +15,9 @@ pub struct Trust {
     pub(super) verifier: Verifier,
     /// Where the root came from, for messages.
     pub source: String,
+    /// The hosts of the services the root names (its logs, certificate
+    /// authorities and timestamp authorities), lowercased.
+    pub(super) service_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for Trust {
@@ -74,9 +77,20 @@ impl Trust {
             what: what.clone(),
             detail: e.to_string(),
         })?;
+        let urls = root
+            .tlogs
+            .iter()
+            .map(|l| l.base_url.as_str())
+            .chain(root.certificate_authorities.iter().map(|c| c.uri.as_str()))
+            .chain(
+                root.timestamp_authorities
+                    .iter()
+                    .filter_map(|t| t.uri.as_deref()),
+            );
         Ok(Trust {
             verifier,
             source: what,
+            service_hosts: urls.filter_map(super::services::host_of).collect(),
         })
     }
 }

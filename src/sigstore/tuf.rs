@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
-use sigstore_tuf::{FileStore, HttpRepository, Updater};
+use sigstore_tuf::{FileStore, HttpRepository, Updater, UpdaterConfig};
 use sigstore_verify::trust_root::{SigningConfig, SigstoreInstance, TrustedRoot};
 
 use super::{SigstoreError, TrustStore};
@@ -68,7 +68,13 @@ pub fn update(
         .map_err(|e| fail(format!("cannot start the HTTP runtime: {e}")))?;
     let (root_version, trusted, signing) = runtime
         .block_on(fetch(&url, &root_bytes, &cache))
-        .map_err(|e| fail(chain(&e)))?;
+        .map_err(|e| match e {
+            Fetch::Tuf(e) => fail(crate::net::redact_urls(&crate::cli::render_error(&e))),
+            Fetch::TooLarge { target, length } => fail(format!(
+                "its {target} is {length} bytes, more than the {} a Sigstore document may be",
+                super::MAX_DOCUMENT
+            )),
+        })?;
 
     // Both parse, and the root is usable for verifying, before either is
     // written: a repository that serves nonsense leaves what we had.
@@ -76,21 +82,33 @@ pub fn update(
         String::from_utf8(b).map_err(|_| fail(format!("{what} is not UTF-8")))
     };
     let trusted = text(trusted, TRUSTED_ROOT)?;
+    let from = format!(
+        "{TRUSTED_ROOT} from {}",
+        crate::net::SafeUrl::from(url.clone())
+    );
     let parsed = TrustedRoot::from_json(&trusted).map_err(|e| SigstoreError::TrustedRoot {
-        what: format!("{TRUSTED_ROOT} from {url}"),
+        what: from.clone(),
         detail: e.to_string(),
     })?;
     sigstore_verify::Verifier::new(&parsed).map_err(|e| SigstoreError::TrustedRoot {
-        what: format!("{TRUSTED_ROOT} from {url}"),
+        what: from,
         detail: e.to_string(),
     })?;
     let signing = match signing {
         Some(b) => {
             let t = text(b, SIGNING_CONFIG)?;
-            SigningConfig::from_json(&t).map_err(|e| SigstoreError::SigningConfig {
-                what: format!("{SIGNING_CONFIG} from {url}"),
-                detail: e.to_string(),
-            })?;
+            let what = format!(
+                "{SIGNING_CONFIG} from {}",
+                crate::net::SafeUrl::from(url.clone())
+            );
+            let config =
+                SigningConfig::from_json(&t).map_err(|e| SigstoreError::SigningConfig {
+                    what: what.clone(),
+                    detail: e.to_string(),
+                })?;
+            // One that every later signing run would refuse is refused
+            // now, while the one stored before still works.
+            super::Services::from_config(&config, true, what)?;
             Some(t)
         }
         None => None,
@@ -122,13 +140,31 @@ pub fn update(
     })
 }
 
+/// Why a TUF session stopped.
+enum Fetch {
+    Tuf(sigstore_tuf::Error),
+    /// A target whose signed length is beyond what we read.
+    TooLarge {
+        target: &'static str,
+        length: u64,
+    },
+}
+
+impl From<sigstore_tuf::Error> for Fetch {
+    fn from(e: sigstore_tuf::Error) -> Fetch {
+        Fetch::Tuf(e)
+    }
+}
+
 /// One TUF session: refresh from `root`, then both targets (the signing
-/// configuration only when the repository has one).
+/// configuration only when the repository has one), each within
+/// [`super::MAX_DOCUMENT`]: the length the targets metadata pins is what
+/// the client reads, so it is checked first.
 async fn fetch(
     url: &str,
     root: &[u8],
     cache: &Path,
-) -> Result<(u64, Vec<u8>, Option<Vec<u8>>), sigstore_tuf::Error> {
+) -> Result<(u64, Vec<u8>, Option<Vec<u8>>), Fetch> {
     // Timeouts against a mirror that stalls (TUF's slow-retrieval attack);
     // proxies from the environment, as for every other request.
     let client = sigstore_tuf::reqwest::Client::builder()
@@ -138,18 +174,35 @@ async fn fetch(
         .build()
         .map_err(|e| sigstore_tuf::Error::transport(format!("no HTTP client: {e}")))?;
     let repo = HttpRepository::new(url)?.with_http_client(client);
-    let mut updater = Updater::new(repo, root)?.with_store(FileStore::new(cache));
+    let mut config = UpdaterConfig::default();
+    config.target_max_length = super::MAX_DOCUMENT;
+    let mut updater = Updater::new(repo, root)?
+        .with_config(config)
+        .with_store(FileStore::new(cache));
     let now = jiff::Timestamp::now();
     updater.refresh(now).await?;
     let version = updater.trusted().root().version;
-    let trusted = updater.get_target(TRUSTED_ROOT, now).await?;
-    let signing = match updater.get_target_info(SIGNING_CONFIG, now).await? {
-        Some(info) => Some(match updater.find_cached_target(&info, SIGNING_CONFIG) {
+    let mut targets = Vec::with_capacity(2);
+    for target in [TRUSTED_ROOT, SIGNING_CONFIG] {
+        let Some(info) = updater.get_target_info(target, now).await? else {
+            targets.push(None);
+            continue;
+        };
+        if info.length > super::MAX_DOCUMENT {
+            return Err(Fetch::TooLarge {
+                target,
+                length: info.length,
+            });
+        }
+        targets.push(Some(match updater.find_cached_target(&info, target) {
             Some(b) => b,
-            None => updater.download_target(&info, SIGNING_CONFIG).await?,
-        }),
-        None => None,
-    };
+            None => updater.download_target(&info, target).await?,
+        }));
+    }
+    let signing = targets.pop().flatten();
+    let trusted = targets.pop().flatten().ok_or_else(|| {
+        sigstore_tuf::Error::transport(format!("the repository has no {TRUSTED_ROOT}"))
+    })?;
     Ok((version, trusted, signing))
 }
 
@@ -157,21 +210,6 @@ async fn fetch(
 /// metadata, and a URL needs no escaping this way.
 fn cache_name(url: &str) -> String {
     super::rekor::hex(&super::sha256(url.trim_end_matches('/').as_bytes())[..12])
-}
-
-/// An error with its causes, on one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let t = s.to_string();
-        if !out.contains(&t) {
-            out.push_str(": ");
-            out.push_str(&t);
-        }
-        cur = s.source();
-    }
-    crate::cli::output::clip(&out).into_owned()
 }
 
 #[cfg(test)]

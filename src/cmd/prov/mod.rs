@@ -271,7 +271,8 @@ fn sign_sigstore(
     {
         return Err(ProvError::BundleForRegistry { target: t.clone() });
     }
-    let run = sigstore::SigningRun::new(s, env)?;
+    let legacy = s.format != SigstoreFormat::Bundle && list.iter().any(|t| oci::is_oci_ref(t));
+    let run = sigstore::SigningRun::new(s, env, o.key.is_none(), legacy)?;
     let key = sigstore::signing_identity(o.key.as_deref().map(Path::new), s, &run.services)?;
     let settings = run.settings();
     let clients = oci::Clients::new(&o.registry, env);

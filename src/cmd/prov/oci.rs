@@ -221,7 +221,12 @@ pub fn manifest_signer(
     s: &super::SigstoreSign,
     env: &crate::cli::EnvSettings,
 ) -> Result<crate::cmd::ocipush::ManifestSigner, ProvError> {
-    let run = super::sigstore::SigningRun::new(s, env)?;
+    let run = super::sigstore::SigningRun::new(
+        s,
+        env,
+        key_file.is_none(),
+        s.format != SigstoreFormat::Bundle,
+    )?;
     let key = super::sigstore::signing_identity(key_file, s, &run.services)?;
     let format = s.format;
     Ok(crate::cmd::ocipush::ManifestSigner(std::sync::Arc::new(

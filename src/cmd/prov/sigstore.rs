@@ -227,12 +227,24 @@ pub(super) struct SigningRun {
 }
 
 impl SigningRun {
-    pub(super) fn new(s: &SigstoreSign, env: &EnvSettings) -> Result<SigningRun, ProvError> {
+    /// `keyless`: no key file, so the certificate authority is asked;
+    /// `legacy`: cosign's legacy form will be written, which needs a v1
+    /// log. Both are checked here, before any service is asked or
+    /// anything is pushed.
+    pub(super) fn new(
+        s: &SigstoreSign,
+        env: &EnvSettings,
+        keyless: bool,
+        legacy: bool,
+    ) -> Result<SigningRun, ProvError> {
         let store = TrustStore::of(env);
-        Ok(SigningRun {
-            services: Services::resolve(&s.services, &store.signing_config())?,
-            trust: Trust::select(s.trusted_root.as_deref(), &store)?,
-        })
+        let services = Services::resolve(&s.services, &store.signing_config())?;
+        let trust = Trust::select(s.trusted_root.as_deref(), &store)?;
+        services.check_against(&trust, keyless)?;
+        if legacy {
+            services.v1_log()?;
+        }
+        Ok(SigningRun { services, trust })
     }
 
     pub(super) fn settings(&self) -> SignSettings<'_> {

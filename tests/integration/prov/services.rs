@@ -84,6 +84,7 @@ fn keyless_signatures_carry_a_timestamp() {
     let err = lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("demo-0.1.0.tgz"), "{err}");
+    assert!(err.contains("invalid RFC 3161 timestamp"), "{err}");
 }
 
 /// A signing configuration that names a Rekor v2 log (beside a v1 one)
@@ -182,13 +183,21 @@ fn rekor_v2_where_the_signing_configuration_names_one() {
             .output()
             .unwrap()
     };
-    let out = sign("legacy");
-    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
-    assert!(
-        lossy(&out.stderr).contains("only Rekor v1"),
-        "{}",
-        output_text(&out)
-    );
+    for format in ["legacy", "both"] {
+        let out = sign(format);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: {}",
+            output_text(&out)
+        );
+        assert!(
+            lossy(&out.stderr).contains("only Rekor v1"),
+            "{format}: {}",
+            output_text(&out)
+        );
+        assert_eq!(rig.rekor_v2.log.lock().unwrap().len(), 2, "{format}");
+    }
     let out = sign("bundle");
     assert!(out.status.success(), "{}", output_text(&out));
 }
@@ -206,7 +215,12 @@ fn service_failures_are_one_line_and_write_nothing() {
     for (mode, says) in [
         (Mode::Fails, "500"),
         (Mode::Garbage, "not a DER TimeStampResp"),
-        (Mode::OtherImprint, "does not verify"),
+        (Mode::OtherImprint, "message imprint differs"),
+        (Mode::OtherNonce, "nonce differs"),
+        (
+            Mode::Rejects,
+            "(status 2, rejection): the rig refuses this request",
+        ),
     ] {
         rig.tsa.set_mode(mode);
         let out = rig.sign(
@@ -225,6 +239,9 @@ fn service_failures_are_one_line_and_write_nothing() {
         assert!(err.contains(says), "{mode:?}: {err}");
         assert!(!err.contains(&token));
         assert!(!bundle.exists(), "{mode:?}");
+        // The timestamp is asked first: the log has no entry for a
+        // signature never written.
+        assert_eq!(rig.rekor.log.lock().unwrap().len(), 0, "{mode:?}");
     }
     rig.tsa.set_mode(Mode::Honest);
 
@@ -278,4 +295,88 @@ fn service_failures_are_one_line_and_write_nothing() {
         &["--sigstore", "--oidc-issuer", ISSUER],
     );
     assert!(out.status.success(), "{}", output_text(&out));
+}
+
+/// Services of the public-good instance are never asked when the trusted
+/// root is another instance's: with no service named, with only some
+/// named, keyed and keyless, the run stops before any service hears of
+/// it, in one line naming the service and what to give instead.
+#[test]
+fn public_services_are_not_used_with_a_private_root() {
+    let rig = Rig::new();
+    let chart = rig.chart();
+    let token = rig.token();
+    let seen = || rig.fulcio.seen_tokens.lock().unwrap().len();
+    let cases: [(&[&str], &str); 3] = [
+        (&[], "certificate authority https://fulcio.sigstore.dev"),
+        (
+            &["--rekor-url", &rig.rekor.url],
+            "certificate authority https://fulcio.sigstore.dev",
+        ),
+        (
+            &["--fulcio-url", &rig.fulcio.url],
+            "transparency log https://rekor.sigstore.dev",
+        ),
+    ];
+    for (flags, says) in cases {
+        let mut c = helm_prov(&rig.home);
+        c.arg("sign").arg(&chart).arg("--sigstore").args(flags);
+        rig.token_only(&mut c, Some(&token));
+        let out = c.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{flags:?}: {}",
+            output_text(&out)
+        );
+        let err = lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{flags:?}: {err}");
+        assert!(err.contains(says), "{flags:?}: {err}");
+        assert!(err.contains("--signing-config"), "{flags:?}: {err}");
+        assert!(
+            err.contains(&rig.root.display().to_string()),
+            "{flags:?}: {err}"
+        );
+        assert_eq!(seen(), 0, "{flags:?}");
+    }
+    assert_eq!(rig.rekor.log.lock().unwrap().len(), 0);
+
+    // Keyed: only the log is asked, and it is the public one.
+    let prefix = rig.dir.join("cosign");
+    let mut c = helm_prov(&rig.home);
+    c.args(["keygen", "--sigstore", "--output-key-prefix"])
+        .arg(&prefix)
+        .env("COSIGN_PASSWORD", "pw");
+    ok(c);
+    let out = helm_prov(&rig.home)
+        .arg("sign")
+        .arg(&chart)
+        .args(["--sigstore", "--key"])
+        .arg(prefix.with_extension("key"))
+        .args(["--tsa-url", &rig.tsa.url, "--trusted-root"])
+        .arg(&rig.root)
+        .env("COSIGN_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let err = lossy(&out.stderr);
+    assert!(
+        err.contains("transparency log https://rekor.sigstore.dev"),
+        "{err}"
+    );
+    assert_eq!(*rig.tsa.requests.lock().unwrap(), 0);
+
+    // --oidc-issuer is about the token, which a key file has none of.
+    let out = helm_prov(&rig.home)
+        .arg("sign")
+        .arg(&chart)
+        .args(["--sigstore", "--key", "k.key", "--oidc-issuer", ISSUER])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stderr).contains("cannot be used with"),
+        "{}",
+        output_text(&out)
+    );
 }

@@ -168,6 +168,11 @@ fn trust_update_over_tuf_feeds_signing_and_verifying() {
     tuf_repo(&["init", stranger.to_str().unwrap(), "--target", &root_target]);
     let out = update(&rig, &server, &stranger.join("root.json"));
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(
+        lossy(&out.stderr).contains("signature threshold not met for role root"),
+        "{}",
+        output_text(&out)
+    );
     assert_eq!(
         lossy(&out.stderr).lines().count(),
         1,
@@ -177,4 +182,53 @@ fn trust_update_over_tuf_feeds_signing_and_verifying() {
     // Verifying still uses what was stored.
     let out = verify();
     assert!(out.status.success(), "{}", output_text(&out));
+}
+
+/// A repository that publishes a trusted root but no signing
+/// configuration: the update says so, and signing with no service named
+/// does not fall back to the public-good services (which the refreshed
+/// root does not name), but stops before any service is asked.
+#[test]
+fn a_root_without_a_signing_configuration_lends_no_public_services() {
+    let rig = Rig::new();
+    let dir = rig.dir.join("tuf");
+    let root_target = format!("trusted_root.json={}", rig.root.display());
+    tuf_repo(&["init", dir.to_str().unwrap(), "--target", &root_target]);
+    let server = FileServer::start(&dir.join("repo"), None);
+    let out = update(&rig, &server, &dir.join("root.json"));
+    assert!(out.status.success(), "{}", output_text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["signingConfig"].is_null(), "{v}");
+    let (trusted, signing) = stored(&rig);
+    assert!(trusted.is_file() && !signing.exists());
+
+    // Credentials in a mirror's URL are never shown, in the error of a
+    // mirror that is not there either.
+    let out = helm_prov(&rig.home)
+        .args(["trust", "update", "--mirror"])
+        .arg("http://wharf:s3cret@127.0.0.1:1/tuf/?token=t0ken")
+        .arg("--root")
+        .arg(dir.join("root.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let err = lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("TUF repository http://***@127.0.0.1"), "{err}");
+    assert!(!err.contains("s3cret") && !err.contains("t0ken"), "{err}");
+
+    let out = helm_prov(&rig.home)
+        .arg("sign")
+        .arg(rig.chart())
+        .arg("--sigstore")
+        .env("SIGSTORE_ID_TOKEN", rig.token())
+        .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let err = lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("public-good"), "{err}");
+    assert!(err.contains("helm prov trust update"), "{err}");
+    assert!(rig.fulcio.seen_tokens.lock().unwrap().is_empty());
 }

@@ -128,7 +128,7 @@ impl Fulcio {
         };
         let serial: [u8; 16] = rand_bytes();
         let mut serial = serial.to_vec();
-        serial[0] &= 0x7f;
+        serial[0] = (serial[0] & 0x7f) | 0x40;
         let mut tbs = TbsCertificate {
             version: Version::V3,
             serial_number: SerialNumber::new(&serial).unwrap(),

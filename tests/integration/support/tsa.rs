@@ -45,6 +45,10 @@ pub enum Mode {
     Honest,
     /// A token over another imprint than the one asked for.
     OtherImprint,
+    /// A token for another request: the nonce differs.
+    OtherNonce,
+    /// A refusal: status `rejection` with the reason in words.
+    Rejects,
     /// `200` with an HTML page.
     Garbage,
     /// `500`.
@@ -129,6 +133,18 @@ impl Authority {
     /// request does not parse.
     fn respond(&self, request: &[u8], mode: Mode) -> Option<Vec<u8>> {
         let (imprint, nonce) = parse_request(request)?;
+        if mode == Mode::Rejects {
+            let words = seq(&[tlv(0x0c, b"the rig refuses this request")]);
+            return Some(seq(&[seq(&[tlv(0x02, &[2]), words])]));
+        }
+        let nonce = match (mode, nonce) {
+            (Mode::OtherNonce, Some(mut n)) => {
+                let last = n.len() - 1;
+                n[last] ^= 1;
+                Some(n)
+            }
+            (_, n) => n,
+        };
         let imprint = if mode == Mode::OtherImprint {
             let mut other = imprint.clone();
             let last = other.len() - 1;
@@ -139,7 +155,8 @@ impl Authority {
         };
         let serial: [u8; 16] = rand_bytes();
         let mut serial = serial.to_vec();
-        serial[0] &= 0x7f;
+        // Positive, and no leading zero byte DER would refuse.
+        serial[0] = (serial[0] & 0x7f) | 0x40;
         let tst_info = seq(&[
             tlv(0x02, &[1]),
             oid(POLICY),
