@@ -196,14 +196,20 @@ impl Services {
     /// (a `--trusted-root`, or a refreshed root whose repository
     /// publishes no signing configuration, or a service flag left out)
     /// must not reach the public log or certificate authority. `keyless`
-    /// says whether the certificate authority is asked at all.
-    pub fn check_against(&self, trust: &super::Trust, keyless: bool) -> Result<(), SigstoreError> {
+    /// says whether the certificate authority is asked at all, `legacy`
+    /// whether the v1 log is (for cosign's legacy form).
+    pub fn check_against(
+        &self,
+        trust: &super::Trust,
+        keyless: bool,
+        legacy: bool,
+    ) -> Result<(), SigstoreError> {
         let used = [
             keyless.then_some(("certificate authority", &self.fulcio)),
             self.rekor.as_ref().map(|l| ("transparency log", &l.url)),
             self.rekor_v1
                 .as_ref()
-                .filter(|_| self.rekor.is_some())
+                .filter(|_| legacy && self.rekor.is_some())
                 .map(|u| ("transparency log", u)),
             self.tsa.as_ref().map(|u| ("timestamp authority", u)),
         ];

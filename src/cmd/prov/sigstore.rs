@@ -240,7 +240,7 @@ impl SigningRun {
         let store = TrustStore::of(env);
         let services = Services::resolve(&s.services, &store.signing_config())?;
         let trust = Trust::select(s.trusted_root.as_deref(), &store)?;
-        services.check_against(&trust, keyless)?;
+        services.check_against(&trust, keyless, legacy)?;
         if legacy {
             services.v1_log()?;
         }
