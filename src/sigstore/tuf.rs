@@ -50,8 +50,9 @@ pub fn update(
     let url = mirror
         .unwrap_or(SigstoreInstance::PublicGood.tuf_url())
         .to_string();
+    let shown = crate::net::redact(&url);
     let fail = |detail: String| SigstoreError::Tuf {
-        url: crate::net::SafeUrl::from(url.clone()).to_string(),
+        url: shown.clone(),
         detail,
     };
     let root_bytes = match root {
@@ -82,10 +83,7 @@ pub fn update(
         String::from_utf8(b).map_err(|_| fail(format!("{what} is not UTF-8")))
     };
     let trusted = text(trusted, TRUSTED_ROOT)?;
-    let from = format!(
-        "{TRUSTED_ROOT} from {}",
-        crate::net::SafeUrl::from(url.clone())
-    );
+    let from = format!("{TRUSTED_ROOT} from {shown}");
     let parsed = TrustedRoot::from_json(&trusted).map_err(|e| SigstoreError::TrustedRoot {
         what: from.clone(),
         detail: e.to_string(),
@@ -97,10 +95,7 @@ pub fn update(
     let signing = match signing {
         Some(b) => {
             let t = text(b, SIGNING_CONFIG)?;
-            let what = format!(
-                "{SIGNING_CONFIG} from {}",
-                crate::net::SafeUrl::from(url.clone())
-            );
+            let what = format!("{SIGNING_CONFIG} from {shown}");
             let config =
                 SigningConfig::from_json(&t).map_err(|e| SigstoreError::SigningConfig {
                     what: what.clone(),
@@ -133,7 +128,7 @@ pub fn update(
         },
     }
     Ok(Updated {
-        repository: crate::net::SafeUrl::from(url.clone()).to_string(),
+        repository: shown,
         root_version,
         trusted_root: root_path,
         signing_config: signing.map(|_| config_path),

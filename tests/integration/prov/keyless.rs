@@ -94,6 +94,19 @@ impl Rig {
         })
     }
 
+    /// A cosign key pair made by `helm prov keygen --sigstore` (password
+    /// `pw`, as `COSIGN_PASSWORD`): its prefix, `cosign.key` and
+    /// `cosign.pub` in the rig's folder.
+    pub(super) fn cosign_keys(&self) -> PathBuf {
+        let prefix = self.dir.join("cosign");
+        let mut c = helm_prov(&self.home);
+        c.args(["keygen", "--sigstore", "--output-key-prefix"])
+            .arg(&prefix)
+            .env("COSIGN_PASSWORD", "pw");
+        ok(c);
+        prefix
+    }
+
     /// An identity token of the rig's issuer for [`EMAIL`].
     pub(super) fn token(&self) -> String {
         self.oidc

@@ -75,6 +75,15 @@ pub fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A run refused as every plugin refuses: exit 1 and one line on stderr,
+/// which is returned; `what` names the case in a failure.
+pub fn refused_line(out: &Output, what: &str) -> String {
+    assert_eq!(out.status.code(), Some(1), "{what}: {}", output_text(out));
+    let err = lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    err
+}
+
 /// Signs `chart` with the throwaway RSA fixture key through `helm prov`.
 pub fn sign(home: &HelmHome, chart: &Path) {
     let mut c = helm_prov(home);
