@@ -22,6 +22,33 @@ pub fn message_block(md: &Metadata, file_name: &str, sha256_hex: &str) -> std::i
     e.finish()
 }
 
+/// Helm 4's `SignPlugin`: the text to clearsign for a plugin tarball, its
+/// metadata as Helm 4 marshals it, and one `files:` entry per name the
+/// tarball goes by. Helm 4 checks a plugin installed from a URL or a file
+/// under that file's name, and one installed from a registry (and the copy
+/// `helm plugin list` checks) under `NAME-VERSION.tgz`; listing both when
+/// they differ lets one `.prov` serve every way in.
+pub fn plugin_message_block(
+    md: &crate::plugin::Metadata,
+    file_name: &str,
+    sha256_hex: &str,
+) -> std::io::Result<Vec<u8>> {
+    let mut out = md.to_yaml();
+    out.extend_from_slice(b"\n...\n");
+    let sum = yaml::Value::String(format!("sha256:{sha256_hex}"));
+    let mut files = vec![(file_name.to_owned(), sum.clone())];
+    let own = md.tarball_name();
+    if own != file_name {
+        files.push((own, sum));
+    }
+    let mut e = Emitter::via_json(out);
+    e.value(&yaml::Value::Map(vec![(
+        "files".into(),
+        yaml::Value::Map(files),
+    )]))?;
+    e.finish()
+}
+
 /// Why the signed text is not a message block Helm can read.
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {

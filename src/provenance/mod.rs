@@ -28,7 +28,7 @@ pub use clearsign::{decode as decode_clearsigned, Block};
 pub use keyring::{
     default_keyring, gnupg_home, load as load_keyring, parse as parse_keyring, KeyringError,
 };
-pub use message::{message_block, parse_files, MessageError};
+pub use message::{message_block, parse_files, plugin_message_block, MessageError};
 #[cfg(feature = "prov")]
 pub use sign::{
     agent_keypair, clearsign, helm3_cannot_verify, keypair, needs_passphrase, prompt_passphrase,

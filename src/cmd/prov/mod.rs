@@ -18,6 +18,7 @@ use crate::fileutil;
 use crate::getter::{self, Body, GetError};
 use crate::net::{SafeUrl, Secret};
 use crate::parallel;
+use crate::plugin;
 use crate::provenance::{
     self, FileError, KeyringError, Policy, SignError, Verification, VerifyError,
 };
@@ -57,6 +58,12 @@ pub enum ProvError {
     Chart {
         path: PathBuf,
         source: chart::LoadError,
+    },
+    #[error("{}: a plugin tarball", .path.display())]
+    Plugin {
+        path: PathBuf,
+        #[source]
+        source: plugin::PluginError,
     },
     #[error("{}", .target.display())]
     Locate {
@@ -205,12 +212,25 @@ pub fn sign(o: &SignOptions, settings: &EnvSettings) -> Result<Signing, ProvErro
             source: FileError(e),
         };
         let archive = chart::read_archive(path).map_err(io)?;
-        let md = chart::load_bytes(&archive).map_err(|source| ProvError::Chart {
-            path: path.to_path_buf(),
-            source,
-        })?;
         let name = file_name(path);
-        let body = provenance::message_block(&md, &name, &digest(&archive)).map_err(io)?;
+        let body = match chart::load_bytes(&archive) {
+            Ok(md) => provenance::message_block(&md, &name, &digest(&archive)).map_err(io)?,
+            // A Helm plugin tarball (no Chart.yaml, a plugin.yaml): signed
+            // as `helm plugin package --sign` does.
+            Err(_) if plugin::is_plugin_tarball(&archive) => {
+                let md = plugin::read_metadata(&archive).map_err(|source| ProvError::Plugin {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                provenance::plugin_message_block(&md, &name, &digest(&archive)).map_err(io)?
+            }
+            Err(source) => {
+                return Err(ProvError::Chart {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
         let sign_err = |source| ProvError::Sign {
             path: path.to_path_buf(),
             source,

@@ -12,7 +12,6 @@
 use std::io::{self, Write};
 
 use super::resolve;
-#[cfg(test)]
 use super::{sorter, Value};
 
 /// yaml.v2 never calls `yaml_emitter_set_indent`, so libyaml's default of 2
@@ -346,7 +345,6 @@ impl<W: Write> Emitter<W> {
     /// order (yaml.v2 `mapv` sorts a Go map's keys with `keyList`).
     ///
     /// [`natural_less`]: super::sorter::natural_less
-    #[cfg(test)]
     pub fn value(&mut self, v: &Value) -> io::Result<()> {
         match v {
             Value::Null => self.null(),

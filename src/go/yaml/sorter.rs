@@ -144,7 +144,6 @@ pub fn sort_natural<T: Copy>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
 /// Map entries in the order yaml.v2 emits a Go map: sorted by
 /// [`sort_natural`], and, since a Go map cannot hold a key twice, only the
 /// last entry of a repeated key (the one a Go map assignment would keep).
-#[cfg(test)]
 pub(crate) fn sorted_entries<V>(entries: &[(String, V)]) -> Vec<&(String, V)> {
     let mut v: Vec<&(String, V)> = entries.iter().collect();
     sort_natural(&mut v, |e| e.0.as_str());
