@@ -21,7 +21,7 @@ use wharf::registry::ClientOptions;
     about = "Push charts and their .prov files to an OCI registry, as helm push does, in bulk",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    override_usage = "helm ocipush [OPTIONS] <CHART.tgz|FOLDER>... oci://HOST[/PATH]\n       helm ocipush migrate [OPTIONS] <REPO|URL> oci://HOST[/PATH]"
+    override_usage = "helm ocipush [OPTIONS] <CHART.tgz|FOLDER>... oci://HOST[/PATH]\n       helm ocipush migrate [OPTIONS] <REPO|URL> oci://HOST[/PATH]\n       helm ocipush plugin [OPTIONS] <PLUGIN.tgz> oci://HOST[/PATH]"
 )]
 struct Cli {
     /// Chart archives or folders of archives, then the destination oci://HOST[/PATH]
@@ -40,6 +40,15 @@ enum Command {
         /// Repository name (helm repo add) or index URL
         source: String,
         /// Destination oci://HOST[/PATH]
+        destination: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Push a Helm plugin tarball (and its .prov) as Helm 4 installs it: helm plugin install oci://HOST/PATH/NAME:VERSION
+    Plugin {
+        /// The plugin tarball (NAME-VERSION.tgz, or any name; NAME and VERSION come from its plugin.yaml)
+        tarball: PathBuf,
+        /// Destination oci://HOST[/PATH]; the plugin goes to PATH/NAME:VERSION
         destination: String,
         #[command(flatten)]
         common: Common,
@@ -211,17 +220,22 @@ fn options(c: &Common, target: String) -> Result<PushOptions, OciPushError> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = EnvSettings::from_env();
-    let (common, migrate, mut args) = match cli.command {
+    let (common, migrate, mut args, plugin) = match cli.command {
         Some(Command::Migrate {
             source,
             destination,
             common,
-        }) => (common, true, vec![source, destination]),
-        None => (cli.common, false, cli.args),
+        }) => (common, true, vec![source, destination], None),
+        Some(Command::Plugin {
+            tarball,
+            destination,
+            common,
+        }) => (common, false, vec![destination], Some(tarball)),
+        None => (cli.common, false, cli.args, None),
     };
     cli::set_debug(common.debug || settings.debug);
-    if !migrate && !std::path::Path::new(&args[0]).exists() {
-        if let Some(command) = cli::did_you_mean(&args[0], &["migrate"]) {
+    if !migrate && plugin.is_none() && !std::path::Path::new(&args[0]).exists() {
+        if let Some(command) = cli::did_you_mean(&args[0], &["migrate", "plugin"]) {
             eprintln!(
                 "Error: unknown command {:?} for \"helm ocipush\"; did you mean \"helm ocipush {command}\"?",
                 args[0]
@@ -249,7 +263,9 @@ fn main() -> ExitCode {
         }
     };
     let start = Instant::now();
-    let result = if migrate {
+    let result = if let Some(tarball) = &plugin {
+        ocipush::push_plugin(&settings, tarball, &opts, &progress)
+    } else if migrate {
         ocipush::migrate(&settings, &args[0], &opts, &progress)
     } else {
         let paths: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();

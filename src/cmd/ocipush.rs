@@ -259,6 +259,68 @@ pub fn push(
     }))
 }
 
+/// `helm ocipush plugin PLUGIN.tgz oci://HOST/PATH`: a Helm plugin tarball
+/// (and its `.prov`) as the artifact `helm plugin install oci://HOST/PATH/NAME:VERSION`
+/// installs on Helm 4. The `.prov` must name the tarball as `NAME-VERSION.tgz`,
+/// which `helm prov sign` records for every plugin tarball it signs.
+pub fn push_plugin(
+    settings: &EnvSettings,
+    path: &Path,
+    o: &PushOptions,
+    progress: Progress,
+) -> Result<Vec<Report>, OciPushError> {
+    let target = Target::parse(&o.target)?;
+    let source = path.display().to_string();
+    let fail = |why: String| {
+        let r = Report::failed(source.clone(), None, why);
+        progress(&r);
+        Ok(vec![r])
+    };
+    let data = match chart::read_archive(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(OciPushError::Missing(path.to_path_buf()))
+        }
+        Err(e) => return fail(e.to_string()),
+    };
+    let prov_path = provenance::prov_path(path);
+    let prov = match provenance::read_prov(&prov_path) {
+        Ok(p) => Some(Arc::<[u8]>::from(p)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return fail(format!("{}: {e}", prov_path.display())),
+    };
+    let created = registry::created_annotation(
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|_| std::time::SystemTime::now()),
+    );
+    let p = match registry::prepare_plugin(data.into(), prov, &created, &target) {
+        Ok(p) => p,
+        Err(e) => return fail(render_error(&e)),
+    };
+    let r = if o.dry_run {
+        Report::would_push(
+            source,
+            p.reference.to_string(),
+            Some(p.artifact.manifest_digest.clone()),
+        )
+    } else {
+        let client = client(settings, &target, o)?;
+        let c = Prepared {
+            metadata: chart::Metadata {
+                name: p.metadata.name.clone(),
+                version: p.metadata.version.clone(),
+                ..chart::Metadata::default()
+            },
+            reference: p.reference,
+            artifact: p.artifact,
+        };
+        push_one(&client, source, &c, o.skip_existing, None)
+    };
+    progress(&r);
+    Ok(vec![r])
+}
+
 /// Why an archive checked before the upload cannot be uploaded.
 #[derive(Debug, Error)]
 enum ReloadError {

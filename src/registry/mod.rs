@@ -11,6 +11,7 @@
 mod client;
 mod credentials;
 mod manifest;
+mod plugin;
 mod pull;
 mod push;
 mod reference;
@@ -27,6 +28,7 @@ pub use credentials::{
 pub use manifest::{
     summarize, Artifact, Blob, ContentChanged, Summary, CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
 };
+pub use plugin::{prepare_plugin, PreparedPlugin, PLUGIN_ARTIFACT_TYPE};
 pub use pull::{parse_chart_ref, pull, ChartRef, Pulled, MAX_CHART_BYTES, MAX_PROV_BYTES};
 pub use push::{
     check_provenance, created_annotation, created_from_index, prepare_bytes, prepare_file, push,

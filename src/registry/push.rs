@@ -40,6 +40,8 @@ pub enum PrepareError {
     },
     #[error(transparent)]
     Load(#[from] chart::LoadError),
+    #[error("a plugin tarball")]
+    Plugin(#[source] crate::plugin::PluginError),
     #[error("provenance: not a provenance file (no PGP signed message found)")]
     NotProvenance,
     #[error("provenance")]
@@ -130,9 +132,17 @@ pub fn created_from_index(created: &str) -> Option<String> {
 /// Checks that `prov` records `<name>-<version>.tgz` with the archive's
 /// SHA-256: the file name `helm pull --verify` saves the chart under.
 pub fn check_provenance(prov: &[u8], md: &Metadata, archive: &[u8]) -> Result<(), PrepareError> {
+    check_provenance_of(prov, format!("{}-{}.tgz", md.name, md.version), archive)
+}
+
+/// Checks that `prov` records `expected` with the archive's SHA-256.
+pub(super) fn check_provenance_of(
+    prov: &[u8],
+    expected: String,
+    archive: &[u8],
+) -> Result<(), PrepareError> {
     let block = provenance::decode_clearsigned(prov).ok_or(PrepareError::NotProvenance)?;
     let files = provenance::parse_files(&block.plaintext).map_err(PrepareError::Message)?;
-    let expected = format!("{}-{}.tgz", md.name, md.version);
     let actual = chart::sha256_digest(archive);
     match files.iter().find(|(name, _)| *name == expected) {
         Some((_, sum)) if *sum == actual => Ok(()),
