@@ -18,12 +18,12 @@
 //! | layer | modules | what they own |
 //! |---|---|---|
 //! | 0 | `go` | byte-exact ports of Go libraries: yaml (yaml.v2 via sigs.k8s.io/yaml), json, unmarshal (encoding/json's leniency), semver (Masterminds), sort (pdqsort), strconv, time, url, base64, tar (archive/tar's reader) |
-//! | 1 | `cli`, `fileutil`, `parallel` | settings Helm passes to plugins, Helm's paths, the debug log, the output module; atomic writes and folder locks; ordered parallel map |
+//! | 1 | `cli`, `fileutil`, `parallel` | settings Helm passes to plugins, Helm's paths, the debug log, the output module, shell completion from the clap command tree; atomic writes and folder locks; ordered parallel map |
 //! | 2 | `chart`, `plugin` | archives read without extracting, the loader, metadata and its validation, metadata encoding (YAML and JSON), the chart digest; a plugin tarball's `plugin.yaml` and the metadata Helm 4 signs |
 //! | 3 | `net` | the one HTTP client builder, TLS files, `Secret` and `SafeUrl` |
 //! | 4 | `getter`, `storage` | fetching a URL, the getter chosen by scheme; object storage (GCS, S3, Azure, a folder) with preconditions, checksums and the stores' own credential sources |
 //! | 5 | `repo`, `registry`, `provenance`, `sigstore`, `sync` | index files and repositories; OCI artifacts, credentials and the distribution client; `.prov` text, keyrings, signing, verifying; Sigstore bundles, trusted roots and cosign's policies; publishing a repository to object storage and back |
-//! | 6 | `cmd` | one module per plugin: `idx`, `ocipush`, `prov`, composing the layers below |
+//! | 6 | `cmd` | one module per plugin: `idx`, `ocipush`, `prov`, composing the layers below; `complete`, the values their shell completion offers |
 //!
 //! The binaries (`src/bin/helm-*.rs`) sit above `cmd`. Within layer 5,
 //! `registry` uses `provenance` (to check a `.prov` before pushing it) and

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
+use wharf::cmd::complete;
 use wharf::cmd::idx::{self, BuildOptions, Conflict, IndexFormat, MergeOptions};
 
 #[derive(Parser)]
@@ -103,6 +104,9 @@ fn index_format(json: bool) -> IndexFormat {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = complete::intercept("idx", Cli::command) {
+        return code;
+    }
     let args = Cli::parse();
     let settings = EnvSettings::from_env();
     cli::set_debug(args.debug || settings.debug);

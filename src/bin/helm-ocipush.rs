@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
+use wharf::cmd::complete;
 use wharf::cmd::ocipush::{self, OciPushError, PushOptions, Report};
 use wharf::net::Secret;
 use wharf::registry::ClientOptions;
@@ -218,6 +219,9 @@ fn options(c: &Common, target: String) -> Result<PushOptions, OciPushError> {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = complete::intercept("ocipush", Cli::command) {
+        return code;
+    }
     let cli = Cli::parse();
     let settings = EnvSettings::from_env();
     let (common, migrate, mut args, plugin) = match cli.command {

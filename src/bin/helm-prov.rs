@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
+use wharf::cmd::complete;
 use wharf::cmd::prov::{
     self, KeygenOptions, RegistryAccess, Require, SignOptions, SigstoreFormat, SigstoreOptions,
     SigstoreSign, TrustUpdateOptions, VerifyOptions, VerifyReport,
@@ -303,6 +304,9 @@ enum TrustCommand {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = complete::intercept("prov", Cli::command) {
+        return code;
+    }
     let args = Cli::parse();
     let quiet = args.quiet;
     let settings = EnvSettings::from_env();

@@ -6,9 +6,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use wharf::cli::{self, output, EnvSettings, OutputFormat};
+use wharf::cmd::complete;
 use wharf::cmd::sync::{self as cmd, SyncOptions};
 use wharf::storage::{ProcessEnv, StoreOptions};
 use wharf::sync::{IndexHeaders, PushOptions};
@@ -151,6 +152,9 @@ fn getter(args: &[String]) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = complete::intercept("sync", Cli::command) {
+        return code;
+    }
     let argv: Vec<String> = std::env::args().collect();
     let invoked_as = argv
         .first()

@@ -1,7 +1,9 @@
 //! What a plugin shares with the Helm that runs it (`pkg/cli`): the settings
 //! Helm exports as `HELM_*` variables, Helm's paths (`pkg/helmpath`), the
-//! `HELM_DEBUG` log, and the one output module every plugin prints through.
+//! `HELM_DEBUG` log, the one output module every plugin prints through, and
+//! shell completion through Helm.
 
+pub mod complete;
 mod debug;
 mod duration;
 mod environment;

@@ -55,6 +55,29 @@ pub fn user_ids(cert: &Cert) -> Vec<String> {
         .collect()
 }
 
+/// What `--key` accepts for each certificate, as shell completion offers
+/// it: the key ID and the e-mail address of each user ID, each with the user
+/// ID it stands for.
+pub fn selectors(certs: &[Cert]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for c in certs {
+        let uids = user_ids(c);
+        out.push((
+            c.keyid().to_hex(),
+            uids.first().cloned().unwrap_or_default(),
+        ));
+        for u in &uids {
+            let mail = u.rsplit_once('<').and_then(|(_, r)| r.strip_suffix('>'));
+            if let Some(m) = mail.filter(|m| !m.is_empty()) {
+                if !out.iter().any(|(v, _)| v == m) {
+                    out.push((m.to_string(), u.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// What in `cert` this build's crypto backend cannot compute with (a curve
 /// such as brainpoolP256r1, or an algorithm), if anything: Sequoia then
 /// reports only that no binding signature or no signing key is valid, which
@@ -164,6 +187,20 @@ mod tests {
         assert_eq!(load(&keys().join("all.pub.gpg")).unwrap().len(), 6);
         assert_eq!(load(&keys().join("pubring.kbx")).unwrap().len(), 6);
         assert!(load(&keys().join("rsa.sec.gpg")).unwrap()[0].is_tsk());
+    }
+
+    #[test]
+    fn selectors_are_key_ids_and_mails() {
+        let certs = load(&keys().join("rsa.pub.gpg")).unwrap();
+        let s = selectors(&certs);
+        assert_eq!(s[0].0, "F16D692B5491590B");
+        assert_eq!(
+            s[1],
+            (
+                "rsa@example.com".into(),
+                "Helm RSA Test <rsa@example.com>".into()
+            )
+        );
     }
 
     #[test]

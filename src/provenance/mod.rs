@@ -26,7 +26,8 @@ use std::path::{Path, PathBuf};
 pub use clearsign::{decode as decode_clearsigned, Block};
 #[cfg(feature = "prov")]
 pub use keyring::{
-    default_keyring, gnupg_home, load as load_keyring, parse as parse_keyring, KeyringError,
+    default_keyring, gnupg_home, load as load_keyring, parse as parse_keyring,
+    selectors as key_selectors, KeyringError, MAX_KEYRING_FILE_SIZE,
 };
 pub use message::{message_block, parse_files, plugin_message_block, MessageError};
 #[cfg(feature = "prov")]

@@ -100,6 +100,31 @@ fn docker_config() -> Option<PathBuf> {
 /// The largest registry config (Docker `config.json`) read.
 pub const MAX_CONFIG_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
+/// The registries `file` holds credentials for: the hosts of its `auths`
+/// keys, sorted. A file that is missing, larger than
+/// `max_bytes` or not JSON holds none.
+pub fn stored_hosts(file: &Path, max_bytes: u64) -> Vec<String> {
+    let Ok(text) = crate::fileutil::read_regular(file, max_bytes) else {
+        return Vec::new();
+    };
+    let Ok(cfg) = serde_json::from_slice::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    let mut hosts: Vec<String> = Vec::new();
+    for k in cfg
+        .get("auths")
+        .and_then(|a| a.as_object())
+        .into_iter()
+        .flat_map(|a| a.keys())
+    {
+        let h = to_hostname(k);
+        if !h.is_empty() && !hosts.contains(&h) {
+            hosts.push(h);
+        }
+    }
+    hosts
+}
+
 /// The credential `file` holds for `host`; a missing file holds none.
 pub fn lookup_in(host: &str, file: &Path) -> Result<Credential, RegistryError> {
     let text = match crate::fileutil::read_regular(file, MAX_CONFIG_FILE_SIZE) {

@@ -23,7 +23,8 @@ use thiserror::Error;
 
 pub use client::{Client, ClientOptions, Fetched};
 pub use credentials::{
-    given_or_stored as credential_for, lookup as lookup_credential, Credential, EntryProblem,
+    given_or_stored as credential_for, lookup as lookup_credential, stored_hosts, Credential,
+    EntryProblem,
 };
 pub use manifest::{
     summarize, Artifact, Blob, ContentChanged, Summary, CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,

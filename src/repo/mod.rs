@@ -18,6 +18,6 @@ pub use index::{ChartVersion, IndexFile};
 pub use load::{
     load_index, read_index_file, LoadIndexError, Loaded, Strictness, MAX_INDEX_FILE_SIZE,
 };
-pub use repofile::RepoFileError;
+pub use repofile::{names as repository_names, RepoFileError};
 pub use source::{Download, RepoSource, SourceError};
 pub use write::{write_json, write_yaml};

@@ -49,13 +49,27 @@ pub fn load(path: &Path) -> Result<Vec<Entry>, RepoFileError> {
             })
         }
     };
+    parse(path, &data)
+}
+
+fn parse(path: &Path, data: &[u8]) -> Result<Vec<Entry>, RepoFileError> {
     let parse_err = |reason: String| RepoFileError::Parse {
         path: path.to_path_buf(),
         reason,
     };
-    let text = std::str::from_utf8(&data).map_err(|_| parse_err("not UTF-8".into()))?;
+    let text = std::str::from_utf8(data).map_err(|_| parse_err("not UTF-8".into()))?;
     let v = yaml::load(text, LoadOptions::default()).map_err(|e| parse_err(e.to_string()))?;
     decode(v).map_err(|e| parse_err(e.to_string()))
+}
+
+/// The names of the repositories in `path`, for shell completion: nothing
+/// when the file is missing, larger than `max_bytes` or cannot be parsed.
+pub fn names(path: &Path, max_bytes: u64) -> Vec<String> {
+    crate::fileutil::read_regular(path, max_bytes.min(MAX_REPOSITORIES_FILE_SIZE))
+        .ok()
+        .and_then(|data| parse(path, &data).ok())
+        .map(|r| r.into_iter().map(|e| e.name).collect())
+        .unwrap_or_default()
 }
 
 const FIELDS: &[&str] = &[

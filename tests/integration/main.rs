@@ -7,6 +7,7 @@
 //! working directories to the processes it starts and never changes its own,
 //! and every server binds a port the kernel picks.
 
+mod completion;
 mod harness;
 mod idx;
 mod ocipush;
