@@ -23,7 +23,7 @@ struct Cli {
     /// Verbose output on stderr (also HELM_DEBUG=true)
     #[arg(long, global = true)]
     debug: bool,
-    /// No summary line on success (warnings and errors are still printed)
+    /// No progress and no summary line (warnings, errors and -o json are still printed)
     #[arg(short, long, global = true)]
     quiet: bool,
     /// Output format of the report
@@ -112,6 +112,7 @@ fn main() -> ExitCode {
     cli::set_debug(args.debug || settings.debug);
     let format = args.output;
     let quiet = args.quiet;
+    cli::set_quiet(quiet);
     let result = match args.command {
         Command::Build {
             dir,

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -103,7 +102,7 @@ struct Common {
     /// Verbose output on stderr (also HELM_DEBUG=true)
     #[arg(long)]
     debug: bool,
-    /// Print nothing on success (failures are still printed)
+    /// No progress and nothing on success (failures and -o json are still printed)
     #[arg(short, long)]
     quiet: bool,
     /// Sign each chart pushed, as cosign sign does, beside its manifest (the .prov goes in the manifest as before)
@@ -238,6 +237,7 @@ fn main() -> ExitCode {
         None => (cli.common, false, cli.args, None),
     };
     cli::set_debug(common.debug || settings.debug);
+    cli::set_quiet(common.quiet);
     if !migrate && plugin.is_none() && !std::path::Path::new(&args[0]).exists() {
         if let Some(command) = cli::did_you_mean(&args[0], &["migrate", "plugin"]) {
             eprintln!(
@@ -259,10 +259,8 @@ fn main() -> ExitCode {
         }
     }
     let table = common.output == OutputFormat::Table && !common.quiet;
-    let out = Mutex::new(());
     let progress = |r: &Report| {
         if table || r.is_failure() {
-            let _guard = out.lock();
             ocipush::print_progress(r);
         }
     };

@@ -27,7 +27,7 @@ struct Cli {
     /// Verbose output on stderr (also HELM_DEBUG=true)
     #[arg(long, global = true)]
     debug: bool,
-    /// No summary line on success (warnings and errors are still printed)
+    /// No progress, summary or verified lines: only warnings, errors and -o json
     #[arg(short, long, global = true)]
     quiet: bool,
     #[command(subcommand)]
@@ -311,6 +311,7 @@ fn main() -> ExitCode {
     let quiet = args.quiet;
     let settings = EnvSettings::from_env();
     cli::set_debug(args.debug || settings.debug);
+    cli::set_quiet(quiet);
     match args.command {
         Command::Trust {
             command:
@@ -458,8 +459,10 @@ fn main() -> ExitCode {
                 Err(e) => return output::fail(&e),
             };
             let reports: Vec<VerifyReport> = outcomes.iter().map(VerifyReport::from).collect();
-            prov::print_verify_diagnostics(&reports);
-            if let Err(e) = output::emit(format, reports.as_slice(), prov::print_verify) {
+            prov::print_verify_diagnostics(&reports, quiet);
+            if let Err(e) =
+                output::emit(format, reports.as_slice(), |r| prov::print_verify(r, quiet))
+            {
                 return output::fail(&e);
             }
             if reports.iter().all(|r| r.verified) {

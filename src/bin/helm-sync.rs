@@ -169,6 +169,7 @@ fn main() -> ExitCode {
     cli::set_debug(args.debug || settings.debug);
     let format = args.output;
     let quiet = args.quiet;
+    cli::set_quiet(quiet);
     let store = StoreOptions {
         timeout: Some(args.timeout),
         ..StoreOptions::default()

@@ -24,7 +24,7 @@ pub fn debug_enabled() -> bool {
 macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::cli::debug_enabled() {
-            eprintln!("[debug] {}", format!($($arg)*));
+            $crate::cli::output::line(format_args!("[debug] {}", format_args!($($arg)*)));
         }
     };
 }

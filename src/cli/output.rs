@@ -1,5 +1,6 @@
 //! What every plugin prints: reports as a table (the text Helm's own commands
-//! print) or as JSON, warnings, and errors.
+//! print) or as JSON, warnings, and errors. Lines on stderr go through
+//! [`line`], which keeps them out of a progress line (`cli::progress`).
 //!
 //! Reports are plain structs deriving `Serialize`; `-o json` writes them
 //! pretty-printed with keys in declaration order, so every command's JSON
@@ -54,15 +55,50 @@ pub fn emit<T: Serialize + ?Sized>(
     }
 }
 
+/// One line on stderr, written whole and never into a progress line
+/// (which is erased first and drawn again below it).
+pub fn line(message: impl std::fmt::Display) {
+    super::progress::with_stderr(|err| {
+        let _ = writeln!(err, "{message}");
+    });
+}
+
+/// Text on stderr without a line ending (a question), as [`line`].
+pub fn text(message: impl std::fmt::Display) {
+    super::progress::with_stderr(|err| {
+        let _ = write!(err, "{message}");
+    });
+}
+
 /// `warning: ...` on stderr.
 pub fn warn(message: impl std::fmt::Display) {
-    eprintln!("warning: {message}");
+    line(format_args!("warning: {message}"));
 }
 
 /// `note: ...` on stderr: something the user did not ask about but would
 /// want to know, and no fault.
 pub fn note(message: impl std::fmt::Display) {
-    eprintln!("note: {message}");
+    line(format_args!("note: {message}"));
+}
+
+/// `Error: ...` on stderr, for one item of a run that goes on.
+pub fn error_line(message: impl std::fmt::Display) {
+    line(format_args!("Error: {message}"));
+}
+
+/// Bytes as people read them: `512 B`, `3.2 KiB`, `1.0 MiB`.
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if b < 1024 {
+        return format!("{b} B");
+    }
+    let mut v = b as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", UNITS[u])
 }
 
 /// An error and its causes on one line: `what: why: deeper why`.
@@ -133,7 +169,7 @@ fn one_line(s: &str) -> String {
 
 /// Prints `Error: ...` (Helm's prefix) and returns the failure exit code.
 pub fn fail(e: &(dyn Error + 'static)) -> ExitCode {
-    eprintln!("Error: {}", render_error(e));
+    error_line(render_error(e));
     ExitCode::FAILURE
 }
 

@@ -454,7 +454,7 @@ pub fn print_build(r: &BuildReport, quiet: bool) {
         r.loaded
     );
     if !quiet {
-        eprintln!(
+        output::line(format_args!(
             "Indexed {} chart version(s) into {} ({} unchanged, {} loaded{}{})",
             r.entries,
             r.index_path.display(),
@@ -462,7 +462,7 @@ pub fn print_build(r: &BuildReport, quiet: bool) {
             r.loaded,
             counted(r.warnings.len(), "warning"),
             counted(r.dropped.len(), "dropped by --keep-last"),
-        );
+        ));
     }
 }
 
@@ -472,7 +472,7 @@ pub fn print_merge(r: &MergeReport, quiet: bool) {
     print_warnings(&r.warnings);
     print_dropped(&r.dropped);
     if !quiet {
-        eprintln!(
+        output::line(format_args!(
             "Merged {} chart version(s) into {}{}",
             r.entries,
             r.index_path.display(),
@@ -488,7 +488,7 @@ pub fn print_merge(r: &MergeReport, quiet: bool) {
                         .join(", ")
                 ),
             }
-        );
+        ));
     }
 }
 
@@ -505,7 +505,7 @@ fn counted(n: usize, what: &str) -> String {
 /// One stderr line per version `--keep-last` left out.
 fn print_dropped(dropped: &[Dropped]) {
     for d in dropped {
-        eprintln!("dropped by --keep-last: {d}");
+        output::line(format_args!("dropped by --keep-last: {d}"));
     }
 }
 

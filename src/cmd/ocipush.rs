@@ -13,7 +13,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::chart;
-use crate::cli::{render_error, EnvSettings};
+use crate::cli::{output, render_error, EnvSettings, Progress as ProgressLine};
 use crate::getter::{self, Body, GetError, GetterOptions};
 use crate::net::{SafeUrl, Secret};
 use crate::parallel;
@@ -240,7 +240,8 @@ pub fn push(
         }
     }
     let client = client(settings, &target, o)?;
-    Ok(parallel::map_with(&prepared, o.concurrency, |(path, c)| {
+    let bar = many(&prepared, if o.dry_run { "checking" } else { "pushing" });
+    let reports = parallel::map_with(&prepared, o.concurrency, |(path, c)| {
         let source = path.display().to_string();
         let r = if o.dry_run {
             Report::would_push(
@@ -254,9 +255,22 @@ pub fn push(
                 Err(e) => Report::failed(source, Some(c.reference.to_string()), render_error(&e)),
             }
         };
+        bar.advance(1, r.bytes_uploaded);
         progress(&r);
         r
-    }))
+    });
+    bar.finish();
+    Ok(reports)
+}
+
+/// The progress line of a run over `items`: shown for more than one chart,
+/// as Helm's own push of one chart shows none.
+fn many<T>(items: &[T], verb: &'static str) -> ProgressLine {
+    if items.len() > 1 {
+        ProgressLine::start(verb, "charts", items.len() as u64)
+    } else {
+        ProgressLine::hidden()
+    }
 }
 
 /// `helm ocipush plugin PLUGIN.tgz oci://HOST/PATH`: a Helm plugin tarball
@@ -432,11 +446,15 @@ pub fn migrate(
     let (index, _) = src.load_index()?;
     let versions: Vec<&ChartVersion> = index.entries.values().flatten().collect();
     let client = client(settings, &target, o)?;
-    Ok(parallel::map_with(&versions, o.concurrency, |cv| {
+    let bar = many(&versions, if o.dry_run { "checking" } else { "migrating" });
+    let reports = parallel::map_with(&versions, o.concurrency, |cv| {
         let r = migrate_one(&client, &target, &src, cv, o);
+        bar.advance(1, r.bytes_uploaded);
         progress(&r);
         r
-    }))
+    });
+    bar.finish();
+    Ok(reports)
 }
 
 fn migrate_one(
@@ -566,22 +584,23 @@ pub fn print_progress(r: &Report) {
     let reference = r.reference.as_deref().unwrap_or("");
     let digest = r.digest.as_deref().unwrap_or("");
     let why = r.error.as_deref().unwrap_or("");
-    match r.status {
-        Status::Pushed => {
-            eprintln!("Pushed: {reference}\nDigest: {digest}");
-            if let Some(s) = &r.signatures {
-                eprintln!("Signed: {s}");
-            }
-        }
-        Status::Unchanged => eprintln!("Unchanged: {reference}\nDigest: {digest}"),
-        Status::Present => eprintln!("Present: {reference}\nDigest: {digest}"),
+    // One write for the chart's lines, so that charts finishing at once
+    // never interleave theirs.
+    let text = match r.status {
+        Status::Pushed => match &r.signatures {
+            Some(s) => format!("Pushed: {reference}\nDigest: {digest}\nSigned: {s}"),
+            None => format!("Pushed: {reference}\nDigest: {digest}"),
+        },
+        Status::Unchanged => format!("Unchanged: {reference}\nDigest: {digest}"),
+        Status::Present => format!("Present: {reference}\nDigest: {digest}"),
         Status::Kept => {
-            eprintln!("Kept: {reference} holds {digest}, not overwritten (--skip-existing)")
+            format!("Kept: {reference} holds {digest}, not overwritten (--skip-existing)")
         }
-        Status::WouldPush => eprintln!("Would push: {} -> {reference}", r.source),
-        Status::Failed if r.source.is_empty() => eprintln!("Error: {why}"),
-        Status::Failed => eprintln!("Error: {}: {why}", r.source),
-    }
+        Status::WouldPush => format!("Would push: {} -> {reference}", r.source),
+        Status::Failed if r.source.is_empty() => format!("Error: {why}"),
+        Status::Failed => format!("Error: {}: {why}", r.source),
+    };
+    output::line(text);
 }
 
 /// After the per-chart lines: Helm's note on `+` in tags when one was
@@ -590,7 +609,7 @@ pub fn print_summary(reports: &[Report], migrate: bool, took: std::time::Duratio
     if reports.iter().any(|r| {
         r.status == Status::Pushed && r.reference.as_deref().is_some_and(|x| x.contains('_'))
     }) {
-        eprintln!("{UNDERSCORE_NOTE}");
+        output::line(format_args!("{UNDERSCORE_NOTE}"));
     }
     if reports.len() <= 1 && !migrate {
         return;
@@ -611,10 +630,10 @@ pub fn print_summary(reports: &[Report], migrate: bool, took: std::time::Duratio
             parts.push(format!("{c} {label}"));
         }
     }
-    eprintln!(
+    output::line(format_args!(
         "{} chart(s): {}; {blobs} blob(s), {bytes} bytes uploaded in {:.1}s",
         reports.len(),
         parts.join(", "),
         took.as_secs_f64()
-    );
+    ));
 }

@@ -1,17 +1,16 @@
 //! `helm sync`: publish a chart repository to object storage, fetch it
 //! back, push and delete charts there, and serve it to Helm as a getter.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::cli::output;
+use crate::cli::{output, Progress};
 use crate::storage::{Env, Location, StorageError, Store, StoreOptions};
 use crate::sync::{
-    self, Direction, Endpoint, IndexHeaders, PlanOptions, Progress, PushOptions, RunOptions, Step,
-    SyncError,
+    self, Direction, Endpoint, IndexHeaders, PlanOptions, PushOptions, RunOptions, Step, SyncError,
 };
 
 #[derive(Debug, Error)]
@@ -44,7 +43,8 @@ pub struct SyncOptions {
     pub merge_remote: bool,
     pub headers: IndexHeaders,
     pub store: StoreOptions,
-    /// Show progress and ask questions (a terminal, no `-q`, no `-o json`).
+    /// Ask questions (a terminal, no `-q`, no `-o json`). The progress
+    /// line shows whenever stderr is a terminal and `-q` is off.
     pub interactive: bool,
 }
 
@@ -75,43 +75,14 @@ fn endpoint(arg: &str, env: &dyn Env, o: &StoreOptions) -> Result<Endpoint, Sync
     }
 }
 
-/// A progress line on stderr, redrawn in place.
-struct TermProgress {
-    total_objects: u64,
-    total_bytes: u64,
-}
-
-impl Progress for TermProgress {
-    fn advance(&self, objects: u64, bytes: u64) {
-        eprint!(
-            "\rCopied {objects}/{} objects, {}/{}   ",
-            self.total_objects,
-            human(bytes),
-            human(self.total_bytes)
-        );
-        let _ = std::io::stderr().flush();
-    }
-}
-
 /// Bytes as people read them: `512 B`, `3.2 KiB`, `1.0 MiB`.
 pub fn human(b: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if b < 1024 {
-        return format!("{b} B");
-    }
-    let mut v = b as f64 / 1024.0;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    format!("{v:.1} {}", UNITS[u])
+    output::human_bytes(b)
 }
 
 /// Asks on the terminal; only an exact `y` or `yes` (any case) is yes.
 fn confirm() -> bool {
-    eprint!("Are you sure you would like to continue with these changes? [y/N] ");
-    let _ = std::io::stderr().flush();
+    output::text("Are you sure you would like to continue with these changes? [y/N] ");
     let mut answer = String::new();
     if std::io::stdin().lock().read_line(&mut answer).is_err() {
         return false;
@@ -182,7 +153,7 @@ pub fn sync(o: &SyncOptions, env: &dyn Env) -> Result<SyncReport, SyncCmdError> 
     if plan.is_destructive() && !o.yes {
         if o.interactive {
             for l in &lines {
-                eprintln!("{l}");
+                output::line(format_args!("{l}"));
             }
             if !confirm() {
                 return Err(SyncCmdError::Declined);
@@ -191,15 +162,9 @@ pub fn sync(o: &SyncOptions, env: &dyn Env) -> Result<SyncReport, SyncCmdError> 
             return Err(SyncCmdError::NeedsYes(plan.removes.len()));
         }
     }
-    let term = TermProgress {
-        total_objects: (plan.copies.len() + plan.index.iter().count()) as u64,
-        total_bytes: plan.bytes_to_copy(),
-    };
-    let progress: &dyn Progress = if o.interactive && term.total_objects > 0 {
-        &term
-    } else {
-        &()
-    };
+    let objects = (plan.copies.len() + plan.index.iter().count()) as u64;
+    let progress = Progress::start("copying", "objects", objects);
+    progress.set_total_bytes(plan.bytes_to_copy());
     let run = sync::run(
         &plan,
         &from,
@@ -208,11 +173,9 @@ pub fn sync(o: &SyncOptions, env: &dyn Env) -> Result<SyncReport, SyncCmdError> 
             merge_remote: o.merge_remote,
             headers: o.headers.clone(),
         },
-        progress,
+        &progress,
     );
-    if o.interactive && term.total_objects > 0 {
-        eprintln!();
-    }
+    progress.finish();
     report.run = run?;
     Ok(report)
 }
@@ -221,10 +184,10 @@ pub fn sync(o: &SyncOptions, env: &dyn Env) -> Result<SyncReport, SyncCmdError> 
 pub fn print_sync(r: &SyncReport, quiet: bool) {
     if r.dry_run {
         for l in &r.lines {
-            eprintln!("{l}");
+            output::line(format_args!("{l}"));
         }
         if !quiet {
-            eprintln!(
+            output::line(format_args!(
                 "Dry run: {} to copy, {} to remove, {} unchanged; nothing was changed",
                 r.steps
                     .iter()
@@ -235,7 +198,7 @@ pub fn print_sync(r: &SyncReport, quiet: bool) {
                     .filter(|s| matches!(s, Step::Remove { .. }))
                     .count(),
                 r.run.unchanged
-            );
+            ));
         }
         return;
     }
@@ -268,12 +231,12 @@ pub fn print_sync(r: &SyncReport, quiet: bool) {
         Some(Direction::Down) => "Fetched",
         _ => "Synced",
     };
-    eprintln!(
+    output::line(format_args!(
         "{verb} {} to {}: {}",
         r.source,
         r.destination,
         parts.join(", ")
-    );
+    ));
 }
 
 /// `helm sync push CHART.tgz... DST`.
@@ -292,19 +255,19 @@ pub fn print_push(r: &sync::PushReport, quiet: bool) {
         return;
     }
     for p in &r.pushed {
-        eprintln!(
+        output::line(format_args!(
             "Pushed {} {} to {}{}",
             p.name,
             p.version,
             p.url,
             if p.provenance { " (with .prov)" } else { "" }
-        );
+        ));
     }
-    eprintln!(
+    output::line(format_args!(
         "Added {} chart version(s) to {}/index.yaml",
         r.pushed.len(),
         r.repository
-    );
+    ));
 }
 
 /// `helm sync delete NAME --version V... DST`.
@@ -324,12 +287,12 @@ pub fn print_delete(r: &sync::DeleteReport, quiet: bool) {
     if quiet {
         return;
     }
-    eprintln!(
+    output::line(format_args!(
         "Removed {} from {}/index.yaml and deleted {} object(s)",
         r.removed.join(", "),
         r.repository,
         r.deleted.len()
-    );
+    ));
 }
 
 /// `helm sync index DST`.
@@ -351,10 +314,10 @@ pub fn print_index(r: &sync::ReindexReport, quiet: bool) {
     if quiet {
         return;
     }
-    eprintln!(
+    output::line(format_args!(
         "Indexed {} chart version(s) into {}/index.yaml ({} known from the digest record, {} downloaded)",
         r.entries, r.repository, r.known, r.downloaded
-    );
+    ));
 }
 
 /// The getter: what Helm runs as `COMMAND CERT KEY CA URL` for a `gs://`,

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::index::{ChartVersion, IndexFile};
 use crate::chart;
+use crate::cli::Progress;
 use crate::go;
 use crate::parallel;
 
@@ -147,10 +148,29 @@ enum Outcome {
 }
 
 /// `repo.IndexDirectory(dir, baseURL)` with digest reuse; `created` is the
-/// timestamp for entries that are new.
+/// timestamp for entries that are new. On a terminal, a progress line
+/// counts the archives and their bytes.
 pub fn index_directory(dir: &Path, base_url: &str, reuse: &Reuse, created: &str) -> DirIndex {
     let (archives, mut skipped) = find_archives(dir);
-    let outcomes = parallel::map(&archives, |a| examine(a, reuse));
+    let bar = Progress::start("indexing", "charts", archives.len() as u64);
+    // Sizes only for the line: a stat per archive costs nothing beside
+    // hashing it, but is not paid when nothing is shown.
+    let sizes: Vec<u64> = if bar.is_shown() {
+        archives
+            .iter()
+            .map(|a| fs::metadata(&a.path).map(|m| m.len()).unwrap_or(0))
+            .collect()
+    } else {
+        vec![0; archives.len()]
+    };
+    bar.set_total_bytes(sizes.iter().sum());
+    let work: Vec<(&Archive, u64)> = archives.iter().zip(sizes).collect();
+    let outcomes = parallel::map(&work, |(a, size)| {
+        let outcome = examine(a, reuse);
+        bar.advance(1, *size);
+        outcome
+    });
+    bar.finish();
     let mut out = DirIndex {
         index: IndexFile::new(String::new()),
         ..Default::default()

@@ -23,7 +23,7 @@ use crate::storage::StorageError;
 
 pub use check::{archive_key, check_local_repository};
 pub use plan::{plan, Direction, Endpoint, Plan, PlanOptions, Step};
-pub use publish::{run, Progress, RunOptions, RunReport};
+pub use publish::{run, RunOptions, RunReport};
 pub use reindex::{reindex, ReindexReport, RECORD};
 pub use update::{
     delete_versions, push_charts, DeleteReport, IndexHeaders, PushOptions, PushReport, Pushed,

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::plan::{listed_keys, Direction, Endpoint, Plan, Step};
 use super::update::{update_index, IndexHeaders};
 use super::{SyncError, INDEX, MAX_OBJECT_BYTES};
+use crate::cli::Progress;
 use crate::repo::{load_index, Strictness};
 use crate::storage::{Precondition, PutOptions, StorageError, Store};
 
@@ -33,15 +34,6 @@ pub struct RunOptions {
     /// and try again, instead of stopping.
     pub merge_remote: bool,
     pub headers: IndexHeaders,
-}
-
-/// Objects and bytes done so far, for a progress display.
-pub trait Progress: Sync {
-    fn advance(&self, objects: u64, bytes: u64);
-}
-
-impl Progress for () {
-    fn advance(&self, _: u64, _: u64) {}
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -65,7 +57,7 @@ pub fn run(
     from: &Endpoint,
     to: &Endpoint,
     o: &RunOptions,
-    progress: &dyn Progress,
+    progress: &Progress,
 ) -> Result<RunReport, SyncError> {
     let mut report = RunReport {
         direction: Some(plan.direction),
@@ -73,12 +65,10 @@ pub fn run(
         excluded: plan.excluded,
         ..RunReport::default()
     };
-    let done_objects = AtomicU64::new(0);
     let done_bytes = AtomicU64::new(0);
     let tick = |bytes: u64| {
-        let o = done_objects.fetch_add(1, Ordering::Relaxed) + 1;
-        let b = done_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        progress.advance(o, b);
+        done_bytes.fetch_add(bytes, Ordering::Relaxed);
+        progress.advance(1, bytes);
     };
     match (from, to) {
         (Endpoint::Local { dir, shown }, Endpoint::Store(store)) => {

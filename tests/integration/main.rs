@@ -12,6 +12,7 @@ mod harness;
 mod idx;
 mod ocipush;
 mod plugin_install;
+mod progress;
 #[cfg(feature = "prov")]
 mod prov;
 mod storage_rig;

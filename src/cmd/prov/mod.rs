@@ -13,7 +13,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::chart::{self, digest};
-use crate::cli::{output, render_error, EnvSettings};
+use crate::cli::{output, render_error, EnvSettings, Progress};
 use crate::fileutil;
 use crate::getter::{self, Body, GetError};
 use crate::net::{SafeUrl, Secret};
@@ -490,16 +490,25 @@ pub fn verify(o: &VerifyOptions, settings: &EnvSettings) -> Result<Vec<Verdict>,
         allow_weak: o.allow_weak,
     };
     let clients = oci::Clients::new(&o.registry, settings);
-    Ok(parallel::map_with(&list, workers(&list), |path| {
-        if oci::is_oci_ref(path) {
-            return verify_registry(path, o, &clients, &certs, policy, prepared.as_ref());
-        }
-        if is_repo_ref(path) {
+    let bar = if list.len() > 1 {
+        Progress::start("verifying", "charts", list.len() as u64)
+    } else {
+        Progress::hidden()
+    };
+    let verdicts = parallel::map_with(&list, workers(&list), |path| {
+        let v = if oci::is_oci_ref(path) {
+            verify_registry(path, o, &clients, &certs, policy, prepared.as_ref())
+        } else if is_repo_ref(path) {
             let (pgp, sig) = verify_remote(path, o, settings, &certs, policy, prepared.as_ref());
-            return Verdict::new(path.clone(), o.require, pgp, sig, Vec::new());
-        }
-        verify_local(path, o.require, &certs, policy, prepared.as_ref())
-    }))
+            Verdict::new(path.clone(), o.require, pgp, sig, Vec::new())
+        } else {
+            verify_local(path, o.require, &certs, policy, prepared.as_ref())
+        };
+        bar.advance(1, 0);
+        v
+    });
+    bar.finish();
+    Ok(verdicts)
 }
 
 /// A chart in a registry: its `.prov` layer, the Sigstore signatures
@@ -894,7 +903,11 @@ impl From<&Verdict> for VerifyReport {
 /// `helm verify`'s lines on stdout for each verified chart (under the
 /// chart's name when there are several), then the Sigstore signature's;
 /// warnings and errors on stderr.
-pub fn print_verify(reports: &[VerifyReport]) {
+/// `quiet`: none of them.
+pub fn print_verify(reports: &[VerifyReport], quiet: bool) {
+    if quiet {
+        return;
+    }
     let many = reports.len() > 1;
     for r in reports {
         if !r.verified {
@@ -923,13 +936,14 @@ pub fn print_verify(reports: &[VerifyReport]) {
 }
 
 /// Warnings and errors of a verification, on stderr in either format. A
-/// failed signature that `--require any` did without is a warning.
-pub fn print_verify_diagnostics(reports: &[VerifyReport]) {
+/// failed signature that `--require any` did without is a warning. Notes
+/// (no fault) are left out when `quiet`.
+pub fn print_verify_diagnostics(reports: &[VerifyReport], quiet: bool) {
     for r in reports {
         for w in &r.warnings {
             output::warn(format!("{}: {w}", r.chart));
         }
-        for n in &r.notes {
+        for n in r.notes.iter().filter(|_| !quiet) {
             output::note(format!("{}: {n}", r.chart));
         }
         let sig_error = r.sigstore.as_ref().and_then(|s| s.error.as_ref());
@@ -937,7 +951,7 @@ pub fn print_verify_diagnostics(reports: &[VerifyReport]) {
             if r.verified {
                 output::warn(e);
             } else {
-                eprintln!("Error: {e}");
+                output::error_line(e);
             }
         }
     }
@@ -1026,12 +1040,12 @@ pub fn print_signed(reports: &[SignReport], quiet: bool) {
         }
         if let Some(o) = &r.registry {
             if !quiet {
-                eprintln!("Signed {}", o.manifest);
+                output::line(format_args!("Signed {}", o.manifest));
                 if let Some(b) = &o.bundle {
-                    eprintln!("  Sigstore bundle: referrer {b}");
+                    output::line(format_args!("  Sigstore bundle: referrer {b}"));
                 }
                 if let Some(l) = &o.legacy {
-                    eprintln!("  legacy signature: {l}");
+                    output::line(format_args!("  legacy signature: {l}"));
                 }
             }
         }
@@ -1039,15 +1053,15 @@ pub fn print_signed(reports: &[SignReport], quiet: bool) {
     let signed = reports.iter().filter(|r| r.signed).count();
     // On success only: a failure has its own lines and the exit status.
     if !quiet && signed == reports.len() {
-        eprintln!("Signed {signed} chart(s)");
+        output::line(format_args!("Signed {signed} chart(s)"));
     }
 }
 
 /// `cosign generate-key-pair`'s lines, on stderr, unless `quiet`.
 pub fn print_keygen(k: &Keygen, quiet: bool) {
     if !quiet {
-        eprintln!("Private key written to {}", k.private_key);
-        eprintln!("Public key written to {}", k.public_key);
+        output::line(format_args!("Private key written to {}", k.private_key));
+        output::line(format_args!("Public key written to {}", k.public_key));
     }
 }
 
@@ -1056,7 +1070,7 @@ pub fn print_keygen(k: &Keygen, quiet: bool) {
 pub fn print_sign_diagnostics(reports: &[SignReport]) {
     for r in reports {
         if let Some(e) = &r.error {
-            eprintln!("Error: {e}");
+            output::error_line(e);
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::ProvError;
-use crate::cli::EnvSettings;
+use crate::cli::{output, EnvSettings};
 use crate::fileutil;
 use crate::net::Secret;
 use crate::provenance::FileError;
@@ -328,14 +328,19 @@ pub fn print_trust_update(u: &sigstore::Updated, quiet: bool) {
     if quiet {
         return;
     }
-    eprintln!(
+    output::line(format_args!(
         "Trusted root (TUF root version {}) from {} written to {}",
         u.root_version,
         u.repository,
         u.trusted_root.display()
-    );
+    ));
     match &u.signing_config {
-        Some(p) => eprintln!("Signing configuration written to {}", p.display()),
-        None => eprintln!("The repository publishes no signing configuration"),
+        Some(p) => output::line(format_args!(
+            "Signing configuration written to {}",
+            p.display()
+        )),
+        None => output::line(format_args!(
+            "The repository publishes no signing configuration"
+        )),
     }
 }

@@ -4,7 +4,8 @@
 //! plumbing ([`http`]), a real OCI registry ([`registry`]) with throwaway
 //! CAs ([`pki`]), a token service ([`token`]) and a fault-injecting proxy
 //! ([`fault_proxy`]), object-storage emulators for GCS, S3 and Azure Blob
-//! ([`storage`]), and per-child resource measurement ([`measure`]).
+//! ([`storage`]), per-child resource measurement ([`measure`]), and
+//! pseudo-terminals to run a binary on ([`pty`]).
 
 pub mod fault_proxy;
 pub mod fulcio;
@@ -12,6 +13,7 @@ pub mod helm;
 pub mod http;
 pub mod measure;
 pub mod pki;
+pub mod pty;
 pub mod registry;
 mod registry_rig;
 pub mod rekor;

@@ -2,6 +2,7 @@
 //! conflict between two publishers of one folder.
 
 use super::*;
+use wharf::cli::Progress;
 
 fn fails_with(c: &mut Command, what: &str) -> String {
     let out = c.output().unwrap();
@@ -142,7 +143,14 @@ fn a_publisher_who_lost_the_race_stops_and_merge_remote_merges() {
         ],
     );
     ok(sync(&home, &emu).args([theirs.to_str().unwrap(), &url]));
-    let e = run(&p, &local, &remote, &RunOptions::default(), &()).unwrap_err();
+    let e = run(
+        &p,
+        &local,
+        &remote,
+        &RunOptions::default(),
+        &Progress::hidden(),
+    )
+    .unwrap_err();
     assert!(
         e.to_string().contains("changed by another publisher"),
         "{e}"
@@ -179,7 +187,7 @@ fn a_publisher_who_lost_the_race_stops_and_merge_remote_merges() {
             merge_remote: true,
             ..Default::default()
         },
-        &(),
+        &Progress::hidden(),
     )
     .unwrap();
     assert!(r.merged_remote);

@@ -178,7 +178,7 @@ fn a_sync_that_replaces_or_removes_asks_and_only_yes_proceeds() {
                 .ends_with("Error: Discontinuing sync process."),
             "{answer:?}: {text}"
         );
-        assert!(!text.contains("Copied"), "{answer:?}: {text}");
+        assert!(!text.contains("copying"), "{answer:?}: {text}");
         assert_eq!(
             emu.snapshot("charts"),
             before,
@@ -224,12 +224,19 @@ fn the_progress_line_shows_on_a_terminal_only() {
     let dir = repo.to_str().unwrap();
 
     // On the terminal: redrawn in place, ending at 3 of 3 (two archives,
-    // the index), then the summary on a line of its own.
+    // the index) with the bytes, then erased: the summary alone stays.
     let run = on_terminal(&home, &emu, &[dir, &emu.url("charts", "t1")], None, None);
     assert!(run.status.success(), "{}", run.text);
-    assert!(run.text.contains("\rCopied 3/3 objects"), "{:?}", run.text);
-    let last = run.text.trim_end().lines().last().unwrap();
-    assert!(last.starts_with("Synced "), "{:?}", run.text);
+    assert!(
+        run.text.contains("\r\x1b[Kcopying  3/3 objects  "),
+        "{:?}",
+        run.text
+    );
+    let shown = crate::support::pty::visible(&run.text);
+    assert!(
+        shown.starts_with("Synced ") && shown.lines().count() == 1,
+        "{shown:?}"
+    );
 
     // stdin a terminal, stderr a file: no progress, the summary only.
     let log = work.path().join("stderr.txt");
@@ -238,7 +245,7 @@ fn the_progress_line_shows_on_a_terminal_only() {
     assert!(run.status.success(), "{}", run.text);
     let err = std::fs::read_to_string(&log).unwrap();
     assert!(
-        !err.contains("Copied") && !run.text.contains("Copied"),
+        !err.contains("copying") && !run.text.contains("copying"),
         "{err:?}"
     );
     assert!(
@@ -253,7 +260,7 @@ fn the_progress_line_shows_on_a_terminal_only() {
         .unwrap();
     let err = lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(!err.contains("Copied"), "{err:?}");
+    assert!(!err.contains("copying"), "{err:?}");
     assert!(
         err.starts_with("Synced ") && err.lines().count() == 1,
         "{err:?}"
