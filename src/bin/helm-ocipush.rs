@@ -84,6 +84,9 @@ struct Common {
     /// Leave tags that already exist as they are
     #[arg(long)]
     skip_existing: bool,
+    /// Also tag each chart pushed as TAG, pointing at the same manifest (repeatable: --tag latest --tag 1.2)
+    #[arg(long, value_name = "TAG", action = clap::ArgAction::Append)]
+    tag: Vec<String>,
     /// Show what would be pushed without uploading
     #[arg(long)]
     dry_run: bool,
@@ -214,6 +217,7 @@ fn options(c: &Common, target: String) -> Result<PushOptions, OciPushError> {
         concurrency: c.concurrency as usize,
         dry_run: c.dry_run,
         signer: None,
+        tags: c.tag.clone(),
     })
 }
 

@@ -19,8 +19,8 @@ use crate::net::{SafeUrl, Secret};
 use crate::parallel;
 use crate::provenance;
 use crate::registry::{
-    self, Client, ClientOptions, Prepared, PushOutcome, RegistryError, Target, CONFIG_MEDIA_TYPE,
-    PROV_LAYER_MEDIA_TYPE,
+    self, Client, ClientOptions, Prepared, PushOutcome, Reference, RegistryError, Target,
+    CONFIG_MEDIA_TYPE, PROV_LAYER_MEDIA_TYPE,
 };
 use crate::repo::{ChartVersion, Download, RepoSource, SourceError};
 
@@ -48,6 +48,17 @@ pub enum OciPushError {
     Source(#[from] SourceError),
     #[error("{0}: an index file names no repository to download charts from; give the repository's name or URL")]
     NotARepository(String),
+    #[error("--tag {0:?}: not a tag (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-')")]
+    BadTag(String),
+    #[error("--tag {tag}: {first} and {second} both go to {repository}, and the tag can point at one of them only")]
+    AmbiguousTag {
+        tag: String,
+        first: String,
+        second: String,
+        repository: String,
+    },
+    #[error("--tag is for pushing one version of each chart; migrate pushes every version")]
+    TagWithMigrate,
 }
 
 /// Options shared by push and migrate.
@@ -65,6 +76,9 @@ pub struct PushOptions {
     /// `--sign sigstore`: signs each manifest pushed, in the same
     /// connection to the registry.
     pub signer: Option<ManifestSigner>,
+    /// `--tag`: more tags for each manifest pushed (`latest`, `1.2`), set
+    /// once the version's own tag holds it.
+    pub tags: Vec<String>,
 }
 
 /// Signs a manifest just pushed: given the registry client, the host, the
@@ -115,6 +129,9 @@ pub struct Report {
     /// `--sign`: the signatures stored beside the manifest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signatures: Option<String>,
+    /// `--tag`: the other references now pointing at the manifest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// Why it failed, on one line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -136,6 +153,7 @@ impl Report {
             blobs_uploaded: 0,
             bytes_uploaded: 0,
             signatures: None,
+            tags: Vec::new(),
             error: None,
         }
     }
@@ -212,6 +230,7 @@ pub fn push(
     progress: Progress,
 ) -> Result<Vec<Report>, OciPushError> {
     let target = Target::parse(&o.target)?;
+    check_tags(&o.tags)?;
     let archives = expand(paths)?;
     let prepared = parallel::map(&archives, |p| registry::prepare_file(p, &target));
     let mut invalid = 0;
@@ -234,6 +253,7 @@ pub fn push(
         .filter_map(|(p, r)| r.ok().map(|c| (p, c)))
         .collect();
     check_duplicates(&prepared)?;
+    check_tag_targets(&prepared, &o.tags)?;
     for (_, c) in &mut prepared {
         for layer in &mut c.artifact.layers {
             layer.release();
@@ -251,7 +271,7 @@ pub fn push(
             )
         } else {
             match reload(path, c) {
-                Ok(c) => push_one(&client, source, &c, o.skip_existing, o.signer.as_ref()),
+                Ok(c) => push_one(&client, source, &c, o, o.signer.as_ref()),
                 Err(e) => Report::failed(source, Some(c.reference.to_string()), render_error(&e)),
             }
         };
@@ -284,6 +304,7 @@ pub fn push_plugin(
     progress: Progress,
 ) -> Result<Vec<Report>, OciPushError> {
     let target = Target::parse(&o.target)?;
+    check_tags(&o.tags)?;
     let source = path.display().to_string();
     let fail = |why: String| {
         let r = Report::failed(source.clone(), None, why);
@@ -329,10 +350,41 @@ pub fn push_plugin(
             reference: p.reference,
             artifact: p.artifact,
         };
-        push_one(&client, source, &c, o.skip_existing, None)
+        push_one(&client, source, &c, o, None)
     };
     progress(&r);
     Ok(vec![r])
+}
+
+/// Refuses a `--tag` that is not a tag, before anything is read.
+fn check_tags(tags: &[String]) -> Result<(), OciPushError> {
+    match tags.iter().find(|t| !registry::valid_tag(t)) {
+        Some(t) => Err(OciPushError::BadTag(t.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Refuses `--tag` when two charts go to one repository: the tag would end
+/// up on whichever finished last.
+fn check_tag_targets(
+    prepared: &[(PathBuf, Prepared)],
+    tags: &[String],
+) -> Result<(), OciPushError> {
+    let Some(tag) = tags.first() else {
+        return Ok(());
+    };
+    let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
+    for (path, c) in prepared {
+        if let Some(first) = seen.insert(c.reference.repository.as_str(), path) {
+            return Err(OciPushError::AmbiguousTag {
+                tag: tag.clone(),
+                first: first.display().to_string(),
+                second: path.display().to_string(),
+                repository: format!("{}/{}", c.reference.host, c.reference.repository),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Why an archive checked before the upload cannot be uploaded.
@@ -386,11 +438,11 @@ fn push_one(
     client: &Client,
     source: String,
     c: &Prepared,
-    skip_existing: bool,
+    o: &PushOptions,
     signer: Option<&ManifestSigner>,
 ) -> Report {
     let reference = c.reference.to_string();
-    let mut report = match registry::push(client, &c.reference, &c.artifact, skip_existing) {
+    let mut report = match registry::push(client, &c.reference, &c.artifact, o.skip_existing) {
         Ok(p) => Report {
             source,
             reference: Some(reference),
@@ -406,6 +458,7 @@ fn push_one(
             blobs_uploaded: p.blobs_uploaded,
             bytes_uploaded: p.bytes_uploaded,
             signatures: None,
+            tags: Vec::new(),
             error: None,
         },
         Err(e) => return Report::failed(source, Some(reference), render_error(&e)),
@@ -425,6 +478,29 @@ fn push_one(
             }
         }
     }
+    // The other tags follow the version's own: set when it holds this
+    // manifest (pushed now, or unchanged), never when it was kept.
+    if matches!(report.status, Status::Pushed | Status::Unchanged) {
+        for tag in &o.tags {
+            let r = &c.reference;
+            let also = Reference {
+                tag: tag.clone(),
+                ..r.clone()
+            };
+            match client.put_manifest(&r.repository, tag, &c.artifact.manifest) {
+                Ok(()) => report.tags.push(also.to_string()),
+                Err(e) => {
+                    report.status = Status::Failed;
+                    report.error = Some(format!(
+                        "{r}: pushed as {}, but not tagged {tag}: {}",
+                        c.artifact.manifest_digest,
+                        render_error(&e)
+                    ));
+                    break;
+                }
+            }
+        }
+    }
     report
 }
 
@@ -438,6 +514,9 @@ pub fn migrate(
     progress: Progress,
 ) -> Result<Vec<Report>, OciPushError> {
     let target = Target::parse(&o.target)?;
+    if !o.tags.is_empty() {
+        return Err(OciPushError::TagWithMigrate);
+    }
     // A migration copies what the repository serves now, not Helm's cache.
     let src = RepoSource::resolve(spec, settings)?.fresh();
     if !src.is_repository() {
@@ -549,7 +628,11 @@ fn migrate_one(
             c.metadata.name, c.metadata.version
         ));
     }
-    push_one(client, label, &c, false, o.signer.as_ref())
+    let once = PushOptions {
+        skip_existing: false,
+        ..o.clone()
+    };
+    push_one(client, label, &c, &once, o.signer.as_ref())
 }
 
 /// The `.prov` beside an archive; a 404 means the repository has none.
@@ -586,7 +669,7 @@ pub fn print_progress(r: &Report) {
     let why = r.error.as_deref().unwrap_or("");
     // One write for the chart's lines, so that charts finishing at once
     // never interleave theirs.
-    let text = match r.status {
+    let mut text = match r.status {
         Status::Pushed => match &r.signatures {
             Some(s) => format!("Pushed: {reference}\nDigest: {digest}\nSigned: {s}"),
             None => format!("Pushed: {reference}\nDigest: {digest}"),
@@ -600,6 +683,10 @@ pub fn print_progress(r: &Report) {
         Status::Failed if r.source.is_empty() => format!("Error: {why}"),
         Status::Failed => format!("Error: {}: {why}", r.source),
     };
+    for t in &r.tags {
+        text.push_str("\nTagged: ");
+        text.push_str(t);
+    }
     output::line(text);
 }
 

@@ -35,7 +35,7 @@ pub use push::{
     check_provenance, created_annotation, created_from_index, prepare_bytes, prepare_file, push,
     Prepared, PushOutcome, Pushed,
 };
-pub use reference::{NameProblem, Reference, ReferenceProblem, Target};
+pub use reference::{valid_tag, NameProblem, Reference, ReferenceProblem, Target};
 pub use signatures::{
     attach_bundle, attach_legacy, count as count_signatures, fallback_tag, find_bundles,
     find_legacy, legacy_tag, resolve, Attached, Found, FoundBundle, Indexed, LegacySignature,

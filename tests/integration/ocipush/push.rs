@@ -391,3 +391,101 @@ fn invalid_input_is_refused_before_any_upload() {
     assert!(!err.contains("panick"), "{err}");
     assert!(reg.catalog().is_empty(), "{:?}", reg.catalog());
 }
+
+#[test]
+fn extra_tags_point_at_the_same_manifest() {
+    let reg = Registry::start(RegistryOptions::default());
+    let home = HelmHome::new();
+    let work = tempfile::tempdir().unwrap();
+    write_chart(
+        work.path(),
+        "web-1.2.3.tgz",
+        "apiVersion: v2\nname: web\nversion: 1.2.3\n",
+    );
+    let one = work.path().join("web-1.2.3.tgz");
+    let target = format!("oci://{}/tags", reg.host);
+    let mut c = ocipush(&home);
+    c.arg(&one)
+        .arg(&target)
+        .args(["--plain-http", "--tag", "latest", "--tag", "1.2"]);
+    let out = run(c);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("Tagged: {}/tags/web:latest", reg.host))
+            && err.contains(&format!("Tagged: {}/tags/web:1.2", reg.host)),
+        "{err}"
+    );
+    let (_, version) = reg.manifest("tags/web", "1.2.3").unwrap();
+    for t in ["latest", "1.2"] {
+        assert_eq!(reg.manifest("tags/web", t).unwrap().1, version, "{t}");
+    }
+    // --skip-existing with the version kept: the extra tags stay put.
+    let newer = work.path().join("again");
+    std::fs::create_dir(&newer).unwrap();
+    write_chart(
+        &newer,
+        "web-1.2.3.tgz",
+        "apiVersion: v2\nname: web\nversion: 1.2.3\ndescription: other\n",
+    );
+    let other = newer.join("web-1.2.3.tgz");
+    let mut c = ocipush(&home);
+    c.arg(&other).arg(&target).args([
+        "--plain-http",
+        "--skip-existing",
+        "--tag",
+        "latest",
+        "-o",
+        "json",
+    ]);
+    let r = json(&run(c));
+    assert_eq!(r[0]["status"], "kept", "{r:?}");
+    assert_eq!(reg.manifest("tags/web", "latest").unwrap().1, version);
+
+    // Refusals before anything is read or uploaded: a bad tag, a tag two
+    // charts of one repository would race for, --tag with migrate.
+    let two = work.path().join("two");
+    std::fs::create_dir(&two).unwrap();
+    write_chart(
+        &two,
+        "web-1.0.0.tgz",
+        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+    );
+    write_chart(
+        &two,
+        "web-2.0.0.tgz",
+        "apiVersion: v2\nname: web\nversion: 2.0.0\n",
+    );
+    for (args, why) in [
+        (
+            vec![one.to_str().unwrap(), &target, "--tag=.bad"],
+            "not a tag",
+        ),
+        (
+            vec![one.to_str().unwrap(), &target, "--tag", "a+b"],
+            "not a tag",
+        ),
+        (
+            vec![two.to_str().unwrap(), &target, "--tag", "latest"],
+            "both go to",
+        ),
+        (
+            vec![
+                "migrate",
+                "https://charts.example.invalid",
+                &target,
+                "--tag",
+                "latest",
+            ],
+            "migrate pushes every version",
+        ),
+    ] {
+        let mut c = ocipush(&home);
+        c.args(&args).arg("--plain-http");
+        let out = run(c);
+        assert!(!out.status.success(), "{args:?}");
+        let line = refused_line(&out, &format!("{args:?}"));
+        assert!(line.contains(why), "{args:?}: {line}");
+    }
+    assert_eq!(reg.tags("tags/web"), ["1.2", "1.2.3", "latest"]);
+}
