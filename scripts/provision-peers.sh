@@ -245,6 +245,10 @@ need gpg gnupg
 need docker-registry docker-registry
 need htpasswd apache2-utils
 need openssl openssl
+# The install hook's tests download with each of them.
+need curl curl
+need wget wget
+need git git
 need node nodejs
 need npm npm
 # GNU time, for the benchmarks' peak RSS (`command -v time` finds bash's keyword).

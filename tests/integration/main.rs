@@ -15,6 +15,8 @@ mod plugin_install;
 mod progress;
 #[cfg(feature = "prov")]
 mod prov;
+#[cfg(feature = "prov")]
+mod release;
 mod storage_rig;
 mod support;
 mod sync;

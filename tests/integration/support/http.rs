@@ -307,6 +307,16 @@ impl FileServer {
     }
 }
 
+/// What a release server says its files are: Helm 3 installs a plugin from
+/// a URL only when the answer says gzip.
+fn content_type(path: &str) -> &'static str {
+    if path.ends_with(".tgz") || path.ends_with(".tar.gz") {
+        "application/gzip"
+    } else {
+        "application/octet-stream"
+    }
+}
+
 /// Answers one request for a file under `root` (`Connection: close`).
 fn serve_file(stream: TcpStream, root: &Path, auth: Option<&str>, log: &Mutex<Vec<String>>) {
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
@@ -319,7 +329,13 @@ fn serve_file(stream: TcpStream, root: &Path, auth: Option<&str>, log: &Mutex<Ve
         return;
     };
     log.lock().unwrap().push(request.target.clone());
-    let path = request.target.split('?').next().unwrap_or("");
+    // A proxy's request names the whole URL (absolute form): the file
+    // server is then the proxy, and serves the path.
+    let target = match request.target.strip_prefix("http://") {
+        Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => request.target.as_str(),
+    };
+    let path = target.split('?').next().unwrap_or("");
     let file = root.join(path.trim_start_matches('/'));
     let response = if auth.is_some() && request.header("authorization") != auth {
         Response::status_only(401)
@@ -327,7 +343,10 @@ fn serve_file(stream: TcpStream, root: &Path, auth: Option<&str>, log: &Mutex<Ve
         Response {
             status: 200,
             reason: reason(200).to_string(),
-            headers: vec![("Content-Length".to_string(), body.len().to_string())],
+            headers: vec![
+                ("Content-Length".to_string(), body.len().to_string()),
+                ("Content-Type".to_string(), content_type(path).to_string()),
+            ],
             body,
         }
     } else {
