@@ -814,3 +814,96 @@ fn helm_plugin_update_updates_a_git_install_on_helm_3_and_4() {
         runs_idx(&home, helm);
     }
 }
+
+/// The signed part of a `.prov`: everything before the signature.
+fn signed_text(prov: &Path) -> String {
+    let text = fs::read_to_string(prov).unwrap();
+    text.split("-----BEGIN PGP SIGNATURE-----")
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_plugin_tarball_is_signed_as_helm_4_packages_it() {
+    let work = tempfile::tempdir().unwrap();
+    let plugin = work.path().join("demo");
+    fs::create_dir_all(&plugin).unwrap();
+    fs::write(
+        plugin.join("plugin.yaml"),
+        "name: demo\nversion: 1.2.3\nusage: \"a demo: with <tags> & quotes\"\ndescription: |-\n  Two lines,\n  the second \"quoted\".\nignoreFlags: true\nplatformCommand:\n  - os: linux\n    arch: amd64\n    command: \"$HELM_PLUGIN_DIR/bin/demo-linux\"\nhooks:\n  install: \"$HELM_PLUGIN_DIR/install.sh\"\n",
+    )
+    .unwrap();
+    fs::write(plugin.join("install.sh"), "#!/bin/sh\n").unwrap();
+    let helm_out = work.path().join("helm");
+    fs::create_dir(&helm_out).unwrap();
+    let ring = keys().join("rsa.sec.gpg");
+    let home = HelmHome::new();
+    home.helm_ok(
+        Helm::V4,
+        &[
+            "plugin",
+            "package",
+            plugin.to_str().unwrap(),
+            "-d",
+            helm_out.to_str().unwrap(),
+            "--key",
+            KEY,
+            "--keyring",
+            ring.to_str().unwrap(),
+        ],
+    );
+    let tgz = helm_out.join("demo-1.2.3.tgz");
+    assert!(tgz.is_file());
+    // The same tarball signed by helm prov: the same signed text.
+    let ours = work.path().join("ours");
+    fs::create_dir(&ours).unwrap();
+    fs::copy(&tgz, ours.join("demo-1.2.3.tgz")).unwrap();
+    let mut c = helm_prov(&home);
+    c.arg("sign")
+        .arg(ours.join("demo-1.2.3.tgz"))
+        .args(["--key", KEY, "--keyring"])
+        .arg(&ring);
+    ok(c);
+    assert_eq!(
+        signed_text(&ours.join("demo-1.2.3.tgz.prov")),
+        signed_text(&helm_out.join("demo-1.2.3.tgz.prov"))
+    );
+    let out = home.helm_ok(
+        Helm::V4,
+        &[
+            "plugin",
+            "verify",
+            ours.join("demo-1.2.3.tgz").to_str().unwrap(),
+            "--keyring",
+            keys().join("rsa.pub.gpg").to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("Plugin Hash Verified"), "{out}");
+
+    // What Helm 4 refuses to package, helm prov refuses to sign.
+    let yaml = fs::read_to_string(plugin.join("plugin.yaml")).unwrap();
+    fs::write(
+        plugin.join("plugin.yaml"),
+        format!("{yaml}command: \"$HELM_PLUGIN_DIR/bin/demo\"\n"),
+    )
+    .unwrap();
+    let bad = work.path().join("both-1.2.3.tgz");
+    let mut c = Command::new("tar");
+    c.arg("-czf").arg(&bad).arg("-C").arg(&plugin).arg(".");
+    ok(c);
+    let out = helm_prov(&home)
+        .arg("sign")
+        .arg(&bad)
+        .args(["--key", KEY, "--keyring"])
+        .arg(&ring)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("platformCommand"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(!work.path().join("both-1.2.3.tgz.prov").exists());
+}
