@@ -334,6 +334,24 @@ fn helm_4_installs_the_pack_from_an_oci_registry() {
     );
     assert!(out.contains("Installed plugin: wharf"), "{out}");
     runs_idx(&home, Helm::V4);
+
+    // release.sh --oci pushes the pack it built the same way.
+    let dist = tempfile::tempdir().unwrap();
+    let mut c = Command::new("bash");
+    c.arg(root().join("scripts/release.sh"))
+        .args(["--no-build", "--dist"])
+        .arg(dist.path().join("dist"))
+        .arg("--oci")
+        .arg(format!("oci://{}/released", reg.host))
+        .args(["--oci-arg", "--plain-http"])
+        .env("HELM_CONFIG_HOME", home.path().join("config"))
+        .env("DOCKER_CONFIG", home.path().join("docker"));
+    ok(c);
+    let (manifest, _) = reg
+        .manifest("released/wharf", &r.version)
+        .expect("release.sh --oci pushed the pack");
+    let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    assert_eq!(m["artifactType"], "application/vnd.helm.plugin.v1+json");
 }
 
 /// A copy of what a pack installs from (the manifests, the hook, the key),
