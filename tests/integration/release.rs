@@ -425,7 +425,11 @@ fn hook(pack: &Path, path: &Path, env: &[(&str, &str)]) -> Output {
     c.output().unwrap()
 }
 
-fn hook_ok(pack: &Path, path: &Path, env: &[(&str, &str)]) -> String {
+/// Runs the hook of a fresh bare pack, which must install the release's
+/// binaries and register the plugins.
+fn hook_ok(path: &Path, env: &[(&str, &str)]) -> String {
+    let (_d, pack) = bare_pack();
+    let pack = pack.as_path();
     let out = hook(pack, path, env);
     assert!(out.status.success(), "{env:?}: {}", output_text(&out));
     let bin = pack.join("bin/helm-prov");
@@ -441,7 +445,11 @@ fn hook_ok(pack: &Path, path: &Path, env: &[(&str, &str)]) -> String {
     lossy(&out.stderr)
 }
 
-fn hook_refused(pack: &Path, path: &Path, env: &[(&str, &str)], why: &str) -> String {
+/// Runs the hook of a fresh bare pack, which must fail saying `why` and
+/// install nothing.
+fn hook_refused(path: &Path, env: &[(&str, &str)], why: &str) -> String {
+    let (_d, pack) = bare_pack();
+    let pack = pack.as_path();
     let out = hook(pack, path, env);
     let err = lossy(&out.stderr);
     assert!(!out.status.success(), "{env:?}: {err}");
@@ -473,12 +481,7 @@ fn the_install_hook_downloads_with_curl_or_wget_through_a_proxy() {
     let server = FileServer::start(s.path(), None);
     for (tool, other) in [("curl", "wget"), ("wget", "curl")] {
         let path = path_without(&[other], &[]);
-        let (_d, pack) = bare_pack();
-        let err = hook_ok(
-            &pack,
-            path.path(),
-            &[("HELM_WHARF_RELEASE_URL", &server.url)],
-        );
+        let err = hook_ok(path.path(), &[("HELM_WHARF_RELEASE_URL", &server.url)]);
         assert!(
             err.contains("SHA256SUMS signature verified"),
             "{tool}: {err}"
@@ -493,11 +496,9 @@ fn the_install_hook_downloads_with_curl_or_wget_through_a_proxy() {
 
         // Through a proxy (the upper-case name, which wget ignores and
         // curl ignores for http: the hook passes it on).
-        let (_d, pack) = bare_pack();
         let before = server.requests.lock().unwrap().len();
         let far = "http://releases.example.invalid";
         hook_ok(
-            &pack,
             path.path(),
             &[("HELM_WHARF_RELEASE_URL", far), ("HTTP_PROXY", &server.url)],
         );
@@ -509,12 +510,7 @@ fn the_install_hook_downloads_with_curl_or_wget_through_a_proxy() {
     }
     // Without gpg the checksum is still checked, and the hook says so.
     let path = path_without(&["gpg"], &[]);
-    let (_d, pack) = bare_pack();
-    let err = hook_ok(
-        &pack,
-        path.path(),
-        &[("HELM_WHARF_RELEASE_URL", &server.url)],
-    );
+    let err = hook_ok(path.path(), &[("HELM_WHARF_RELEASE_URL", &server.url)]);
     assert!(err.contains("gpg is not installed"), "{err}");
 }
 
@@ -538,9 +534,7 @@ fn the_install_hook_refuses_a_wrong_checksum_or_signature() {
     let dir = s.path().join(format!("v{}", r.version));
     fs::write(dir.join("SHA256SUMS"), &wrong).unwrap();
     let server = FileServer::start(s.path(), None);
-    let (_d, pack) = bare_pack();
     hook_refused(
-        &pack,
         path.path(),
         &[("HELM_WHARF_RELEASE_URL", &server.url)],
         "checksum mismatch",
@@ -548,18 +542,14 @@ fn the_install_hook_refuses_a_wrong_checksum_or_signature() {
 
     // The archive matches a SHA256SUMS the release key did not sign.
     fs::write(dir.join("SHA256SUMS"), format!("{sums}0000  extra\n")).unwrap();
-    let (_d, pack) = bare_pack();
     hook_refused(
-        &pack,
         path.path(),
         &[("HELM_WHARF_RELEASE_URL", &server.url)],
         "SHA256SUMS.asc does not verify",
     );
     // Signed by another key than the release key.
     fs::write(dir.join("SHA256SUMS"), &sums).unwrap();
-    let (_d, pack) = bare_pack();
     hook_refused(
-        &pack,
         path.path(),
         &[
             ("HELM_WHARF_RELEASE_URL", &server.url),
@@ -574,9 +564,7 @@ fn the_install_hook_refuses_a_wrong_checksum_or_signature() {
     let s = site(&[&archive]);
     fs::write(s.path().join(format!("v{}/SHA256SUMS", r.version)), "").unwrap();
     let server = FileServer::start(s.path(), None);
-    let (_d, pack) = bare_pack();
     hook_refused(
-        &pack,
         path.path(),
         &[("HELM_WHARF_RELEASE_URL", &server.url)],
         "is not listed in SHA256SUMS",
@@ -584,9 +572,7 @@ fn the_install_hook_refuses_a_wrong_checksum_or_signature() {
     // No SHA256SUMS at all.
     let s = site(&[&archive]);
     let server = FileServer::start(s.path(), None);
-    let (_d, pack) = bare_pack();
     hook_refused(
-        &pack,
         path.path(),
         &[("HELM_WHARF_RELEASE_URL", &server.url)],
         "no SHA256SUMS to check it with",
@@ -602,9 +588,7 @@ fn the_install_hook_says_what_is_missing() {
     // A release without this platform's archive.
     let s = site(&["SHA256SUMS"]);
     let server = FileServer::start(s.path(), None);
-    let (_d, pack) = bare_pack();
     let err = hook_refused(
-        &pack,
         path.path(),
         &[("HELM_WHARF_RELEASE_URL", &server.url)],
         &format!("the release v{} has no {}", r.version, r.archive()),
@@ -615,10 +599,8 @@ fn the_install_hook_says_what_is_missing() {
     );
 
     // No network: nothing listens.
-    let (_d, pack) = bare_pack();
     let port = free_port();
     let err = hook_refused(
-        &pack,
         path.path(),
         &[(
             "HELM_WHARF_RELEASE_URL",
@@ -630,9 +612,7 @@ fn the_install_hook_says_what_is_missing() {
 
     // Neither curl nor wget.
     let bare = path_without(&["curl", "wget"], &[]);
-    let (_d, pack) = bare_pack();
     hook_refused(
-        &pack,
         bare.path(),
         &[("HELM_WHARF_RELEASE_URL", &server.url)],
         "neither curl nor wget is installed",
@@ -658,13 +638,7 @@ fn the_install_hook_says_what_is_missing() {
                 &format!("case \"$1\" in -s) echo {os} ;; -m) echo {arch} ;; *) echo {os} ;; esac"),
             )],
         );
-        let (_d, pack) = bare_pack();
-        let err = hook_refused(
-            &pack,
-            fake.path(),
-            &[("HELM_WHARF_RELEASE_URL", &server.url)],
-            why,
-        );
+        let err = hook_refused(fake.path(), &[("HELM_WHARF_RELEASE_URL", &server.url)], why);
         assert!(err.contains(last), "{err}");
     }
     // aarch64 is arm64: asked for by that name.
@@ -675,9 +649,7 @@ fn the_install_hook_says_what_is_missing() {
             "case \"$1\" in -m) echo aarch64 ;; *) echo Linux ;; esac",
         )],
     );
-    let (_d, pack) = bare_pack();
     hook_refused(
-        &pack,
         fake.path(),
         &[("HELM_WHARF_RELEASE_URL", &server.url)],
         &format!("has no helm-wharf_{}_linux_arm64.tar.gz", r.version),
@@ -693,10 +665,8 @@ fn the_install_hook_installs_offline_from_an_archive_or_a_folder() {
     let path = path_without(&["curl", "wget"], &[]);
 
     // The archive, with SHA256SUMS and its signature beside it.
-    let (_d, pack) = bare_pack();
     let file = r.dist.join(&archive);
     let err = hook_ok(
-        &pack,
         path.path(),
         &[
             ("HELM_WHARF_ARCHIVE", file.to_str().unwrap()),
@@ -705,9 +675,7 @@ fn the_install_hook_installs_offline_from_an_archive_or_a_folder() {
     );
     assert!(err.contains("SHA256SUMS signature verified"), "{err}");
     // The folder holding them.
-    let (_d, pack) = bare_pack();
     hook_ok(
-        &pack,
         path.path(),
         &[
             ("HELM_WHARF_ARCHIVE", r.dist.to_str().unwrap()),
@@ -715,10 +683,8 @@ fn the_install_hook_installs_offline_from_an_archive_or_a_folder() {
         ],
     );
     // A folder of binaries.
-    let (_d, pack) = bare_pack();
     let bins = root().join("target/release");
     hook_ok(
-        &pack,
         path.path(),
         &[
             ("HELM_WHARF_ARCHIVE", bins.to_str().unwrap()),
@@ -728,9 +694,7 @@ fn the_install_hook_installs_offline_from_an_archive_or_a_folder() {
     // A lone archive (no SHA256SUMS beside it) installs too.
     let lone = tempfile::tempdir().unwrap();
     fs::copy(&file, lone.path().join(&archive)).unwrap();
-    let (_d, pack) = bare_pack();
     hook_ok(
-        &pack,
         path.path(),
         &[
             (
@@ -749,9 +713,7 @@ fn the_install_hook_installs_offline_from_an_archive_or_a_folder() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     fs::write(broken.path().join(&archive), bytes).unwrap();
-    let (_d, pack) = bare_pack();
     hook_refused(
-        &pack,
         path.path(),
         &[
             ("HELM_WHARF_ARCHIVE", broken.path().to_str().unwrap()),
@@ -760,9 +722,7 @@ fn the_install_hook_installs_offline_from_an_archive_or_a_folder() {
         "checksum mismatch",
     );
     // A path that is not there.
-    let (_d, pack) = bare_pack();
     hook_refused(
-        &pack,
         path.path(),
         &[("HELM_WHARF_ARCHIVE", "/nonexistent/archive.tar.gz")],
         "no such file or folder",
