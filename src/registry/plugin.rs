@@ -115,18 +115,14 @@ fn manifest_json(config: &Blob, layers: &[(Blob, String)], created: &str) -> Vec
 mod tests {
     use super::*;
 
+    fn read(fixture: &str) -> Vec<u8> {
+        std::fs::read(crate::test_support::fixture(fixture)).unwrap()
+    }
+
     #[test]
     fn layers_are_titled_and_typed_for_helm_4() {
-        let tgz = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/prov/helm4.1.4-plugin-rsa/hello-0.2.0.tgz"),
-        )
-        .unwrap();
-        let prov = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/prov/helm4.1.4-plugin-rsa/hello-0.2.0.tgz.prov"),
-        )
-        .unwrap();
+        let tgz = read("prov/helm4.1.4-plugin-rsa/hello-0.2.0.tgz");
+        let prov = read("prov/helm4.1.4-plugin-rsa/hello-0.2.0.tgz.prov");
         let target = Target::parse("oci://r.example/plugins").unwrap();
         let p = prepare_plugin(
             tgz.into(),
@@ -148,16 +144,8 @@ mod tests {
 
     #[test]
     fn a_prov_for_another_tarball_is_refused() {
-        let tgz = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/prov/helm4.1.4-plugin-rsa/hello-0.2.0.tgz"),
-        )
-        .unwrap();
-        let prov = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/prov/helm4.1.4-rsa/demo-0.1.0.tgz.prov"),
-        )
-        .unwrap();
+        let tgz = read("prov/helm4.1.4-plugin-rsa/hello-0.2.0.tgz");
+        let prov = read("prov/helm4.1.4-rsa/demo-0.1.0.tgz.prov");
         let target = Target::parse("oci://r.example/plugins").unwrap();
         let e = prepare_plugin(tgz.into(), Some(prov.into()), "x", &target).unwrap_err();
         assert!(e.to_string().contains("hello-0.2.0.tgz"), "{e}");
