@@ -4,16 +4,25 @@
 Runs both side by side on the same inputs and prints, per case, the median
 wall time and peak RSS of several runs and the ratios Helm/ours:
 
-  merge-16MB   10 new charts merged into a 16 MB index (grafana-index.yaml
-               replicated 4 times under renamed charts)
-  rebuild-3000 a 3000-chart folder (100 names x 30 versions) indexed again
-               with nothing changed
-  first-3000   the same folder indexed for the first time
+  merge-16MB/INPUT   10 new charts merged into a 16 MB index, with no
+                     DIR/index.yaml yet (first) and again with the one the
+                     first run wrote in place (again); on each input:
+                       grafana-x4   grafana-index.yaml replicated 4 times,
+                                    charts renamed NAME-rK
+                       argo-x10     argo-index.yaml replicated 10 times,
+                                    charts renamed tK-NAME
+                       mixed        both fixtures replicated and interleaved
+                                    chart by chart, renamed NAMExKI
+                       small-50k    synthetic: 2000 charts x 25 versions of
+                                    small entries
+  rebuild-3000       a 3000-chart folder (100 names x 30 versions) indexed
+                     again with nothing changed
+  first-3000         the same folder indexed for the first time
 
 Inputs are generated into bench-work/ (git-ignored). Needs the peers from
 scripts/provision-peers.sh and a release build (cargo build --release).
 
-usage: scripts/bench-idx.py [--runs N] [--helm 3|4|both]
+usage: scripts/bench-idx.py [--runs N] [--helm 3|4|both] [--only CASE-PREFIX]
 """
 import argparse
 import gzip
@@ -35,6 +44,7 @@ HELMS = {
     "4": os.path.join(ROOT, ".peers", "helm-4.1.4", "helm"),
 }
 GRAFANA = os.path.join(ROOT, "tests", "fixtures", "index", "grafana-index.yaml")
+ARGO = os.path.join(ROOT, "tests", "fixtures", "index", "argo-index.yaml")
 
 # The files of `helm create`'s chart, abridged but of the same size (~4 KB
 # compressed), so loading costs what a real small chart costs.
@@ -85,20 +95,77 @@ def make_folder(path, names, versions):
                 f.write(chart_tgz(f"chart{n:03d}", v))
 
 
-def make_big_index(path):
-    if os.path.exists(path):
-        return
-    src = open(GRAFANA, encoding="utf-8").read()
-    head, rest = src.split("entries:\n", 1)
+def split_index(path):
+    """(entries block, generated line) of a gh-pages index."""
+    src = open(path, encoding="utf-8").read()
+    _, rest = src.split("entries:\n", 1)
     body, gen = rest.split("\ngenerated:", 1)
-    out = [head + "entries:\n", body, "\n"]
-    for k in range(2, 5):
-        b = re.sub(r"^  ([^ -].*):$", lambda m: f"  {m.group(1)}-r{k}:", body, flags=re.M)
-        b = re.sub(r"^    name: (.*)$", lambda m: f"    name: {m.group(1)}-r{k}", b, flags=re.M)
-        out.append(b + "\n")
-    out.append("generated:" + gen)
+    return body, "generated:" + gen
+
+
+def charts_of(body):
+    """The entries block cut into one text per chart (its key line first)."""
+    parts = re.split(r"(?m)^(?=  [^ -][^\n]*:$)", body)
+    return [p if p.endswith("\n") else p + "\n" for p in parts if p.strip()]
+
+
+def renamed(chart, new_name):
+    old = re.match(r"  (.*):$", chart.split("\n", 1)[0]).group(1)
+    text = re.sub(r"^  [^ -].*:$", f"  {new_name}:", chart, count=1, flags=re.M)
+    text = re.sub(r"^    name: " + re.escape(old) + r"$", f"    name: {new_name}", text, flags=re.M)
+    return text.replace(f"- {old}-", f"- {new_name}-")
+
+
+def write_index(path, charts, gen):
     with open(path, "w", encoding="utf-8") as f:
-        f.write("".join(out))
+        f.write("apiVersion: v1\nentries:\n")
+        f.writelines(charts)
+        f.write(gen)
+
+
+def make_big_indexes():
+    """The large inputs, built in different ways (see the docstring)."""
+    g_body, gen = split_index(GRAFANA)
+    a_body, _ = split_index(ARGO)
+    g, a = charts_of(g_body), charts_of(a_body)
+    name = lambda c: re.match(r"  (.*):$", c.split("\n", 1)[0]).group(1)
+    out = {}
+    p = os.path.join(WORK, "grafana-x4.yaml")
+    if not os.path.exists(p):
+        write_index(p, g + [renamed(c, f"{name(c)}-r{k}") for k in range(2, 5) for c in g], gen)
+    out["grafana-x4"] = p
+    p = os.path.join(WORK, "argo-x10.yaml")
+    if not os.path.exists(p):
+        write_index(p, [c if k == 0 else renamed(c, f"t{k}-{name(c)}") for k in range(10) for c in a], gen)
+    out["argo-x10"] = p
+    p = os.path.join(WORK, "mixed.yaml")
+    if not os.path.exists(p):
+        charts = []
+        for k in range(2):
+            for i in range(max(len(g), len(a))):
+                for src in (g, a, a, a):
+                    if i < len(src):
+                        charts.append(renamed(src[i], f"{name(src[i])}x{k}{len(charts)}"))
+        write_index(p, charts, gen)
+    out["mixed"] = p
+    p = os.path.join(WORK, "small-50k.yaml")
+    if not os.path.exists(p):
+        charts = []
+        for n in range(2000):
+            lines = [f"  s{n:04d}:\n"]
+            for v in range(25):
+                lines.append(
+                    f"  - apiVersion: v2\n    appVersion: 1.{v}.0\n"
+                    f"    created: \"2024-01-{1 + v % 28:02d}T10:00:00.{n:04d}Z\"\n"
+                    f"    description: Small chart {n}\n"
+                    f"    digest: {(n * 131 + v * 7919):064x}\n"
+                    f"    name: s{n:04d}\n    type: application\n"
+                    f"    urls:\n    - https://charts.example.com/s{n:04d}-1.{v}.0.tgz\n"
+                    f"    version: 1.{v}.0\n")
+            charts.append("".join(lines))
+        write_index(p, charts, gen)
+    out["small-50k"] = p
+    return out
 
 
 TIME = "/usr/bin/time"
@@ -141,6 +208,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--helm", default="both", choices=["3", "4", "both"])
+    ap.add_argument("--only", default="", help="run only the cases whose key starts with this")
     args = ap.parse_args()
     for p in [OURS] + list(HELMS.values()):
         if not os.path.exists(p):
@@ -155,8 +223,9 @@ def main():
     make_folder(os.path.join(WORK, "r3000"), 100, versions)
     new10 = os.path.join(WORK, "new10")
     make_folder(new10, 10, ["9.9.9"])
-    big = os.path.join(WORK, "grafana-x4.yaml")
-    make_big_index(big)
+    bigs = make_big_indexes()
+    for key, path in bigs.items():
+        print(f"  {key}: {os.path.getsize(path) / 2**20:.1f} MiB", file=sys.stderr)
     for copy in ("r3000-helm", "r3000-ours"):
         dst = os.path.join(WORK, copy)
         if not os.path.isdir(dst):
@@ -170,25 +239,41 @@ def main():
 
     helms = ["3", "4"] if args.helm == "both" else [args.helm]
     r_h, r_o = os.path.join(WORK, "r3000-helm"), os.path.join(WORK, "r3000-ours")
-    cases = [
-        ("merge-16MB", "10 new charts into a 16 MB index", 20, 5,
-         lambda h: ([h, "repo", "index", new10, "--merge", big], rm(os.path.join(new10, "index.yaml"))),
-         ([OURS, "build", new10, "--merge", big], rm(os.path.join(new10, "index.yaml")))),
-        ("rebuild-3000", "3000 charts, nothing changed", 10, None,
+    out16 = os.path.join(new10, "index.yaml")
+    cases = []
+    for key, big in bigs.items():
+        # first: no DIR/index.yaml; again: the one the first run wrote.
+        cases.append((f"merge-16MB/{key}/first", f"10 new charts into a 16 MB index ({key})", 40, 10,
+                      lambda h, big=big: ([h, "repo", "index", new10, "--merge", big], rm(out16)),
+                      ([OURS, "build", new10, "--merge", big], rm(out16))))
+        cases.append((f"merge-16MB/{key}/again", f"the same, DIR/index.yaml in place ({key})", 40, 10,
+                      lambda h, big=big: ([h, "repo", "index", new10, "--merge", big],
+                                          lambda: run([h, "repo", "index", new10, "--merge", big], env)
+                                          if not os.path.exists(out16) else None),
+                      ([OURS, "build", new10, "--merge", big],
+                       lambda big=big: run([OURS, "build", new10, "--merge", big], env)
+                       if not os.path.exists(out16) else None)))
+    cases += [
+        ("rebuild-3000", "3000 charts, nothing changed", 30, None,
          lambda h: ([h, "repo", "index", r_h], noop),
          ([OURS, "build", r_o], noop)),
-        ("first-3000", "3000 charts, no index yet", 3, None,
+        ("first-3000", "3000 charts, no index yet", 10, None,
          lambda h: ([h, "repo", "index", r_h], rm(os.path.join(r_h, "index.yaml"))),
          ([OURS, "build", r_o], rm(os.path.join(r_o, "index.yaml")))),
     ]
+    cases = [c for c in cases if c[0].startswith(args.only)]
     # The rebuild case starts from an existing index in each folder.
     run([OURS, "build", r_o], env)
     run([HELMS["3"], "repo", "index", r_h], env)
 
     rows = []
     for key, what, time_goal, mem_goal, helm_cmd, ours in cases:
+        if key.endswith("/first"):
+            rm(out16)()
         o_wall, o_rss = measure(key, ours[0], ours[1], env, args.runs)
         for hv in helms:
+            if key.endswith("/again"):
+                rm(out16)()
             cmd, prep = helm_cmd(HELMS[hv])
             h_wall, h_rss = measure(key, cmd, prep, env, args.runs)
             if key == "rebuild-3000":
