@@ -162,6 +162,12 @@ pub struct BuildReport {
     pub dropped: Vec<Dropped>,
 }
 
+/// A previous index this large is read only for the folder's entries...
+const PARTIAL_READ_MIN: usize = 1 << 20;
+/// ...when it holds this many bytes per archive in the folder or more: the
+/// archives are then hashed once more, which costs less than the parse.
+const PARTIAL_BYTES_PER_ARCHIVE: usize = 2000;
+
 /// `helm idx build`: `helm repo index` with digest reuse.
 pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, IdxError> {
     check_keep_last(o.keep_last)?;
@@ -181,18 +187,35 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
 
     let mut cache: Option<IndexFile> = None;
     if let Some(bytes) = read_if_exists(&out)? {
-        let loaded = load_index(&bytes, &out.display().to_string(), Strictness::Lenient).map_err(
-            |source| IdxError::Cache {
-                path: out.clone(),
-                source,
-            },
-        )?;
+        // A large index over a small folder: only the folder's entries.
+        let partial = if bytes.len() >= PARTIAL_READ_MIN {
+            let (count, digests) = repo::archive_digests(&dir);
+            if count.saturating_mul(PARTIAL_BYTES_PER_ARCHIVE) < bytes.len() {
+                repo::entries_with_digests(&bytes, &digests)
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        let index = match partial {
+            Some(index) => index,
+            None => {
+                load_index(&bytes, &out.display().to_string(), Strictness::Lenient)
+                    .map_err(|source| IdxError::Cache {
+                        path: out.clone(),
+                        source,
+                    })?
+                    .index
+            }
+        };
         crate::debug!(
-            "reusing {} entries of {}",
-            loaded.index.len(),
+            "{:?}: reusing {} entries of {}",
+            started.elapsed(),
+            index.len(),
             out.display()
         );
-        cache = Some(loaded.index);
+        cache = Some(index);
     }
 
     let mut merged: Option<IndexFile> = None;

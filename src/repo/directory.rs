@@ -204,6 +204,18 @@ pub fn index_directory(dir: &Path, base_url: &str, reuse: &Reuse, created: &str)
     out
 }
 
+/// The folder's archives and the digests of those that can be read, for
+/// looking entries up before indexing: each is hashed again there, which
+/// costs less than parsing a large previous index whole (see `partial`).
+pub fn archive_digests(dir: &Path) -> (usize, Vec<String>) {
+    let (archives, _) = find_archives(dir);
+    let digests = parallel::map(&archives, |a| {
+        let f = chart::open_archive(&a.path).ok()?;
+        chart::digest_reader(f.take(chart::MAX_ARCHIVE_FILE_SIZE)).ok()
+    });
+    (archives.len(), digests.into_iter().flatten().collect())
+}
+
 /// Opens the archive once: the file type, size cap and gzip header are
 /// checked before it is hashed, and it is loaded from the same open file.
 fn examine(a: &Archive, reuse: &Reuse) -> Outcome {

@@ -8,16 +8,20 @@ mod check;
 mod directory;
 mod index;
 mod load;
+mod partial;
 mod repofile;
 mod source;
 mod write;
 
 pub use check::{check, Problem};
-pub use directory::{entry_url, index_directory, reuse_from, DirIndex, Reuse, Skipped};
+pub use directory::{
+    archive_digests, entry_url, index_directory, reuse_from, DirIndex, Reuse, Skipped,
+};
 pub use index::{ChartVersion, IndexFile};
 pub use load::{
     load_index, read_index_file, LoadIndexError, Loaded, Strictness, MAX_INDEX_FILE_SIZE,
 };
+pub use partial::entries_with_digests;
 pub use repofile::{names as repository_names, RepoFileError};
 pub use source::{Download, RepoSource, SourceError};
 pub use write::{write_json, write_yaml};

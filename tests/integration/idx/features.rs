@@ -86,6 +86,68 @@ fn rebuild_keeps_created_and_skips_unchanged_archives() {
     assert!(third.contains("description: changed"));
 }
 
+/// A folder of a few charts whose index holds a large repository (built
+/// with `--merge`): the rebuild reads only the folder's entries of it, and
+/// writes what a full read gives.
+#[test]
+fn a_rebuild_over_a_large_merged_index_reads_only_the_folders_entries() {
+    let home = HelmHome::new();
+    let d = tempfile::tempdir().unwrap();
+    for v in ["91.0.0", "91.1.0", "92.0.0"] {
+        write_chart(
+            d.path(),
+            &format!("mine-{v}.tgz"),
+            &format!("apiVersion: v2\nname: mine\nversion: {v}\ndescription: |-\n  two\n  lines\n"),
+        );
+    }
+    let big = fixtures().join("index/grafana-index.yaml");
+    let merge = ["--merge", big.to_str().unwrap()];
+    assert!(build(&home, d.path(), &merge).status.success());
+    let first = fs::read_to_string(d.path().join("index.yaml")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let again = |expect: &str| {
+        let out = idx(&home)
+            .env("HELM_DEBUG", "true")
+            .arg("build")
+            .arg(d.path())
+            .args(merge)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", output_text(&out));
+        let debug = lossy(&out.stderr);
+        assert!(debug.contains(expect), "{debug}");
+        fs::read_to_string(d.path().join("index.yaml")).unwrap()
+    };
+    let second = again("reusing 3 entries of");
+    let body = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("generated:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(&first), body(&second));
+    // A changed archive is loaded, the others still reused.
+    write_chart(
+        d.path(),
+        "mine-91.0.0.tgz",
+        "apiVersion: v2\nname: mine\nversion: 91.0.0\ndescription: changed\n",
+    );
+    let third = again("2 archives reused, 1 loaded");
+    assert_ne!(created_of(&second, "91.0.0"), created_of(&third, "91.0.0"));
+    assert_eq!(created_of(&second, "92.0.0"), created_of(&third, "92.0.0"));
+    // An index in another form is read whole, with the same result.
+    let json = idx(&home)
+        .arg("build")
+        .arg(d.path())
+        .args(merge)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    let fourth = again("archives reused");
+    assert_eq!(created_of(&third, "92.0.0"), created_of(&fourth, "92.0.0"));
+}
+
 #[test]
 fn merge_file_entries_keep_created_too() {
     let home = HelmHome::new();
