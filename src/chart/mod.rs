@@ -12,5 +12,7 @@ pub use archive::MAX_ARCHIVE_FILE_SIZE;
 pub use digest::{digest, digest_file, digest_reader, sha256_digest};
 pub use encode::{metadata_json, write_metadata_yaml};
 pub use loader::{load_bytes, load_file, load_open, open_archive, read_archive, LoadError};
+/// Helm's `sanitizeString`, which Helm 4 applies to plugin metadata too.
+pub(crate) use metadata::sanitize;
 pub(crate) use metadata::FIELDS as METADATA_FIELDS;
 pub use metadata::{Dependency, Maintainer, Metadata, ValidationError};

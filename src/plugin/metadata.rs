@@ -2,9 +2,8 @@
 //! `MetadataLegacy.Validate`, `fromMetadataLegacy`) and written back as
 //! `yaml.Marshal(plugin.Metadata)`.
 
-use unicode_general_category::{get_general_category, GeneralCategory as G};
-
 use super::PluginError;
+use crate::chart::sanitize;
 use crate::go::semver::Version;
 use crate::go::yaml::{self, Emitter, LoadOptions, Value};
 
@@ -366,30 +365,6 @@ fn strict_semver(v: &str) -> bool {
         && parts
             .iter()
             .all(|p| !p.is_empty() && (p.len() == 1 || !p.starts_with('0')))
-}
-
-/// Go's `sanitizeString`: white space becomes a space, what
-/// `unicode.IsPrint` rejects is dropped.
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .filter_map(|c| {
-            if c.is_whitespace() {
-                return Some(' ');
-            }
-            let printable = !matches!(
-                get_general_category(c),
-                G::Control
-                    | G::Format
-                    | G::Surrogate
-                    | G::PrivateUse
-                    | G::Unassigned
-                    | G::LineSeparator
-                    | G::ParagraphSeparator
-                    | G::SpaceSeparator
-            );
-            printable.then_some(c)
-        })
-        .collect()
 }
 
 #[cfg(test)]

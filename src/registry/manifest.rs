@@ -173,11 +173,11 @@ pub fn manifest_json(config: &Blob, layers: &[Blob], annotations: &[(String, Str
         w.key("schemaVersion")?;
         w.value(&crate::go::yaml::Value::Int(2))?;
         w.key("config")?;
-        descriptor(&mut w, config)?;
+        descriptor(&mut w, config, None)?;
         w.key("layers")?;
         w.begin_array()?;
         for l in sorted {
-            descriptor(&mut w, l)?;
+            descriptor(&mut w, l, None)?;
         }
         w.end_array()?;
         if !annotations.is_empty() {
@@ -195,7 +195,16 @@ pub fn manifest_json(config: &Blob, layers: &[Blob], annotations: &[(String, Str
     w.finish()
 }
 
-fn descriptor(w: &mut json::Writer<Vec<u8>>, b: &Blob) -> std::io::Result<()> {
+/// The annotation naming a layer's file.
+pub(super) const TITLE: &str = "org.opencontainers.image.title";
+
+/// A blob's descriptor; with `title`, a [`TITLE`]
+/// annotation (a chart's layers have none, a plugin's are titled).
+pub(super) fn descriptor(
+    w: &mut json::Writer<Vec<u8>>,
+    b: &Blob,
+    title: Option<&str>,
+) -> std::io::Result<()> {
     w.begin_object()?;
     w.key("mediaType")?;
     w.string(b.media_type)?;
@@ -203,6 +212,13 @@ fn descriptor(w: &mut json::Writer<Vec<u8>>, b: &Blob) -> std::io::Result<()> {
     w.string(&b.digest)?;
     w.key("size")?;
     w.value(&crate::go::yaml::Value::Uint(b.size()))?;
+    if let Some(t) = title {
+        w.key("annotations")?;
+        w.begin_object()?;
+        w.key(TITLE)?;
+        w.string(t)?;
+        w.end_object()?;
+    }
     w.end_object()
 }
 

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::manifest::{Artifact, Blob, MANIFEST_MEDIA_TYPE};
+use super::manifest::{descriptor, Artifact, Blob, MANIFEST_MEDIA_TYPE};
 use super::push::{check_provenance_of, PrepareError};
 use super::reference::{Reference, Target};
 use super::RegistryError;
@@ -22,7 +22,6 @@ pub const PLUGIN_ARTIFACT_TYPE: &str = "application/vnd.helm.plugin.v1+json";
 const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 const TGZ_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 const TAR_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
-const TITLE: &str = "org.opencontainers.image.title";
 
 /// A plugin ready to push.
 #[derive(Debug, Clone)]
@@ -67,23 +66,6 @@ pub fn prepare_plugin(
 
 fn manifest_json(config: &Blob, layers: &[(Blob, String)], created: &str) -> Vec<u8> {
     let mut w = json::Writer::compact(Vec::new());
-    let descriptor = |w: &mut json::Writer<Vec<u8>>, b: &Blob, title: Option<&str>| {
-        w.begin_object()?;
-        w.key("mediaType")?;
-        w.string(b.media_type)?;
-        w.key("digest")?;
-        w.string(&b.digest)?;
-        w.key("size")?;
-        w.value(&crate::go::yaml::Value::Uint(b.size()))?;
-        if let Some(t) = title {
-            w.key("annotations")?;
-            w.begin_object()?;
-            w.key(TITLE)?;
-            w.string(t)?;
-            w.end_object()?;
-        }
-        w.end_object()
-    };
     let r: std::io::Result<()> = (|| {
         w.begin_object()?;
         w.key("schemaVersion")?;
@@ -113,6 +95,7 @@ fn manifest_json(config: &Blob, layers: &[(Blob, String)], created: &str) -> Vec
 
 #[cfg(test)]
 mod tests {
+    use super::super::manifest::TITLE;
     use super::*;
 
     fn read(fixture: &str) -> Vec<u8> {
