@@ -59,6 +59,10 @@
 //! - Azurite saves its metadata to disk only every few seconds: a kill
 //!   right after writes loses them, even the container; stop it with
 //!   [`Emulator::stop`] (SIGTERM) to keep them.
+//! - fake-gcs-server writes an object's bytes and then its attributes: a
+//!   kill between the two leaves a file that makes every later listing of
+//!   its bucket answer 404. [`Emulator::kill`] removes such files (see
+//!   `drop_torn_gcs_writes`).
 //! - Bucket names valid everywhere: 3 to 63 lower-case letters, digits and
 //!   hyphens (Azure containers allow nothing else).
 
@@ -275,6 +279,9 @@ impl Emulator {
         if let Some((mut child, pipe)) = self.process.take() {
             drop(pipe);
             let _ = child.wait();
+            if let (Kind::Gcs, Some(dir)) = (self.kind, &self.persist) {
+                drop_torn_gcs_writes(dir);
+            }
         }
     }
 
@@ -973,5 +980,61 @@ impl Drop for Helper {
         // Closing stdin ends its loop; kill it in case it is stuck.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Removes what a killed fake-gcs-server left half written in its folder.
+/// It stores an object in two steps, the bytes (a temp file renamed into
+/// place) and then its attributes (the `user.metadata` xattr, or a
+/// `NAME.metadata` file where xattrs are missing); a kill between them
+/// leaves a file without attributes, after which every listing of that
+/// bucket answers 404. GCS commits an upload whole, and the uploader of
+/// such a file was never answered, so the object never existed: the test
+/// drops it, as the store under test would never have had it.
+fn drop_torn_gcs_writes(root: &Path) {
+    fn has_attributes(file: &Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        let mut metadata = file.as_os_str().to_owned();
+        metadata.push(".metadata");
+        if Path::new(&metadata).is_file() {
+            return true;
+        }
+        let path = std::ffi::CString::new(file.as_os_str().as_bytes()).unwrap();
+        // SAFETY: both names are NUL-terminated; a zero-length buffer
+        // asks only for the value's size.
+        let size = unsafe {
+            libc::getxattr(
+                path.as_ptr(),
+                c"user.metadata".as_ptr(),
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        size > 0
+    }
+    fn walk(dir: &Path) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                walk(&path);
+            } else if kind.is_file()
+                && path.extension().is_none_or(|e| e != "metadata")
+                && !has_attributes(&path)
+            {
+                std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+    }
+    // Buckets are the root's folders; the root's files are their attributes.
+    for bucket in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        if bucket.file_type().is_ok_and(|t| t.is_dir()) {
+            walk(&bucket.path());
+        }
     }
 }
