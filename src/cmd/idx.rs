@@ -219,6 +219,8 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
     }
 
     let mut merged: Option<IndexFile> = None;
+    // The merge file as its bytes (see `repo::read_raw`), and its label.
+    let mut kept_src: Option<(repo::RawEntries, RepoSource)> = None;
     if let Some(spec) = &o.merge {
         match merge_source(spec, settings)? {
             None => {
@@ -230,24 +232,38 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
                 ));
             }
             Some(src) => {
-                let bytes = src.read_index()?;
+                let mut bytes = src.read_index()?;
+                let mut kept = None;
                 let label = src.label.clone();
-                let loaded = load_index(&bytes, &label, Strictness::Helm).map_err(|source| {
-                    IdxError::Merge {
-                        path: label.clone(),
-                        source,
+                // A large index in the writer's own layout stays as its
+                // bytes; entries of a repository are rewritten (their URLs
+                // made absolute), so they never do.
+                if bytes.len() >= repo::RAW_MIN
+                    && src.base_url().is_none()
+                    && o.format == IndexFormat::Yaml
+                    && o.keep_last.is_none()
+                {
+                    let wanted = repo::archive_digests(&dir).1.into_iter().collect();
+                    match repo::read_raw(bytes, &wanted) {
+                        Ok(mut raw) => {
+                            crate::debug!(
+                                "{:?}: read {label} as it is ({} entries)",
+                                started.elapsed(),
+                                raw.len()
+                            );
+                            let mut decoded = IndexFile::default();
+                            raw.decoded.drain(..).for_each(|cv| decoded.push(cv));
+                            merged = Some(decoded);
+                            kept = Some(raw);
+                            bytes = Vec::new();
+                        }
+                        Err(back) => bytes = back,
                     }
-                })?;
-                report.warnings.extend(loaded.warnings);
-                crate::debug!(
-                    "{:?}: loaded {label} ({} entries)",
-                    started.elapsed(),
-                    loaded.index.len()
-                );
-                let mut index = loaded.index;
-                // Entries of a repository keep pointing at its archives.
-                src.absolutize(&mut index);
-                merged = Some(index);
+                }
+                match kept.take() {
+                    Some(raw) => kept_src = Some((raw, src)),
+                    None => merged = Some(load_merge(&bytes, &src, &label, &mut report)?),
+                }
             }
         }
     }
@@ -271,6 +287,31 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
     report.reused = d.reused;
     report.loaded = d.loaded;
     let mut index = d.index;
+    if let Some((raw, src)) = kept_src {
+        // Only the reusable entries were decoded: the rest is spliced in.
+        drop(merged.take());
+        index.generated = now.clone();
+        let mut written = None;
+        fileutil::atomic_write(&out, |w| {
+            written = repo::write_yaml_spliced(&index, &raw, w)
+                .map(|r| r.map(|(_, n)| n))
+                .transpose()?;
+            match written {
+                Some(_) => Ok(()),
+                None => Err(io::Error::other("not in the spliced form")),
+            }
+        })
+        .or_else(|e| if written.is_none() { Ok(()) } else { Err(e) })
+        .map_err(io_err(&out))?;
+        if let Some(n) = written {
+            report.entries = n;
+            crate::debug!("{:?}: wrote {}", started.elapsed(), out.display());
+            return Ok(report);
+        }
+        // Not writable in that form: the general path after all.
+        let label = src.label.clone();
+        merged = Some(load_merge(&raw.into_data(), &src, &label, &mut report)?);
+    }
     if let Some(m) = merged {
         index.merge(m);
     }
@@ -282,6 +323,25 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
     write_index(&out, &index, o.format)?;
     crate::debug!("{:?}: wrote {}", started.elapsed(), out.display());
     Ok(report)
+}
+
+/// The `--merge` file loaded in full, as Helm loads it.
+fn load_merge(
+    bytes: &[u8],
+    src: &RepoSource,
+    label: &str,
+    report: &mut BuildReport,
+) -> Result<IndexFile, IdxError> {
+    let loaded = load_index(bytes, label, Strictness::Helm).map_err(|source| IdxError::Merge {
+        path: label.to_string(),
+        source,
+    })?;
+    report.warnings.extend(loaded.warnings);
+    crate::debug!("loaded {label} ({} entries)", loaded.index.len());
+    let mut index = loaded.index;
+    // Entries of a repository keep pointing at its archives.
+    src.absolutize(&mut index);
+    Ok(index)
 }
 
 /// The source `--merge` names, as `helm idx merge` resolves it; `None` for

@@ -115,12 +115,17 @@ impl IndexFile {
 /// `sort.Sort(sort.Reverse(ChartVersions))`: a version that fails to parse
 /// sorts as lowest ("failed parse pushes to the back").
 pub fn sort_versions(versions: &mut Vec<ChartVersion>) {
+    sort_versions_by(versions, |c| &c.metadata.version)
+}
+
+/// [`sort_versions`] of anything that has a version string.
+pub(crate) fn sort_versions_by<T>(versions: &mut Vec<T>, version: impl Fn(&T) -> &str) {
     if versions.len() < 2 {
         return;
     }
     let parsed: Vec<Option<Version>> = versions
         .iter()
-        .map(|c| Version::parse(&c.metadata.version).ok())
+        .map(|c| Version::parse(version(c)).ok())
         .collect();
     let mut order: Vec<usize> = (0..versions.len()).collect();
     // ChartVersions.Less(a, b); Reverse swaps the arguments.
@@ -144,8 +149,7 @@ pub fn sort_versions(versions: &mut Vec<ChartVersion>) {
     } else {
         go::sort::sort(&mut order, reverse);
     }
-    let mut slots: Vec<Option<ChartVersion>> =
-        std::mem::take(versions).into_iter().map(Some).collect();
+    let mut slots: Vec<Option<T>> = std::mem::take(versions).into_iter().map(Some).collect();
     versions.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 

@@ -369,7 +369,7 @@ fn time(v: &Value, field: &str) -> Result<Option<String>, DecodeError> {
     }
 }
 
-fn decode_entry(v: Value, ctx: Ctx) -> Result<ChartVersion, DecodeError> {
+pub(super) fn decode_entry(v: Value, ctx: Ctx) -> Result<ChartVersion, DecodeError> {
     let mut cv = ChartVersion {
         created: go::time::ZERO.to_string(),
         ..Default::default()

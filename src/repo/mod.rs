@@ -9,6 +9,7 @@ mod directory;
 mod index;
 mod load;
 mod partial;
+mod raw;
 mod repofile;
 mod source;
 mod write;
@@ -22,6 +23,7 @@ pub use load::{
     load_index, read_index_file, LoadIndexError, Loaded, Strictness, MAX_INDEX_FILE_SIZE,
 };
 pub use partial::entries_with_digests;
+pub use raw::{read_raw, RawEntries, RAW_MIN};
 pub use repofile::{names as repository_names, RepoFileError};
 pub use source::{Download, RepoSource, SourceError};
-pub use write::{write_json, write_yaml};
+pub use write::{write_json, write_yaml, write_yaml_spliced};

@@ -94,6 +94,127 @@ pub fn write_yaml<W: Write>(index: &IndexFile, out: W) -> io::Result<W> {
     e.finish()
 }
 
+/// One entry as [`write_yaml`] writes it inside `entries` (from its `  - `
+/// to its last line's newline): the same bytes wherever it stands, since a
+/// block item's layout depends only on its depth.
+pub(crate) fn yaml_item(cv: &ChartVersion) -> Vec<u8> {
+    const HEAD: &[u8] = b"entries:\n  k:\n";
+    let emit = || -> io::Result<Vec<u8>> {
+        let mut e = Emitter::via_json(Vec::with_capacity(1024));
+        e.begin_mapping()?;
+        e.str("entries")?;
+        e.begin_mapping()?;
+        e.str("k")?;
+        e.begin_sequence()?;
+        yaml_entry(&mut e, cv)?;
+        e.end_sequence()?;
+        e.end_mapping()?;
+        e.end_mapping()?;
+        e.finish()
+    };
+    let mut out = emit().expect("writing to memory");
+    assert!(out.starts_with(HEAD), "the emitter's block layout");
+    out.drain(..HEAD.len());
+    out
+}
+
+/// A top-level or chart key's line as [`write_yaml`] writes it, with
+/// `value` (a plain string) after it: `  KEY: VALUE\n` at `depth` 1.
+fn yaml_key_line(depth: usize, key: &str, value: &str) -> Vec<u8> {
+    let emit = || -> io::Result<Vec<u8>> {
+        let mut e = Emitter::via_json(Vec::new());
+        e.begin_mapping()?;
+        if depth == 1 {
+            e.str("entries")?;
+            e.begin_mapping()?;
+        }
+        e.str(key)?;
+        e.str(value)?;
+        if depth == 1 {
+            e.end_mapping()?;
+        }
+        e.end_mapping()?;
+        e.finish()
+    };
+    let mut out = emit().expect("writing to memory");
+    if depth == 1 {
+        out.drain(..b"entries:\n".len());
+    }
+    out
+}
+
+/// An index whose entries are partly kept as the bytes they were read as
+/// (see [`super::raw`]): `index` (built, with top-level fields of its own
+/// only as below) merged with `raw` as [`IndexFile::merge`] and
+/// [`IndexFile::sort_entries`] would, then written as [`write_yaml`] would
+/// write the result. `None` when `index` has fields this form does not
+/// write (public keys, annotations, another API version).
+pub fn write_yaml_spliced<W: Write>(
+    index: &IndexFile,
+    raw: &super::raw::RawEntries,
+    mut out: W,
+) -> Option<io::Result<(W, usize)>> {
+    if index.api_version != "v1" || !index.public_keys.is_empty() || !index.annotations.is_empty() {
+        return None;
+    }
+    enum Piece<'a> {
+        Built(&'a ChartVersion),
+        Kept(&'a [u8]),
+    }
+    let mut charts: std::collections::BTreeMap<&str, Vec<(&str, Piece)>> = Default::default();
+    let mut seen: std::collections::HashSet<(&str, &str)> = Default::default();
+    for cv in index.entries.values().flatten() {
+        seen.insert((&cv.metadata.name, &cv.metadata.version));
+        charts
+            .entry(&cv.metadata.name)
+            .or_default()
+            .push((&cv.metadata.version, Piece::Built(cv)));
+    }
+    for (name, version, bytes) in raw.items() {
+        if seen.insert((name, version)) {
+            charts
+                .entry(name)
+                .or_default()
+                .push((version, Piece::Kept(bytes)));
+        }
+    }
+    if charts.is_empty() {
+        return None;
+    }
+    let mut names: Vec<&str> = charts.keys().copied().collect();
+    sort_natural(&mut names, |n| n);
+    // Every chart key must be a one-line simple key.
+    let mut key_lines = Vec::with_capacity(names.len());
+    for name in &names {
+        let mut line = yaml_key_line(1, name, "x");
+        if !line.ends_with(b": x\n") || line.starts_with(b"  ? ") {
+            return None;
+        }
+        line.truncate(line.len() - 3);
+        line.push(b'\n');
+        key_lines.push(line);
+    }
+    let mut count = 0;
+    let result = (|| -> io::Result<()> {
+        out.write_all(&yaml_key_line(0, "apiVersion", "v1"))?;
+        out.write_all(b"entries:\n")?;
+        for (name, key) in names.into_iter().zip(key_lines) {
+            out.write_all(&key)?;
+            let list = charts.get_mut(name).expect("listed");
+            super::index::sort_versions_by(list, |p| p.0);
+            for (_, piece) in list.iter() {
+                match piece {
+                    Piece::Built(cv) => out.write_all(&yaml_item(cv))?,
+                    Piece::Kept(bytes) => out.write_all(bytes)?,
+                }
+                count += 1;
+            }
+        }
+        out.write_all(&yaml_key_line(0, "generated", &index.generated))
+    })();
+    Some(result.map(|()| (out, count)))
+}
+
 fn yaml_entry<W: Write>(e: &mut Emitter<W>, cv: &ChartVersion) -> io::Result<()> {
     e.begin_mapping()?;
     for key in yaml_entry_keys() {

@@ -10,11 +10,13 @@
 
 mod emit;
 mod load;
+mod quick;
 mod resolve;
 mod sorter;
 mod value;
 
 pub use emit::Emitter;
 pub use load::{load, Error, LoadOptions};
+pub use quick::load_sequence as load_emitted_sequence;
 pub use sorter::sort_natural;
 pub use value::Value;
