@@ -87,6 +87,8 @@ pub fn read_raw(data: Vec<u8>, wanted: &HashSet<String>) -> Result<RawEntries, V
 }
 
 type Charts = BTreeMap<String, Vec<Item>>;
+/// An entry's version, and the entry itself when its digest was wanted.
+type Checked = (String, Option<ChartVersion>);
 
 fn split(data: &[u8], wanted: &HashSet<String>) -> Option<(Charts, Vec<ChartVersion>)> {
     if !data.starts_with(HEAD) || data.contains(&b'\r') {
@@ -139,7 +141,7 @@ fn split(data: &[u8], wanted: &HashSet<String>) -> Option<(Charts, Vec<ChartVers
         .collect();
     let parts = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = jobs.len().div_ceil(parts).max(1);
-    let checked: Vec<Option<Vec<(String, Option<ChartVersion>)>>> = std::thread::scope(|s| {
+    let checked: Vec<Option<Vec<Checked>>> = std::thread::scope(|s| {
         let handles: Vec<_> = jobs
             .chunks(chunk)
             .map(|part| {
@@ -187,11 +189,7 @@ fn split(data: &[u8], wanted: &HashSet<String>) -> Option<(Charts, Vec<ChartVers
 
 /// Reads one entry (`  - ` to its last line) listed under `key`: its
 /// version, and the entry itself when its digest is wanted.
-fn check_item(
-    text: &str,
-    key: &str,
-    wanted: &HashSet<String>,
-) -> Option<(String, Option<ChartVersion>)> {
+fn check_item(text: &str, key: &str, wanted: &HashSet<String>) -> Option<Checked> {
     let Value::Seq(mut items) = load_emitted_sequence(text, 2)? else {
         return None;
     };
@@ -217,4 +215,90 @@ fn check_item(
     }
     let version = cv.metadata.version.clone();
     Some((version, wanted.contains(&cv.digest).then_some(cv)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::{write_yaml, write_yaml_spliced, IndexFile};
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let p = crate::test_support::fixture("index").join(name);
+        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    fn built() -> IndexFile {
+        let mut i = IndexFile::new("2026-01-01T00:00:00Z".into());
+        let mut cv = ChartVersion {
+            created: "2026-01-01T00:00:00Z".into(),
+            digest: "d".into(),
+            urls: Some(vec!["https://x/new-1.0.0.tgz".into()]),
+            ..Default::default()
+        };
+        cv.metadata.api_version = "v2".into();
+        cv.metadata.name = "argo-cd".into();
+        cv.metadata.version = "0.0.1-new".into();
+        i.push(cv);
+        i
+    }
+
+    #[test]
+    fn spliced_output_equals_the_general_path() {
+        for name in ["argo-index.yaml", "grafana-index.yaml"] {
+            let data = fixture(name);
+            let full = load_index(&data, "", Strictness::Helm).unwrap().index;
+            let mut want_index = built();
+            want_index.merge(full);
+            want_index.sort_entries();
+            let want = write_yaml(&want_index, Vec::new()).unwrap();
+            let raw = read_raw(data, &HashSet::new()).unwrap_or_else(|_| panic!("{name}"));
+            let (got, n) = write_yaml_spliced(&built(), &raw, Vec::new())
+                .unwrap()
+                .unwrap();
+            assert_eq!(n, want_index.len(), "{name}");
+            assert!(got == want, "{name}: spliced output differs");
+        }
+    }
+
+    #[test]
+    fn wanted_digests_are_decoded_and_other_forms_refused() {
+        let data = fixture("argo-index.yaml");
+        let full = load_index(&data, "", Strictness::Helm).unwrap().index;
+        let some = full.entries.values().flatten().nth(5).unwrap().clone();
+        let wanted: HashSet<String> = [some.digest.clone()].into();
+        let raw = read_raw(data.clone(), &wanted).unwrap();
+        assert_eq!(raw.decoded, vec![some]);
+        // Not what the writer writes: a time in another form, a comment,
+        // an unknown field, a duplicate chart key.
+        let text = String::from_utf8(data).unwrap();
+        let created = text.find("    created: \"").unwrap();
+        let line_end = created + text[created..].find('\n').unwrap();
+        let odd_time = format!(
+            "{}    created: \"2024-01-01T10:00:00.0000Z\"{}",
+            &text[..created],
+            &text[line_end..]
+        );
+        let first_item = text.find("\n  - ").unwrap() + 1;
+        let comment = format!("{}  # c\n{}", &text[..first_item], &text[first_item..]);
+        let unknown = text.replacen("    digest: ", "    bogus: x\n    digest: ", 1);
+        let first_key = text.find("entries:\n").unwrap() + 9;
+        let second_key = first_key + 1 + text[first_key + 1..].find("\n  a").unwrap() + 1;
+        let dup = format!(
+            "{}{}{}",
+            &text[..second_key],
+            &text[first_key..second_key],
+            &text[second_key..]
+        );
+        for (what, bad) in [
+            ("time", odd_time),
+            ("comment", comment),
+            ("unknown", unknown),
+            ("dup", dup),
+        ] {
+            assert!(
+                read_raw(bad.into_bytes(), &HashSet::new()).is_err(),
+                "{what}"
+            );
+        }
+    }
 }
