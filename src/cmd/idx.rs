@@ -185,13 +185,17 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
         ..Default::default()
     };
 
+    // The folder's archives hashed once, for the readers that need them
+    // before the build (which hashes them again, with the rest of its work).
+    let folder = std::cell::OnceCell::new();
+    let folder_digests = || folder.get_or_init(|| repo::archive_digests(&dir));
     let mut cache: Option<IndexFile> = None;
     if let Some(bytes) = read_if_exists(&out)? {
         // A large index over a small folder: only the folder's entries.
         let partial = if bytes.len() >= PARTIAL_READ_MIN {
-            let (count, digests) = repo::archive_digests(&dir);
+            let (count, digests) = folder_digests();
             if count.saturating_mul(PARTIAL_BYTES_PER_ARCHIVE) < bytes.len() {
-                repo::entries_with_digests(&bytes, &digests)
+                repo::entries_with_digests(&bytes, digests)
             } else {
                 None
             }
@@ -219,8 +223,8 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
     }
 
     let mut merged: Option<IndexFile> = None;
-    // The merge file as its bytes (see `repo::read_raw`), and its label.
-    let mut kept_src: Option<(repo::RawEntries, RepoSource)> = None;
+    // The merge file as its bytes (see `repo::read_raw`), and its source.
+    let mut kept: Option<(repo::RawEntries, RepoSource)> = None;
     if let Some(spec) = &o.merge {
         match merge_source(spec, settings)? {
             None => {
@@ -232,37 +236,33 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
                 ));
             }
             Some(src) => {
-                let mut bytes = src.read_index()?;
-                let mut kept = None;
-                let label = src.label.clone();
+                let bytes = src.read_index()?;
                 // A large index in the writer's own layout stays as its
                 // bytes; entries of a repository are rewritten (their URLs
                 // made absolute), so they never do.
-                if bytes.len() >= repo::RAW_MIN
+                let raw = if bytes.len() >= repo::RAW_MIN
                     && src.base_url().is_none()
                     && o.format == IndexFormat::Yaml
                     && o.keep_last.is_none()
                 {
-                    let wanted = repo::archive_digests(&dir).1.into_iter().collect();
-                    match repo::read_raw(bytes, &wanted) {
-                        Ok(mut raw) => {
-                            crate::debug!(
-                                "{:?}: read {label} as it is ({} entries)",
-                                started.elapsed(),
-                                raw.len()
-                            );
-                            let mut decoded = IndexFile::default();
-                            raw.decoded.drain(..).for_each(|cv| decoded.push(cv));
-                            merged = Some(decoded);
-                            kept = Some(raw);
-                            bytes = Vec::new();
-                        }
-                        Err(back) => bytes = back,
+                    let wanted = folder_digests().1.iter().cloned().collect();
+                    repo::read_raw(bytes, &wanted)
+                } else {
+                    Err(bytes)
+                };
+                match raw {
+                    Ok(mut raw) => {
+                        crate::debug!(
+                            "{:?}: read {} as it is ({} entries)",
+                            started.elapsed(),
+                            src.label,
+                            raw.len()
+                        );
+                        // Only the folder's entries are decoded, for reuse.
+                        merged = Some(std::mem::take(&mut raw.decoded));
+                        kept = Some((raw, src));
                     }
-                }
-                match kept.take() {
-                    Some(raw) => kept_src = Some((raw, src)),
-                    None => merged = Some(load_merge(&bytes, &src, &label, &mut report)?),
+                    Err(bytes) => merged = Some(load_merge(&bytes, &src, &mut report)?),
                 }
             }
         }
@@ -287,30 +287,16 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
     report.reused = d.reused;
     report.loaded = d.loaded;
     let mut index = d.index;
-    if let Some((raw, src)) = kept_src {
-        // Only the reusable entries were decoded: the rest is spliced in.
-        drop(merged.take());
+    if let Some((raw, src)) = kept {
         index.generated = now.clone();
-        let mut written = None;
-        fileutil::atomic_write(&out, |w| {
-            written = repo::write_yaml_spliced(&index, &raw, w)
-                .map(|r| r.map(|(_, n)| n))
-                .transpose()?;
-            match written {
-                Some(_) => Ok(()),
-                None => Err(io::Error::other("not in the spliced form")),
-            }
-        })
-        .or_else(|e| if written.is_none() { Ok(()) } else { Err(e) })
-        .map_err(io_err(&out))?;
-        if let Some(n) = written {
-            report.entries = n;
+        if let Some(spliced) = repo::splice(&index, &raw) {
+            fileutil::atomic_write(&out, |w| spliced.write(w)).map_err(io_err(&out))?;
+            report.entries = spliced.len();
             crate::debug!("{:?}: wrote {}", started.elapsed(), out.display());
             return Ok(report);
         }
         // Not writable in that form: the general path after all.
-        let label = src.label.clone();
-        merged = Some(load_merge(&raw.into_data(), &src, &label, &mut report)?);
+        merged = Some(load_merge(&raw.into_data(), &src, &mut report)?);
     }
     if let Some(m) = merged {
         index.merge(m);
@@ -329,11 +315,11 @@ pub fn build(o: &BuildOptions, settings: &EnvSettings) -> Result<BuildReport, Id
 fn load_merge(
     bytes: &[u8],
     src: &RepoSource,
-    label: &str,
     report: &mut BuildReport,
 ) -> Result<IndexFile, IdxError> {
+    let label = &src.label;
     let loaded = load_index(bytes, label, Strictness::Helm).map_err(|source| IdxError::Merge {
-        path: label.to_string(),
+        path: label.clone(),
         source,
     })?;
     report.warnings.extend(loaded.warnings);

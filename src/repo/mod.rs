@@ -26,4 +26,4 @@ pub use partial::entries_with_digests;
 pub use raw::{read_raw, RawEntries, RAW_MIN};
 pub use repofile::{names as repository_names, RepoFileError};
 pub use source::{Download, RepoSource, SourceError};
-pub use write::{write_json, write_yaml, write_yaml_spliced};
+pub use write::{splice, write_json, write_yaml, Spliced};

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::index::{sort_versions_by, ChartVersion};
+use super::index::{sort_versions_by, ChartVersion, IndexFile};
 use super::load::{decode_entry, load_index, Strictness};
 use super::write::yaml_item;
 use crate::go::unmarshal::{Ctx, Origin};
@@ -33,7 +33,7 @@ pub struct RawEntries {
     /// chart's versions sorted as [`super::load_index`] sorts them.
     charts: BTreeMap<String, Vec<Item>>,
     /// The entries whose digest was asked for, decoded.
-    pub decoded: Vec<ChartVersion>,
+    pub decoded: IndexFile,
 }
 
 #[derive(Debug)]
@@ -87,10 +87,11 @@ pub fn read_raw(data: Vec<u8>, wanted: &HashSet<String>) -> Result<RawEntries, V
 }
 
 type Charts = BTreeMap<String, Vec<Item>>;
-/// An entry's version, and the entry itself when its digest was wanted.
-type Checked = (String, Option<ChartVersion>);
+/// An entry's version, and the entry itself when its digest was wanted
+/// (boxed: one is kept per entry until all are checked, and most are none).
+type Checked = (String, Option<Box<ChartVersion>>);
 
-fn split(data: &[u8], wanted: &HashSet<String>) -> Option<(Charts, Vec<ChartVersion>)> {
+fn split(data: &[u8], wanted: &HashSet<String>) -> Option<(Charts, IndexFile)> {
     if !data.starts_with(HEAD) || data.contains(&b'\r') {
         return None;
     }
@@ -117,11 +118,8 @@ fn split(data: &[u8], wanted: &HashSet<String>) -> Option<(Charts, Vec<ChartVers
         if line.starts_with("  - ") {
             let (_, items) = keys.last_mut()?;
             items.push((at, line_end));
-        } else if line.starts_with("    ") {
-            let (_, items) = keys.last_mut()?;
-            items.last_mut()?.1 = line_end;
-        } else if line.is_empty() {
-            // An empty line inside a literal block.
+        } else if line.starts_with("    ") || line.is_empty() {
+            // A field, something deeper, or an empty line of a literal block.
             let (_, items) = keys.last_mut()?;
             items.last_mut()?.1 = line_end;
         } else {
@@ -139,36 +137,18 @@ fn split(data: &[u8], wanted: &HashSet<String>) -> Option<(Charts, Vec<ChartVers
         .enumerate()
         .flat_map(|(k, (_, items))| items.iter().map(move |&(s, e)| (k, s, e)))
         .collect();
-    let parts = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = jobs.len().div_ceil(parts).max(1);
-    let checked: Vec<Option<Vec<Checked>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs
-            .chunks(chunk)
-            .map(|part| {
-                let keys = &keys;
-                s.spawn(move || {
-                    part.iter()
-                        .map(|&(k, start, end)| check_item(&text[start..end], &keys[k].0, wanted))
-                        .collect::<Option<Vec<_>>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().ok().flatten())
-            .collect()
+    let checked = crate::parallel::map(&jobs, |&(k, start, end)| {
+        check_item(&text[start..end], &keys[k].0, wanted)
     });
-    let mut checked = checked.into_iter().flat_map(|c| c.into_iter().flatten());
+    let mut checked = checked.into_iter();
     let mut charts: Charts = BTreeMap::new();
-    let mut decoded = Vec::new();
-    let mut count = 0;
+    let mut decoded = IndexFile::default();
     for (key, ranges) in keys {
         let mut items = Vec::with_capacity(ranges.len());
         for (start, end) in ranges {
-            let (version, cv) = checked.next()?;
-            count += 1;
+            let (version, cv) = checked.next()??;
             if let Some(cv) = cv {
-                decoded.push(cv);
+                decoded.push(*cv);
             }
             items.push(Item {
                 version,
@@ -184,7 +164,7 @@ fn split(data: &[u8], wanted: &HashSet<String>) -> Option<(Charts, Vec<ChartVers
             return None; // a duplicate chart key: the full load reports it
         }
     }
-    (count == jobs.len()).then_some((charts, decoded))
+    Some((charts, decoded))
 }
 
 /// Reads one entry (`  - ` to its last line) listed under `key`: its
@@ -214,13 +194,13 @@ fn check_item(text: &str, key: &str, wanted: &HashSet<String>) -> Option<Checked
         return None;
     }
     let version = cv.metadata.version.clone();
-    Some((version, wanted.contains(&cv.digest).then_some(cv)))
+    Some((version, wanted.contains(&cv.digest).then(|| Box::new(cv))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::{write_yaml, write_yaml_spliced, IndexFile};
+    use crate::repo::{splice, write_yaml};
 
     fn fixture(name: &str) -> Vec<u8> {
         let p = crate::test_support::fixture("index").join(name);
@@ -252,10 +232,11 @@ mod tests {
             want_index.sort_entries();
             let want = write_yaml(&want_index, Vec::new()).unwrap();
             let raw = read_raw(data, &HashSet::new()).unwrap_or_else(|_| panic!("{name}"));
-            let (got, n) = write_yaml_spliced(&built(), &raw, Vec::new())
-                .unwrap()
-                .unwrap();
-            assert_eq!(n, want_index.len(), "{name}");
+            let built = built();
+            let spliced = splice(&built, &raw).unwrap();
+            let mut got = Vec::new();
+            spliced.write(&mut got).unwrap();
+            assert_eq!(spliced.len(), want_index.len(), "{name}");
             assert!(got == want, "{name}: spliced output differs");
         }
     }
@@ -267,7 +248,8 @@ mod tests {
         let some = full.entries.values().flatten().nth(5).unwrap().clone();
         let wanted: HashSet<String> = [some.digest.clone()].into();
         let raw = read_raw(data.clone(), &wanted).unwrap();
-        assert_eq!(raw.decoded, vec![some]);
+        let decoded: Vec<&ChartVersion> = raw.decoded.entries.values().flatten().collect();
+        assert_eq!(decoded, [&some]);
         // Not what the writer writes: a time in another form, a comment,
         // an unknown field, a duplicate chart key.
         let text = String::from_utf8(data).unwrap();

@@ -94,72 +94,91 @@ pub fn write_yaml<W: Write>(index: &IndexFile, out: W) -> io::Result<W> {
     e.finish()
 }
 
-/// One entry as [`write_yaml`] writes it inside `entries` (from its `  - `
-/// to its last line's newline): the same bytes wherever it stands, since a
-/// block item's layout depends only on its depth.
-pub(crate) fn yaml_item(cv: &ChartVersion) -> Vec<u8> {
-    const HEAD: &[u8] = b"entries:\n  k:\n";
+/// What the emitter writes for `body` inside a top-level mapping, or
+/// inside `entries` with `in_entries` (the `entries:` line left out): the
+/// same bytes wherever such a node stands, since a block node's layout
+/// depends only on its depth.
+fn fragment(
+    in_entries: bool,
+    body: impl FnOnce(&mut Emitter<Vec<u8>>) -> io::Result<()>,
+) -> Vec<u8> {
     let emit = || -> io::Result<Vec<u8>> {
         let mut e = Emitter::via_json(Vec::with_capacity(1024));
         e.begin_mapping()?;
-        e.str("entries")?;
-        e.begin_mapping()?;
-        e.str("k")?;
-        e.begin_sequence()?;
-        yaml_entry(&mut e, cv)?;
-        e.end_sequence()?;
-        e.end_mapping()?;
-        e.end_mapping()?;
-        e.finish()
-    };
-    let mut out = emit().expect("writing to memory");
-    assert!(out.starts_with(HEAD), "the emitter's block layout");
-    out.drain(..HEAD.len());
-    out
-}
-
-/// A top-level or chart key's line as [`write_yaml`] writes it, with
-/// `value` (a plain string) after it: `  KEY: VALUE\n` at `depth` 1.
-fn yaml_key_line(depth: usize, key: &str, value: &str) -> Vec<u8> {
-    let emit = || -> io::Result<Vec<u8>> {
-        let mut e = Emitter::via_json(Vec::new());
-        e.begin_mapping()?;
-        if depth == 1 {
+        if in_entries {
             e.str("entries")?;
             e.begin_mapping()?;
         }
-        e.str(key)?;
-        e.str(value)?;
-        if depth == 1 {
+        body(&mut e)?;
+        if in_entries {
             e.end_mapping()?;
         }
         e.end_mapping()?;
         e.finish()
     };
     let mut out = emit().expect("writing to memory");
-    if depth == 1 {
+    if in_entries {
         out.drain(..b"entries:\n".len());
     }
     out
 }
 
-/// An index whose entries are partly kept as the bytes they were read as
-/// (see [`super::raw`]): `index` (built, with top-level fields of its own
-/// only as below) merged with `raw` as [`IndexFile::merge`] and
-/// [`IndexFile::sort_entries`] would, then written as [`write_yaml`] would
-/// write the result. `None` when `index` has fields this form does not
-/// write (public keys, annotations, another API version).
-pub fn write_yaml_spliced<W: Write>(
-    index: &IndexFile,
-    raw: &super::raw::RawEntries,
-    mut out: W,
-) -> Option<io::Result<(W, usize)>> {
-    if index.api_version != "v1" || !index.public_keys.is_empty() || !index.annotations.is_empty() {
+/// One entry as [`write_yaml`] writes it inside `entries`, from its `  - `
+/// to its last line's newline.
+pub(crate) fn yaml_item(cv: &ChartVersion) -> Vec<u8> {
+    let mut out = fragment(true, |e| {
+        e.str("k")?;
+        e.begin_sequence()?;
+        yaml_entry(e, cv)?;
+        e.end_sequence()
+    });
+    out.drain(..b"  k:\n".len());
+    out
+}
+
+/// `KEY: VALUE` (strings) as [`write_yaml`] writes it at the top level.
+fn top_line(key: &str, value: &str) -> Vec<u8> {
+    fragment(false, |e| {
+        e.str(key)?;
+        e.str(value)
+    })
+}
+
+/// A chart's key line inside `entries` (`  NAME:`), or `None` when it is
+/// not written on one line of its own.
+fn chart_key_line(name: &str) -> Option<Vec<u8>> {
+    let mut line = fragment(true, |e| {
+        e.str(name)?;
+        e.str("x")
+    });
+    if !line.ends_with(b": x\n") || line.starts_with(b"  ? ") {
         return None;
     }
-    enum Piece<'a> {
-        Built(&'a ChartVersion),
-        Kept(&'a [u8]),
+    line.truncate(line.len() - b" x\n".len());
+    line.push(b'\n');
+    Some(line)
+}
+
+/// A built index merged with [`super::raw::RawEntries`] as
+/// [`IndexFile::merge`] and [`IndexFile::sort_entries`] would, ready to be
+/// written as [`write_yaml`] would write the result; see [`splice`].
+pub struct Spliced<'a> {
+    generated: &'a str,
+    /// Natural order, each with its key line and its versions sorted.
+    charts: Vec<(Vec<u8>, Vec<Piece<'a>>)>,
+}
+
+enum Piece<'a> {
+    Built(&'a ChartVersion),
+    Kept(&'a [u8]),
+}
+
+/// `index` (built from a folder) merged with `raw`; `None` when the result
+/// is not one this form writes (public keys, annotations, another API
+/// version, no entries, a chart name that is no one-line key).
+pub fn splice<'a>(index: &'a IndexFile, raw: &'a super::raw::RawEntries) -> Option<Spliced<'a>> {
+    if index.api_version != "v1" || !index.public_keys.is_empty() || !index.annotations.is_empty() {
+        return None;
     }
     let mut charts: std::collections::BTreeMap<&str, Vec<(&str, Piece)>> = Default::default();
     let mut seen: std::collections::HashSet<(&str, &str)> = Default::default();
@@ -183,36 +202,44 @@ pub fn write_yaml_spliced<W: Write>(
     }
     let mut names: Vec<&str> = charts.keys().copied().collect();
     sort_natural(&mut names, |n| n);
-    // Every chart key must be a one-line simple key.
-    let mut key_lines = Vec::with_capacity(names.len());
-    for name in &names {
-        let mut line = yaml_key_line(1, name, "x");
-        if !line.ends_with(b": x\n") || line.starts_with(b"  ? ") {
-            return None;
-        }
-        line.truncate(line.len() - 3);
-        line.push(b'\n');
-        key_lines.push(line);
+    let mut sorted = Vec::with_capacity(names.len());
+    for name in names {
+        let key = chart_key_line(name)?;
+        let mut list = charts.remove(name).expect("listed");
+        super::index::sort_versions_by(&mut list, |p| p.0);
+        sorted.push((key, list.into_iter().map(|(_, p)| p).collect()));
     }
-    let mut count = 0;
-    let result = (|| -> io::Result<()> {
-        out.write_all(&yaml_key_line(0, "apiVersion", "v1"))?;
+    Some(Spliced {
+        generated: &index.generated,
+        charts: sorted,
+    })
+}
+
+impl Spliced<'_> {
+    /// Number of chart versions written.
+    pub fn len(&self) -> usize {
+        self.charts.iter().map(|(_, l)| l.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the index file's content.
+    pub fn write<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        out.write_all(&top_line("apiVersion", "v1"))?;
         out.write_all(b"entries:\n")?;
-        for (name, key) in names.into_iter().zip(key_lines) {
-            out.write_all(&key)?;
-            let list = charts.get_mut(name).expect("listed");
-            super::index::sort_versions_by(list, |p| p.0);
-            for (_, piece) in list.iter() {
+        for (key, list) in &self.charts {
+            out.write_all(key)?;
+            for piece in list {
                 match piece {
                     Piece::Built(cv) => out.write_all(&yaml_item(cv))?,
                     Piece::Kept(bytes) => out.write_all(bytes)?,
                 }
-                count += 1;
             }
         }
-        out.write_all(&yaml_key_line(0, "generated", &index.generated))
-    })();
-    Some(result.map(|()| (out, count)))
+        out.write_all(&top_line("generated", self.generated))
+    }
 }
 
 fn yaml_entry<W: Write>(e: &mut Emitter<W>, cv: &ChartVersion) -> io::Result<()> {

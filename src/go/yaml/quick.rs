@@ -18,14 +18,25 @@ use super::Value;
 /// which must make up all of `text` (every line ends with `\n`).
 pub fn load_sequence(text: &str, indent: usize) -> Option<Value> {
     let lines: Vec<&str> = text.strip_suffix('\n')?.split('\n').collect();
-    let mut r = Reader { lines, at: 0 };
+    let mut r = Reader {
+        lines,
+        at: 0,
+        depth: 0,
+    };
     let v = r.sequence(indent)?;
     (r.at == r.lines.len()).then_some(v)
 }
 
+/// Nesting deeper than this is left to the general loader (and its own
+/// limits): index entries nest a few levels, and each level here is a
+/// frame on the stack.
+const MAX_DEPTH: usize = 64;
+
 struct Reader<'a> {
     lines: Vec<&'a str>,
     at: usize,
+    /// Collections open around the current line.
+    depth: usize,
 }
 
 fn indent_of(line: &str) -> usize {
@@ -37,7 +48,22 @@ impl<'a> Reader<'a> {
         self.lines.get(self.at).copied()
     }
 
+    /// Runs `read` one level deeper, or answers `None` past [`MAX_DEPTH`].
+    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Option<Value>) -> Option<Value> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let v = read(self);
+        self.depth -= 1;
+        v
+    }
+
     fn sequence(&mut self, indent: usize) -> Option<Value> {
+        self.nested(|r| r.sequence_items(indent))
+    }
+
+    fn sequence_items(&mut self, indent: usize) -> Option<Value> {
         let mut items = Vec::new();
         while let Some(line) = self.peek() {
             if line.is_empty() || indent_of(line) != indent || !line[indent..].starts_with("- ") {
@@ -57,6 +83,10 @@ impl<'a> Reader<'a> {
     /// A mapping at `indent` whose first key and inline value were already
     /// read (from a `- KEY: VALUE` line).
     fn mapping_from(&mut self, indent: usize, key: &'a str, value: &'a str) -> Option<Value> {
+        self.nested(|r| r.mapping_entries(indent, key, value))
+    }
+
+    fn mapping_entries(&mut self, indent: usize, key: &'a str, value: &'a str) -> Option<Value> {
         let mut entries = vec![(key.to_string(), self.value(value, indent)?)];
         while let Some(line) = self.peek() {
             if line.is_empty() || indent_of(line) != indent {
@@ -340,6 +370,18 @@ mod tests {
         assert_eq!(get("h"), s("long words folded here"));
         assert_eq!(get("i"), s("esc\t\u{e9} more"));
         assert_eq!(items[1], Value::Map(vec![("b".into(), Value::Bool(true))]));
+    }
+
+    #[test]
+    fn deep_nesting_is_declined_not_followed() {
+        let mut text = String::from("  - a:\n");
+        for level in 0..10_000 {
+            text.push_str(&" ".repeat(6 + 2 * level));
+            text.push_str("a:\n");
+        }
+        text.push_str(&" ".repeat(6 + 2 * 10_000));
+        text.push_str("a: 1\n");
+        assert!(load_sequence(&text, 2).is_none());
     }
 
     #[test]
